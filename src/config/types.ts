@@ -1,0 +1,111 @@
+/**
+ * The configuration after validation: camelCase names for the YAML's kebab-case keys
+ * (which keep Nodepool's names and meanings). Produced by `loadConfig` in ./load.ts from the
+ * zod schema in ./schema.ts; nothing else reads the YAML.
+ */
+
+export interface LabelConfig {
+  name: string;
+  /** Ready, unassigned nodes to keep at all times (Nodepool `min-ready`). Default 0. */
+  minReady: number;
+  /** Seconds a ready node may wait unused before it is replaced; 0 = for ever. Default 0. */
+  maxReadyAge: number;
+}
+
+export interface PoolLabelConfig {
+  name: string;
+  flavorName?: string;
+  /** Smallest flavor with at least this RAM (MiB) when no flavor-name is given. */
+  minRam?: number;
+  cloudImage: string;
+  keyName?: string;
+  userdata?: string;
+  /** Extra server metadata (Nodepool `instance-properties`). */
+  instanceProperties: Record<string, string>;
+  /** SSH port of the node. Default 22. */
+  connectionPort: number;
+  /** User the scheduler logs in as. Default from the cloud image, else `zuul`. */
+  username: string;
+  /** Scan and return SSH host keys before a node is ready. Default true. */
+  hostKeyChecking: boolean;
+  /** Boot from a new volume of this size (GiB); undefined = local disk. */
+  volumeSize?: number;
+}
+
+export interface PoolConfig {
+  name: string;
+  maxServers: number;
+  /** Network names or ids; empty = Nova `networks: "none"`... unless auto. */
+  networks: string[];
+  availabilityZones: string[];
+  labels: PoolLabelConfig[];
+  /** Lower numbers are preferred when several pools can serve a request. Default 100. */
+  priority: number;
+}
+
+export interface CloudImageConfig {
+  name: string;
+  /** Name or id of the image in the cloud. Default: `name`. */
+  imageName: string;
+  username?: string;
+  connectionPort?: number;
+}
+
+export interface ProviderConfig {
+  name: string;
+  driver: 'openstack';
+  /** Cloud name in clouds.yaml. */
+  cloud: string;
+  regionName?: string;
+  /** Seconds to wait for ACTIVE. Default 60. */
+  bootTimeout: number;
+  /** Seconds for the whole launch, SSH readiness included. Default 3600. */
+  launchTimeout: number;
+  /** Attempts per node before the request fails. Default 3. */
+  launchRetries: number;
+  /** Seconds between create/delete calls (Nodepool `rate`), 0 = no limit. Default 0. */
+  rate: number;
+  /** Seconds between full server-list refreshes when nothing is launching. Default 10. */
+  refreshInterval: number;
+  /** Nova microversion sent on every compute call. Default "2.79". */
+  computeMicroversion: string;
+  cloudImages: CloudImageConfig[];
+  pools: PoolConfig[];
+}
+
+export interface ApiConfig {
+  listen: string;
+  port: number;
+  /** Seconds a requestor's lease on fulfilled nodes lasts without a heartbeat. Default 600. */
+  requestLeaseTimeout: number;
+}
+
+export interface StoreConfig {
+  driver: 'sqlite';
+  /** SQLite file path, relative to the config file's folder. */
+  path: string;
+}
+
+/** The built-in OpenStack simulator, started by `nodepool run` when `cloud-sim.enabled`. */
+export interface CloudSimConfig {
+  /** `auto`: simulate every provider whose cloud is not in clouds.yaml; true: simulate all; false: never. Default auto. */
+  enabled: 'auto' | boolean;
+  /** Port of the simulator's HTTP APIs (0 = any free port). */
+  port: number;
+  /** Seconds from create to ACTIVE. */
+  bootDelay: number;
+  /** Seconds from DELETE to gone. */
+  deleteDelay: number;
+  /** SSH port every simulated server listens on, at its own loopback address. */
+  sshPort: number;
+}
+
+export interface Config {
+  /** Absolute path of the file it was read from; null when built in memory. */
+  path: string | null;
+  labels: LabelConfig[];
+  providers: ProviderConfig[];
+  api: ApiConfig;
+  store: StoreConfig;
+  cloudSim: CloudSimConfig;
+}
