@@ -1,0 +1,67 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Numbered, append-only migrations. A database whose newest migration is newer than the newest
+ * one here was written by a newer release: we refuse to touch it rather than guess.
+ */
+export const MIGRATIONS: { id: number; name: string; sql: string }[] = [
+  {
+    id: 1,
+    name: 'nodes, requests, audit log, launchers',
+    sql: `
+CREATE TABLE nodes (
+  id TEXT PRIMARY KEY, label TEXT NOT NULL, provider TEXT NOT NULL, pool TEXT NOT NULL,
+  state TEXT NOT NULL, step TEXT, server_id TEXT, hostname TEXT NOT NULL,
+  interface_ip TEXT, public_ipv4 TEXT, private_ipv4 TEXT, public_ipv6 TEXT, az TEXT,
+  connection_port INTEGER NOT NULL, username TEXT NOT NULL, host_keys TEXT NOT NULL,
+  allocated_to TEXT, attempt INTEGER NOT NULL, lease_owner TEXT, lease_expires INTEGER,
+  hold_reason TEXT, hold_expires INTEGER, comment TEXT,
+  created_at INTEGER NOT NULL, state_time INTEGER NOT NULL, launch_started_at INTEGER
+);
+CREATE INDEX nodes_state ON nodes (state);
+CREATE INDEX nodes_allocated_to ON nodes (allocated_to);
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY, state TEXT NOT NULL, labels TEXT NOT NULL, requestor TEXT NOT NULL,
+  priority INTEGER NOT NULL, tenant TEXT, provider TEXT, pool TEXT, nodes TEXT NOT NULL,
+  reason TEXT, lease_owner TEXT, lease_expires INTEGER, holder_expires INTEGER,
+  created_at INTEGER NOT NULL, state_time INTEGER NOT NULL, fulfilled_at INTEGER
+);
+CREATE INDEX requests_state ON requests (state);
+CREATE TABLE state_changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
+  from_state TEXT, to_state TEXT NOT NULL, by TEXT NOT NULL, reason TEXT
+);
+CREATE INDEX state_changes_id ON state_changes (kind, id);
+CREATE TABLE launchers (
+  name TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, version TEXT NOT NULL,
+  providers TEXT NOT NULL, started_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL
+);
+`,
+  },
+];
+
+export class SchemaTooNewError extends Error {
+  constructor(readonly found: number, readonly known: number) {
+    super(`the store's schema is at migration ${found}, newer than this release knows (${known}); upgrade nodepool`);
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+/** Applies the missing migrations in one transaction each; returns the ids applied. */
+export function migrate(db: Database.Database): number[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const row = db.prepare('SELECT MAX(id) AS id FROM schema_migrations').get() as { id: number | null };
+  const current = row.id ?? 0;
+  const known = MIGRATIONS[MIGRATIONS.length - 1].id;
+  if (current > known) throw new SchemaTooNewError(current, known);
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (m.id <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, Date.now());
+    })();
+    applied.push(m.id);
+  }
+  return applied;
+}

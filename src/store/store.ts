@@ -1,0 +1,86 @@
+import type { NodeRecord, NodeState, RequestRecord, RequestState, StateChange } from '../model.ts';
+
+/**
+ * The store: the only state shared between processes. Every method is asynchronous so that the
+ * SQLite implementation (one process) and a PostgreSQL one (many processes) sit behind the same
+ * interface. Multi-row decisions are never read-modify-write in memory: each write is a
+ * conditional update (`StoreCondition`) that fails (returns false) when another process got there
+ * first, so leases, not in-memory locks, decide who owns what.
+ */
+
+/** Conditions a conditional update checks atomically with the write. */
+export interface StoreCondition<S extends string> {
+  /** The row's state must be one of these. */
+  states?: readonly S[];
+  /** The row's lease must be held by this owner, or be free/expired at `now`. */
+  leaseFreeOr?: { owner: string; now: number };
+  /** For nodes: the node must not be allocated to any request (`allocatedTo IS NULL`). */
+  unallocated?: boolean;
+}
+
+export type NodePatch = Partial<Omit<NodeRecord, 'id'>>;
+export type RequestPatch = Partial<Omit<RequestRecord, 'id'>>;
+
+export interface NodeFilter {
+  states?: readonly NodeState[];
+  provider?: string;
+  label?: string;
+  allocatedTo?: string;
+}
+
+export interface RequestFilter {
+  states?: readonly RequestState[];
+  /** Only fulfilled requests whose holder lease is running (their nodes are in use). */
+  withHolderLease?: boolean;
+  /** Newest first, at most this many. */
+  limit?: number;
+}
+
+export interface LauncherRecord {
+  name: string;
+  host: string;
+  pid: number;
+  version: string;
+  providers: string[];
+  startedAt: number;
+  heartbeatAt: number;
+}
+
+/** A change written to the store, published to in-process listeners after the write. */
+export interface StoreEvent {
+  kind: 'node' | 'request';
+  id: string;
+  state: string;
+}
+
+export interface Store {
+  /** Adds a node record (written before any cloud call: promise 1). */
+  insertNode(node: NodeRecord, by: string): Promise<void>;
+  /** Reads one node; null when gone. */
+  getNode(id: string): Promise<NodeRecord | null>;
+  /** Lists nodes, oldest first. */
+  listNodes(filter?: NodeFilter): Promise<NodeRecord[]>;
+  /** Updates a node if the condition holds; returns whether it did. A state change is audited. */
+  updateNode(id: string, patch: NodePatch, by: string, cond?: StoreCondition<NodeState>, reason?: string): Promise<boolean>;
+  /** Removes a node record (its server is gone) if the condition holds. */
+  removeNode(id: string, by: string, cond?: StoreCondition<NodeState>): Promise<boolean>;
+
+  /** Adds a request. */
+  insertRequest(req: RequestRecord, by: string): Promise<void>;
+  getRequest(id: string): Promise<RequestRecord | null>;
+  /** Lists requests, oldest first (newest first with `limit`). */
+  listRequests(filter?: RequestFilter): Promise<RequestRecord[]>;
+  /** Updates a request if the condition holds; returns whether it did. A state change is audited. */
+  updateRequest(id: string, patch: RequestPatch, by: string, cond?: StoreCondition<RequestState>, reason?: string): Promise<boolean>;
+
+  /** The audit log of state changes for one node or request, oldest first. */
+  listChanges(kind: 'node' | 'request', id: string): Promise<StateChange[]>;
+
+  /** Registers a launcher or renews its heartbeat. */
+  upsertLauncher(rec: LauncherRecord): Promise<void>;
+  listLaunchers(): Promise<LauncherRecord[]>;
+
+  /** Subscribes to changes made through this store object; returns the unsubscribe function. */
+  subscribe(listener: (e: StoreEvent) => void): () => void;
+  close(): Promise<void>;
+}
