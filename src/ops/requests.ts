@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import type { RequestRecord } from '../model.ts';
+import { OPEN_REQUEST_STATES } from '../model.ts';
+import type { Store } from '../store/store.ts';
+import { newRequestRecord } from '../store/records.ts';
+import type { OpContext } from './context.ts';
+import { ConflictError, NotFoundError, parseArgs } from './errors.ts';
+
+/**
+ * Node-request operations: what a scheduler does with a request after asking for it. Every state
+ * change is a conditional update, so when a launcher (or another API process) changes the same
+ * record at the same moment, one of the two writes loses and the loser re-reads instead of
+ * overwriting.
+ */
+
+/** The body of a new request: the single source of its shape for the API and the CLI. */
+export const CreateRequestInput = z.strictObject({
+  labels: z.array(z.string().min(1, 'must not be empty')).min(1, 'must name at least one label').max(50, 'at most 50 nodes per request'),
+  requestor: z.string().min(1, 'must not be empty').max(255),
+  /** Lower is served sooner, as in Nodepool's relative priority. */
+  priority: z.int().min(0).max(1_000_000).default(100),
+  tenant: z.string().min(1).max(255).nullable().default(null),
+});
+export type CreateRequestInput = z.input<typeof CreateRequestInput>;
+
+export const ReleaseInput = z.strictObject({
+  state: z.enum(['used', 'hold']),
+  reason: z.string().min(1).max(1000).optional(),
+});
+export type ReleaseInput = z.input<typeof ReleaseInput>;
+
+/**
+ * Records a new request in `requested`. Labels are not checked against the configuration: the
+ * API may run beside launchers of another config version, so the launcher that picks the request
+ * up fails it with a reason when no provider offers a label.
+ */
+export async function createRequest(store: Store, args: CreateRequestInput, ctx: OpContext): Promise<RequestRecord> {
+  const input = parseArgs(CreateRequestInput, args);
+  const req = newRequestRecord({ ...input, now: ctx.now });
+  await store.insertRequest(req, ctx.by);
+  return req;
+}
+
+async function mustGetRequest(store: Store, id: string): Promise<RequestRecord> {
+  const req = await store.getRequest(id);
+  if (!req) throw new NotFoundError('request', id);
+  return req;
+}
+
+/** A request's state may move under us (a launcher fulfils it); a few re-reads settle it. */
+const MAX_RACES = 5;
+
+/**
+ * Cancels an open request: it becomes `canceled` and the nodes a launcher had already set aside
+ * for it (building or ready) return to the pool. A fulfilled request is released as `used`
+ * instead: its nodes ran (or could have run) a job and are never handed out again.
+ */
+export async function cancelRequest(store: Store, id: string, ctx: OpContext): Promise<RequestRecord> {
+  for (let i = 0; i < MAX_RACES; i++) {
+    const req = await mustGetRequest(store, id);
+    if (req.state === 'fulfilled') return releaseRequest(store, id, { state: 'used' }, ctx);
+    if (!OPEN_REQUEST_STATES.includes(req.state)) {
+      throw new ConflictError(`request ${id} is already ${req.state}`, req.state);
+    }
+    const canceled = await store.updateRequest(
+      id, { state: 'canceled', stateTime: ctx.now, reason: `canceled by ${ctx.by}` }, ctx.by,
+      { states: OPEN_REQUEST_STATES },
+    );
+    if (!canceled) continue;
+    await returnNodesToPool(store, id, ctx);
+    return mustGetRequest(store, id);
+  }
+  throw new ConflictError(`request ${id} keeps changing; try again`);
+}
+
+async function returnNodesToPool(store: Store, requestId: string, ctx: OpContext): Promise<void> {
+  const nodes = await store.listNodes({ allocatedTo: requestId, states: ['building', 'ready'] });
+  for (const n of nodes) {
+    // Only while it is still ours and not yet handed over: a node that just went in-use or was
+    // deleted is left to whoever changed it.
+    await store.updateNode(n.id, { allocatedTo: null }, ctx.by,
+      { states: ['building', 'ready'], allocatedTo: requestId }, `request ${requestId} canceled`);
+  }
+}
+
+/**
+ * Ends the requestor's use of a fulfilled request's nodes: each in-use node becomes `used`
+ * (deleted by the launcher) or `hold` (kept for debugging), and the holder lease stops.
+ */
+export async function releaseRequest(store: Store, id: string, args: ReleaseInput, ctx: OpContext): Promise<RequestRecord> {
+  const input = parseArgs(ReleaseInput, args);
+  const req = await mustGetRequest(store, id);
+  assertHolding(req, ctx.now);
+  const holdReason = input.reason ?? `held by ${req.requestor} for request ${id}`;
+  const nodes = await store.listNodes({ allocatedTo: id, states: ['in-use'] });
+  for (const n of nodes) {
+    const patch = input.state === 'used'
+      ? { state: 'used' as const, stateTime: ctx.now }
+      : { state: 'hold' as const, stateTime: ctx.now, holdReason, holdExpires: null };
+    await store.updateNode(n.id, patch, ctx.by, { states: ['in-use'], allocatedTo: id },
+      input.state === 'used' ? `released by ${req.requestor}` : holdReason);
+  }
+  await store.updateRequest(id, { holderExpires: null }, ctx.by, { states: ['fulfilled'] });
+  return mustGetRequest(store, id);
+}
+
+/** Renews the requestor's lease on a fulfilled request's nodes; returns the new expiry (ms). */
+export async function heartbeat(store: Store, id: string, ctx: OpContext): Promise<number> {
+  const req = await mustGetRequest(store, id);
+  assertHolding(req, ctx.now);
+  const expires = ctx.now + ctx.leaseTimeoutMs;
+  const ok = await store.updateRequest(id, { holderExpires: expires }, ctx.by, { states: ['fulfilled'] });
+  if (!ok) {
+    const now = await mustGetRequest(store, id);
+    throw new ConflictError(`request ${id} is ${now.state}`, now.state);
+  }
+  return expires;
+}
+
+/** Throws unless the request is fulfilled and its holder lease is still running at `now`. */
+function assertHolding(req: RequestRecord, now: number): void {
+  if (req.state !== 'fulfilled') {
+    throw new ConflictError(`request ${req.id} is ${req.state}; only a fulfilled request holds nodes`, req.state);
+  }
+  if (req.holderExpires === null) {
+    throw new ConflictError(`request ${req.id} no longer holds its nodes: released, or lease expired; nodes were returned`, req.state);
+  }
+  if (req.holderExpires <= now) {
+    throw new ConflictError(`request ${req.id}: lease expired; nodes were returned`, req.state);
+  }
+}
