@@ -1,0 +1,60 @@
+/**
+ * Problems found in configuration files (nodepool.yaml, clouds.yaml, secure.yaml), each pointing
+ * at the exact place an operator has to edit.
+ */
+
+export interface ConfigIssue {
+  /** Where in the document, e.g. `providers[0].pools[0].max-servers`; '' for the whole file. */
+  path: string;
+  /** 1-based; 0 when the problem has no place in a file (unreadable file, environment variable). */
+  line: number;
+  /** 1-based; 0 with line 0. */
+  column: number;
+  message: string;
+  /** File the issue is in, when it is not the file the error is about (secure.yaml, the environment). */
+  file?: string;
+}
+
+/** One line per issue, as compilers print them: `file:line:col: path: message`. */
+export function formatIssue(issue: ConfigIssue, file: string, severity?: 'warning'): string {
+  const where = issue.line > 0 ? `${issue.file ?? file}:${issue.line}:${issue.column}` : (issue.file ?? file);
+  const path = issue.path ? `${issue.path}: ` : '';
+  return `${where}: ${severity ? `${severity}: ` : ''}${path}${issue.message}`;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The configuration cannot be used. Carries every problem found, not just the first. */
+export class ConfigError extends Error {
+  readonly file: string;
+  readonly issues: ConfigIssue[];
+
+  constructor(file: string, issues: ConfigIssue[], headline?: string) {
+    const lines = issues.map((issue) => `  ${formatIssue(issue, file)}`);
+    super([headline ?? `${file}: ${plural(issues.length, 'error')}`, ...lines].join('\n'));
+    this.name = 'ConfigError';
+    this.file = file;
+    this.issues = issues;
+  }
+}
+
+/** A provider names a cloud that no clouds.yaml, secure.yaml or OS_* variable defines. */
+export class UnknownCloudError extends ConfigError {
+  readonly cloud: string;
+  /** Every file looked for, in openstacksdk's order. */
+  readonly searched: string[];
+
+  constructor(cloud: string, searched: string[], known: string[], fileIssues: ConfigIssue[]) {
+    const found = known.length ? `clouds defined: ${known.join(', ')}` : 'no clouds are defined';
+    super(
+      'clouds.yaml',
+      fileIssues,
+      `cloud "${cloud}" is not defined in clouds.yaml or by OS_* variables (${found}; looked for: ${searched.join(', ')})`,
+    );
+    this.name = 'UnknownCloudError';
+    this.cloud = cloud;
+    this.searched = searched;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * From nodepool.yaml as written (kebab-case, validated) to the `Config` the rest of the system
+ * reads (camelCase, every default and every inherited value filled in), so no other part needs to
+ * know where a value may come from.
+ */
+import type { NodepoolYaml } from './schema.ts';
+import type { CloudImageConfig, Config, PoolConfig, PoolLabelConfig, ProviderConfig } from './types.ts';
+
+/** Nodepool's defaults for a node reached without cloud-image settings. */
+const DEFAULT_USERNAME = 'zuul';
+const DEFAULT_SSH_PORT = 22;
+
+export function resolveConfig(y: NodepoolYaml, path: string | null): Config {
+  return {
+    path,
+    labels: y.labels.map((l) => ({ name: l.name, minReady: l['min-ready'], maxReadyAge: l['max-ready-age'] })),
+    providers: y.providers.map(resolveProvider),
+    api: {
+      listen: y.api.listen,
+      port: y.api.port,
+      requestLeaseTimeout: y.api['request-lease-timeout'],
+    },
+    store: { driver: y.store.driver, path: y.store.path },
+    cloudSim: {
+      enabled: y['cloud-sim'].enabled,
+      port: y['cloud-sim'].port,
+      bootDelay: y['cloud-sim']['boot-delay'],
+      deleteDelay: y['cloud-sim']['delete-delay'],
+      sshPort: y['cloud-sim']['ssh-port'],
+    },
+  };
+}
+
+type YamlProvider = NodepoolYaml['providers'][number];
+type YamlPool = YamlProvider['pools'][number];
+type YamlPoolLabel = YamlPool['labels'][number];
+
+function resolveProvider(p: YamlProvider): ProviderConfig {
+  const cloudImages: CloudImageConfig[] = p['cloud-images'].map((i) => ({
+    name: i.name,
+    imageName: i['image-id'] ?? i['image-name'] ?? i.name,
+    username: i.username,
+    connectionPort: i['connection-port'],
+  }));
+  const images = new Map(cloudImages.map((i) => [i.name, i]));
+  return {
+    name: p.name,
+    driver: p.driver,
+    cloud: p.cloud,
+    regionName: p['region-name'],
+    bootTimeout: p['boot-timeout'],
+    launchTimeout: p['launch-timeout'],
+    launchRetries: p['launch-retries'],
+    rate: p.rate,
+    refreshInterval: p['refresh-interval'],
+    computeMicroversion: p['compute-microversion'],
+    cloudImages,
+    pools: p.pools.map((pool) => resolvePool(pool, images)),
+  };
+}
+
+function resolvePool(pool: YamlPool, images: Map<string, CloudImageConfig>): PoolConfig {
+  return {
+    name: pool.name,
+    maxServers: pool['max-servers'],
+    networks: pool.networks,
+    availabilityZones: pool['availability-zones'],
+    priority: pool.priority,
+    labels: pool.labels.map((l) => resolvePoolLabel(l, images.get(l['cloud-image']))),
+  };
+}
+
+function resolvePoolLabel(l: YamlPoolLabel, image: CloudImageConfig | undefined): PoolLabelConfig {
+  return {
+    name: l.name,
+    flavorName: l['flavor-name'],
+    minRam: l['min-ram'],
+    cloudImage: l['cloud-image'],
+    keyName: l['key-name'],
+    userdata: l.userdata,
+    instanceProperties: l['instance-properties'],
+    connectionPort: l['connection-port'] ?? image?.connectionPort ?? DEFAULT_SSH_PORT,
+    username: l.username ?? image?.username ?? DEFAULT_USERNAME,
+    hostKeyChecking: l['host-key-checking'],
+    volumeSize: l['volume-size'],
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * The shape of nodepool.yaml: Nodepool's own key names and meanings (zuul-ci.org/docs/nodepool,
+ * "Configuration" and "OpenStack Driver"), so an operator of Nodepool can read it at once.
+ *
+ * Every object is strict: an unknown key is an error, because a typo (`max-server`) silently
+ * ignored is a pool without its limit. References between sections (a pool label naming a label
+ * or a cloud image) are checked in ./cross-checks.ts; ./resolve.ts turns the result into the
+ * camelCase `Config` of ./types.ts.
+ */
+import { z } from 'zod';
+
+const name = z.string().min(1, 'must not be empty');
+const seconds = z.number().nonnegative();
+const port = z.number().int().min(1).max(65535);
+
+/**
+ * Keys Nodepool has that this system does not use yet. They are accepted so that an existing
+ * Nodepool configuration validates, and each one found is reported as a warning (see
+ * IGNORED_KEYS), never silently dropped.
+ */
+const notUsedYet = (what: string) => `Accepted for compatibility with Nodepool; not used yet (${what}).`;
+
+export const labelSchema = z
+  .strictObject({
+    name: name.describe('Label name: what a node request asks for.'),
+    'min-ready': z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe('Ready, unassigned nodes of this label to keep at all times.'),
+    'max-ready-age': seconds
+      .default(0)
+      .describe('Seconds a ready node may wait unused before it is replaced; 0 keeps it for ever.'),
+  })
+  .describe('A kind of node: served by the pools that list it.');
+
+export const cloudImageSchema = z
+  .strictObject({
+    name: name.describe('Name pool labels use in `cloud-image`.'),
+    'image-name': name
+      .optional()
+      .describe('Name of the image in the cloud (Glance). Default: `name`. Exclusive with `image-id`.'),
+    'image-id': name.optional().describe('Id of the image in the cloud. Exclusive with `image-name`.'),
+    username: name.optional().describe('User to log in as on nodes booted from this image. Default: `zuul`.'),
+    'connection-port': port.optional().describe('SSH port of nodes booted from this image. Default: 22.'),
+  })
+  .describe('An image that already exists in the cloud (not built by the builder).');
+
+const stringValue = z
+  .union([z.string(), z.number(), z.boolean()], { error: 'must be a string' })
+  // Nova metadata values are strings; `build: 42` in YAML is a number an operator meant as text.
+  .transform((v) => String(v));
+
+export const poolLabelSchema = z
+  .strictObject({
+    name: name.describe('A label from the top-level `labels` list that this pool serves.'),
+    'flavor-name': name
+      .optional()
+      .describe('Flavor to boot (name or id). Exactly one of `flavor-name` and `min-ram`.'),
+    'min-ram': z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Boot the smallest flavor with at least this much RAM (MiB). Exactly one of `flavor-name` and `min-ram`.'),
+    'cloud-image': name.describe("Image to boot: a `name` from the provider's `cloud-images`."),
+    'key-name': name.optional().describe('Nova keypair to install on the node.'),
+    userdata: z.string().optional().describe('User data (cloud-init) passed to the server.'),
+    'instance-properties': z
+      .record(z.string(), stringValue)
+      .default({})
+      .describe('Extra metadata set on each server, besides our own tags.'),
+    'connection-port': port.optional().describe("SSH port of the node. Default: the cloud image's, else 22."),
+    username: name.optional().describe("User the scheduler logs in as. Default: the cloud image's, else `zuul`."),
+    'host-key-checking': z
+      .boolean()
+      .default(true)
+      .describe('Wait for SSH and scan the host keys before a node is ready.'),
+    'volume-size': z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Boot from a new volume of this size (GiB) instead of the local disk.'),
+  })
+  .describe('One label as booted by this pool.');
+
+export const poolSchema = z
+  .strictObject({
+    name: name.describe('Pool name, unique within its provider.'),
+    'max-servers': z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('Most servers this pool may have at once, in any state; 0 disables the pool.'),
+    networks: z.array(name).default([]).describe('Networks (names or ids) every server of the pool is attached to.'),
+    'availability-zones': z
+      .array(name)
+      .default([])
+      .describe('Availability zones to spread servers over; empty lets the cloud choose.'),
+    priority: z
+      .number()
+      .int()
+      .default(100)
+      .describe('When several pools can serve a request, lower numbers are tried first.'),
+    labels: z.array(poolLabelSchema).default([]).describe('Labels this pool can boot.'),
+    'max-cores': z.number().int().nonnegative().optional().describe(notUsedYet('quota by cores')),
+    'max-ram': z.number().int().nonnegative().optional().describe(notUsedYet('quota by RAM')),
+  })
+  .describe('A share of a provider with its own limits and networks.');
+
+export const providerSchema = z
+  .strictObject({
+    name: name.describe('Provider name, unique.'),
+    driver: z.literal('openstack').describe('Cloud driver. Only `openstack` for now.'),
+    cloud: name.describe('Name of the cloud in clouds.yaml (or `envvars` for the OS_* variables).'),
+    'region-name': name.optional().describe("Region of the cloud. Default: the cloud's region in clouds.yaml."),
+    'boot-timeout': seconds.positive().default(60).describe('Seconds to wait for a new server to become ACTIVE.'),
+    'launch-timeout': seconds
+      .positive()
+      .default(3600)
+      .describe('Seconds for the whole launch, until the node answers on SSH.'),
+    'launch-retries': z
+      .number()
+      .int()
+      .min(1)
+      .default(3)
+      .describe('Attempts to launch a node before its request fails.'),
+    rate: seconds.default(0).describe('Seconds to wait between create or delete calls; 0 for no limit.'),
+    'refresh-interval': seconds
+      .positive()
+      .default(10)
+      .describe('Seconds between two listings of the servers when nothing is launching.'),
+    'compute-microversion': z
+      .string({ error: 'must be a quoted string such as "2.79" (YAML reads 2.10 as the number 2.1)' })
+      .regex(/^\d+\.\d+$/, 'must look like "2.79"')
+      .default('2.79')
+      .describe('Nova API microversion sent with every compute call.'),
+    'cloud-images': z.array(cloudImageSchema).default([]).describe('Images already in the cloud that labels can boot.'),
+    pools: z.array(poolSchema).default([]).describe('Pools of this provider.'),
+    'max-concurrency': z.number().int().nonnegative().optional().describe(notUsedYet('launches in flight')),
+  })
+  .describe('One region of one OpenStack cloud.');
+
+export const apiSchema = z
+  .strictObject({
+    listen: name.default('127.0.0.1').describe('Address the node-request API and status pages listen on.'),
+    port: z.number().int().min(0).max(65535).default(8022).describe('Port of the API (0 = any free port).'),
+    'request-lease-timeout': seconds
+      .positive()
+      .default(600)
+      .describe("Seconds a requestor's hold on fulfilled nodes lasts without a heartbeat."),
+  })
+  .describe('The node-request HTTP API.');
+
+export const storeSchema = z
+  .strictObject({
+    driver: z.literal('sqlite').default('sqlite').describe('Store implementation. Only `sqlite` for now.'),
+    path: name.default('nodepool.sqlite').describe("SQLite file, relative to the configuration file's folder."),
+  })
+  .describe('Where nodes, requests and images are recorded.');
+
+export const cloudSimSchema = z
+  .strictObject({
+    enabled: z
+      .union([z.literal('auto'), z.boolean()], { error: 'must be auto, true or false' })
+      .default('auto')
+      .describe('auto: simulate every provider whose cloud is not in clouds.yaml; true: simulate all; false: never.'),
+    port: z.number().int().min(0).max(65535).default(0).describe("Port of the simulator's HTTP APIs (0 = any free port)."),
+    'boot-delay': seconds.default(1).describe('Seconds from create to ACTIVE.'),
+    'delete-delay': seconds.default(0.5).describe('Seconds from DELETE to gone.'),
+    'ssh-port': port.default(2022).describe('SSH port every simulated server listens on.'),
+  })
+  .describe('The built-in OpenStack simulator started by `nodepool run`.');
+
+const webappSchema = z
+  .strictObject({ port: z.number().int().optional(), listen_address: z.string().optional() })
+  .describe(notUsedYet('the API serves status: see `api`'));
+
+const zookeeperServerSchema = z.strictObject({
+  host: name,
+  port: port.optional(),
+  chroot: z.string().optional(),
+});
+
+const tenantLimitSchema = z.strictObject({
+  'tenant-name': name,
+  'max-cores': z.number().int().nonnegative().optional(),
+  'max-ram': z.number().int().nonnegative().optional(),
+  'max-servers': z.number().int().nonnegative().optional(),
+});
+
+export const nodepoolSchema = z
+  .strictObject({
+    labels: z.array(labelSchema).default([]).describe('Every kind of node that can be requested.'),
+    providers: z.array(providerSchema).default([]).describe('Clouds nodes are booted in.'),
+    api: apiSchema.prefault({}),
+    store: storeSchema.prefault({}),
+    'cloud-sim': cloudSimSchema.prefault({}),
+    // Image building comes with the builder; until then its entries only need a name.
+    diskimages: z.array(z.looseObject({ name })).optional().describe(notUsedYet('images are not built yet')),
+    webapp: webappSchema.optional(),
+    'zookeeper-servers': z
+      .array(zookeeperServerSchema)
+      .optional()
+      .describe(notUsedYet('state is kept in `store`')),
+    'tenant-resource-limits': z.array(tenantLimitSchema).optional().describe(notUsedYet('quota by tenant')),
+  })
+  .describe('nodepool.yaml');
+
+/** nodepool.yaml as validated, defaults filled, keys as written. */
+export type NodepoolYaml = z.output<typeof nodepoolSchema>;
+
+/** Keys accepted for Nodepool compatibility but without effect yet: each one found is a warning. */
+export const IGNORED_KEYS: readonly (readonly string[])[] = [
+  ['diskimages'],
+  ['webapp'],
+  ['zookeeper-servers'],
+  ['tenant-resource-limits'],
+  ['providers', '*', 'max-concurrency'],
+  ['providers', '*', 'pools', '*', 'max-cores'],
+  ['providers', '*', 'pools', '*', 'max-ram'],
+];
