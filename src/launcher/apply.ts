@@ -1,0 +1,379 @@
+import { isCloudError } from '../../providers/errors.ts';
+import type { ServerView } from '../../providers/provider.ts';
+import type { Config } from '../config/types.ts';
+import type { Logger } from '../log.ts';
+import type { NodeRecord } from '../model.ts';
+import { newNodeRecord } from '../store/records.ts';
+import type { Store } from '../store/store.ts';
+import { scanUntil } from './keyscan.ts';
+import type { ProviderRuntime } from './launcher.ts';
+import type { Action, PlanInput } from './planner.ts';
+import type { Topology } from './topology.ts';
+
+export interface ApplierContext {
+  store: Store;
+  logger: Logger;
+  launcher: string;
+  now: () => number;
+  leaseMs: number;
+  requestLeaseMs: number;
+  config: Config;
+  topology: Topology;
+  providers: Map<string, ProviderRuntime>;
+  wake: () => void;
+}
+
+/** Weight of the newest sample in the boot/delete time averages. */
+const EWMA = 0.3;
+
+/**
+ * Carries out a plan. Store writes are conditional (they fail harmlessly when another process or
+ * an operator changed the row since the snapshot); cloud calls and SSH scans run as background
+ * tasks keyed in `inflight`, so the planner does not issue them twice, and each task wakes the
+ * launcher when it is done.
+ */
+export class Applier {
+  readonly inflight = new Set<string>();
+  readonly deleteCalledAt = new Map<string, number>();
+  readonly leakSightings = new Map<string, number>();
+  private readonly tasks = new Set<Promise<void>>();
+  leaksDeleted = 0;
+
+  constructor(private readonly ctx: ApplierContext) {}
+
+  private get log(): Logger { return this.ctx.logger; }
+  private get by(): string { return this.ctx.launcher; }
+  private lease(): { leaseOwner: string; leaseExpires: number } {
+    return { leaseOwner: this.ctx.launcher, leaseExpires: this.ctx.now() + this.ctx.leaseMs };
+  }
+  private mine() { return { owner: this.ctx.launcher, now: this.ctx.now() }; }
+
+  async apply(actions: Action[], input: PlanInput): Promise<void> {
+    const nodes = new Map(input.nodes.map((n) => [n.id, n]));
+    const noted = new Set<string>();
+    for (const a of actions) {
+      try {
+        await this.one(a, nodes, noted);
+      } catch (err) {
+        this.log.error({ err, action: a.type, ...actionIds(a) }, 'action failed');
+      }
+    }
+    // Forget sightings of servers that are no longer suspects (deleted, or claimed by a node).
+    for (const key of this.leakSightings.keys()) if (!noted.has(key)) this.leakSightings.delete(key);
+  }
+
+  private async one(a: Action, nodes: Map<string, NodeRecord>, noted: Set<string>): Promise<void> {
+    const { store, now } = this.ctx;
+    switch (a.type) {
+      case 'fail-request': {
+        if (await store.updateRequest(a.requestId, { state: 'failed', reason: a.reason, stateTime: now(), leaseOwner: null, leaseExpires: null }, this.by, { states: ['requested', 'pending'], leaseFreeOr: this.mine() })) {
+          this.log.warn({ request: a.requestId, reason: a.reason }, 'request failed');
+          await this.unallocateAll(a.requestId);
+        }
+        return;
+      }
+      case 'claim-request': {
+        const claimed = await store.updateRequest(a.requestId, { state: 'pending', provider: a.provider, pool: a.pool, stateTime: now(), ...this.lease() },
+          this.by, { states: ['requested'], leaseFreeOr: this.mine() });
+        if (!claimed) return;
+        const launch = [...a.launch];
+        for (const id of a.allocate) {
+          const ok = await store.updateNode(id, { allocatedTo: a.requestId }, this.by, { states: ['building', 'ready'], unallocated: true });
+          if (!ok) launch.push(nodes.get(id)!.label);
+        }
+        this.log.info({ request: a.requestId, provider: a.provider, pool: a.pool, reused: a.allocate.length, launching: launch.length }, 'request claimed');
+        await this.launchNodes(a.provider, a.pool, launch, a.requestId, 1);
+        if (!launch.length) this.ctx.wake();
+        return;
+      }
+      case 'launch-for-request':
+        await this.launchNodes(a.provider, a.pool, a.labels, a.requestId, 1);
+        return;
+      case 'launch':
+        await this.launchNodes(a.provider, a.pool, [a.label], null, 1);
+        return;
+      case 'fulfill-request':
+        await this.fulfill(a.requestId, a.nodeIds);
+        return;
+      case 'unallocate-node':
+        await store.updateNode(a.nodeId, { allocatedTo: null }, this.by, { states: ['building', 'ready'], allocatedTo: nodes.get(a.nodeId)?.allocatedTo ?? '' });
+        return;
+      case 'return-used': {
+        const n = nodes.get(a.nodeId)!;
+        if (await store.updateNode(a.nodeId, { state: 'used', stateTime: now() }, this.by, { states: ['in-use'] }, a.reason)) {
+          this.log.info({ node: a.nodeId, request: n.allocatedTo, reason: a.reason }, 'node returned as used');
+        }
+        if (n.allocatedTo) await store.updateRequest(n.allocatedTo, { holderExpires: null }, this.by, { states: ['fulfilled'] });
+        return;
+      }
+      case 'create-server':
+        this.spawn(`create:${a.nodeId}`, () => this.createServer(a.nodeId));
+        return;
+      case 'adopt-server': {
+        const n = nodes.get(a.nodeId)!;
+        const patch = n.state === 'building' ? { serverId: a.serverId, step: 'booting' as const } : { serverId: a.serverId };
+        if (await store.updateNode(a.nodeId, { ...patch, ...this.lease() }, this.by, { leaseFreeOr: this.mine() })) {
+          this.log.info({ node: a.nodeId, provider: n.provider, server: a.serverId }, 'server found by name and adopted');
+          this.ctx.wake();
+        }
+        return;
+      }
+      case 'retry-create':
+        await store.updateNode(a.nodeId, { step: 'pending', ...this.lease() }, this.by, { states: ['building'], leaseFreeOr: this.mine() });
+        return;
+      case 'server-active':
+        await this.serverActive(nodes.get(a.nodeId)!, a.server);
+        return;
+      case 'scan-node':
+        this.spawn(`scan:${a.nodeId}`, () => this.scan(a.nodeId));
+        return;
+      case 'launch-failed':
+        await this.launchFailed(nodes.get(a.nodeId)!, a.reason, a.retry);
+        return;
+      case 'delete-node': {
+        const n = nodes.get(a.nodeId)!;
+        if (await store.updateNode(a.nodeId, { state: 'deleting', stateTime: now(), comment: n.comment ?? a.reason, ...this.lease() }, this.by, { states: [n.state], leaseFreeOr: this.mine() }, a.reason)) {
+          this.log.info({ node: a.nodeId, provider: n.provider, server: n.serverId, reason: a.reason }, 'deleting node');
+          if (n.serverId) this.spawn(`delete:${a.nodeId}`, () => this.deleteServer(a.nodeId, n.provider, n.serverId!));
+        }
+        return;
+      }
+      case 'delete-server': {
+        const n = nodes.get(a.nodeId)!;
+        this.spawn(`delete:${a.nodeId}`, () => this.deleteServer(a.nodeId, n.provider, n.serverId!));
+        return;
+      }
+      case 'remove-node': {
+        const n = nodes.get(a.nodeId)!;
+        if (await store.removeNode(a.nodeId, this.by, { states: [n.state] })) {
+          const called = this.deleteCalledAt.get(a.nodeId);
+          const rt = this.ctx.providers.get(n.provider);
+          if (called !== undefined && rt) rt.deleteEstimateMs = ewma(rt.deleteEstimateMs, now() - called);
+          this.deleteCalledAt.delete(a.nodeId);
+          this.log.info({ node: a.nodeId, provider: n.provider, server: n.serverId, reason: a.reason }, 'node gone');
+        }
+        return;
+      }
+      case 'note-leak': {
+        const key = `${a.provider}/${a.serverId}`;
+        noted.add(key);
+        this.leakSightings.set(key, this.ctx.providers.get(a.provider)!.cache.view.fullRefreshSeq);
+        this.log.info({ provider: a.provider, server: a.serverId }, 'server with our tags unknown to the store: deleting it if it is still there on the next pass');
+        return;
+      }
+      case 'delete-leak': {
+        const key = `${a.provider}/${a.serverId}`;
+        noted.add(key);
+        const called = this.deleteCalledAt.get(`leak:${key}`);
+        if (called !== undefined && now() - called < 30_000) return;
+        this.spawn(`leak:${key}`, async () => {
+          this.log.warn({ provider: a.provider, server: a.serverId, name: a.name }, 'deleting leaked server');
+          this.deleteCalledAt.set(`leak:${key}`, now());
+          await this.ctx.providers.get(a.provider)!.adapter.deleteServer(a.serverId);
+          this.leaksDeleted++;
+        });
+        return;
+      }
+    }
+  }
+
+  // ---- launching ----
+
+  private async launchNodes(provider: string, pool: string, labels: string[], requestId: string | null, attempt: number): Promise<void> {
+    const poolView = this.ctx.topology.pools.find((p) => p.provider === provider && p.pool === pool)!;
+    for (const label of labels) {
+      const pl = poolView.labels.get(label)!;
+      const node = newNodeRecord({
+        label, provider, pool, connectionPort: pl.connectionPort, username: pl.username, now: this.ctx.now(),
+        allocatedTo: requestId, attempt, ...this.lease(),
+      });
+      // Promise 1: the record exists before the cloud is asked for anything.
+      await this.ctx.store.insertNode(node, this.by);
+      this.log.info({ node: node.id, label, provider, pool, request: requestId, attempt }, 'launching node');
+      this.spawn(`create:${node.id}`, () => this.createServer(node.id));
+    }
+  }
+
+  private async createServer(nodeId: string): Promise<void> {
+    const { store, now } = this.ctx;
+    const node = await store.getNode(nodeId);
+    if (!node || node.state !== 'building') return;
+    const rt = this.ctx.providers.get(node.provider)!;
+    const providerCfg = this.ctx.topology.providers.get(node.provider)!.config;
+    const poolCfg = providerCfg.pools.find((p) => p.name === node.pool)!;
+    const pl = this.ctx.topology.pools.find((p) => p.provider === node.provider && p.pool === node.pool)!.labels.get(node.label)!;
+    const started = now();
+    if (!await store.updateNode(nodeId, { step: 'creating', launchStartedAt: started, ...this.lease() }, this.by, { states: ['building'], leaseFreeOr: this.mine() })) return;
+    try {
+      const spec = await rt.specs.resolve(poolCfg, pl);
+      const az = poolCfg.availabilityZones.length ? poolCfg.availabilityZones[Math.floor(Math.random() * poolCfg.availabilityZones.length)] : undefined;
+      const { id } = await rt.adapter.createServer({
+        name: node.hostname, flavorId: spec.flavorId, imageId: spec.imageId, networkIds: spec.networkIds,
+        keyName: pl.config.keyName, userdata: pl.config.userdata, availabilityZone: az,
+        metadata: {
+          ...pl.config.instanceProperties,
+          nodepool_provider_name: node.provider, nodepool_pool_name: node.pool, nodepool_node_id: node.id,
+          nodepool_node_label: node.label, nodepool_launcher: this.by,
+        },
+        tags: ['nodepool', `nodepool-provider-${node.provider}`],
+      });
+      // Written whatever the node's state now: an operator may have deleted the node meanwhile,
+      // and then the delete flow needs the server id.
+      await store.updateNode(nodeId, { serverId: id, step: 'booting' }, this.by);
+      this.log.info({ node: nodeId, provider: node.provider, server: id, ms: now() - started }, 'server create accepted');
+    } catch (err) {
+      const reason = isCloudError(err) ? `${err.kind}: ${err.message}` : String(err);
+      this.log.warn({ node: nodeId, provider: node.provider, err }, 'server create failed');
+      const fresh = await store.getNode(nodeId);
+      if (fresh && fresh.state === 'building') {
+        const retries = this.ctx.topology.providers.get(node.provider)!.launchRetries;
+        const req = fresh.allocatedTo ? await store.getRequest(fresh.allocatedTo) : null;
+        const open = req !== null && (req.state === 'requested' || req.state === 'pending');
+        // A refusal (4xx) means no server exists and the record can go at once; after a timeout or
+        // a 5xx the server may exist all the same, so the delete flow looks for it by name first.
+        const refused = isCloudError(err) && err.status !== undefined && err.status < 500;
+        await this.launchFailed(refused ? { ...fresh, step: 'pending' } : fresh, `create failed: ${reason}`, open && fresh.attempt < retries);
+      }
+    }
+  }
+
+  private async serverActive(n: NodeRecord, s: ServerView): Promise<void> {
+    const { store, now } = this.ctx;
+    const ip = s.publicIpv4 ?? s.privateIpv4 ?? s.publicIpv6;
+    if (!ip) {
+      await this.launchFailed(n, 'server is ACTIVE but has no address', this.retryable(n));
+      return;
+    }
+    const rt = this.ctx.providers.get(n.provider)!;
+    if (n.launchStartedAt !== null) rt.bootEstimateMs = ewma(rt.bootEstimateMs, now() - n.launchStartedAt);
+    const pl = this.ctx.topology.pools.find((p) => p.provider === n.provider && p.pool === n.pool)?.labels.get(n.label);
+    const addresses = { interfaceIp: ip, publicIpv4: s.publicIpv4, privateIpv4: s.privateIpv4, publicIpv6: s.publicIpv6, az: s.az };
+    if (pl && !pl.hostKeyChecking) {
+      await this.markReady(n, { ...addresses, hostKeys: [] });
+      return;
+    }
+    if (await store.updateNode(n.id, { ...addresses, step: 'scanning' }, this.by, { states: ['building'], leaseFreeOr: this.mine() })) {
+      this.spawn(`scan:${n.id}`, () => this.scan(n.id));
+    }
+  }
+
+  private async scan(nodeId: string): Promise<void> {
+    const { store, now } = this.ctx;
+    const n = await store.getNode(nodeId);
+    if (!n || n.state !== 'building' || !n.interfaceIp) return;
+    const limits = this.ctx.topology.providers.get(n.provider)!;
+    const deadline = (n.launchStartedAt ?? now()) + limits.launchTimeoutMs;
+    let stillBuilding = true;
+    const watch = store.subscribe((e) => { if (e.kind === 'node' && e.id === nodeId && e.state && e.state !== 'building') stillBuilding = false; });
+    try {
+      const key = await scanUntil(n.interfaceIp, n.connectionPort, deadline, now, () => !stillBuilding);
+      await this.markReady(n, { hostKeys: [key] });
+    } catch (err) {
+      const fresh = await store.getNode(nodeId);
+      if (fresh?.state === 'building') await this.launchFailed(fresh, `launch timeout: ${(err as Error).message}`, this.retryable(fresh));
+    } finally {
+      watch();
+    }
+  }
+
+  private async markReady(n: NodeRecord, patch: Partial<NodeRecord>): Promise<void> {
+    const { store, now } = this.ctx;
+    if (await store.updateNode(n.id, { ...patch, state: 'ready', step: null, stateTime: now(), leaseOwner: null, leaseExpires: null }, this.by, { states: ['building'] })) {
+      this.log.info({ node: n.id, provider: n.provider, label: n.label, request: n.allocatedTo, ms: now() - (n.launchStartedAt ?? n.createdAt) }, 'node ready');
+    }
+  }
+
+  private retryable(n: NodeRecord): boolean {
+    const retries = this.ctx.topology.providers.get(n.provider)?.launchRetries ?? 1;
+    return n.allocatedTo !== null && n.attempt < retries;
+  }
+
+  /**
+   * A launch failed: the replacement (if any) is written first, so that at no moment does the
+   * request look short of a node; then the failed node is marked for deletion of its server.
+   */
+  private async launchFailed(n: NodeRecord, reason: string, retry: boolean): Promise<void> {
+    const { store, now } = this.ctx;
+    if (retry && n.allocatedTo) {
+      await this.launchNodes(n.provider, n.pool, [n.label], n.allocatedTo, n.attempt + 1);
+    }
+    const noServer = n.serverId === null && n.step === 'pending';
+    const ok = noServer
+      ? await store.removeNode(n.id, this.by, { states: ['building'] })
+      : await store.updateNode(n.id, { state: 'failed', stateTime: now(), comment: reason, allocatedTo: null, ...this.lease() }, this.by, { states: ['building'] }, reason);
+    if (!ok) return;
+    this.log.warn({ node: n.id, provider: n.provider, label: n.label, request: n.allocatedTo, attempt: n.attempt, reason, retry }, 'launch failed');
+    if (!retry && n.allocatedTo) {
+      const failReason = `launch of ${n.label} in ${n.provider} failed after ${n.attempt} attempt${n.attempt > 1 ? 's' : ''}: ${reason}`;
+      if (await store.updateRequest(n.allocatedTo, { state: 'failed', reason: failReason, stateTime: now(), leaseOwner: null, leaseExpires: null }, this.by, { states: ['requested', 'pending'] })) {
+        this.log.warn({ request: n.allocatedTo, reason: failReason }, 'request failed');
+        await this.unallocateAll(n.allocatedTo);
+      }
+    }
+  }
+
+  private async unallocateAll(requestId: string): Promise<void> {
+    for (const other of await this.ctx.store.listNodes({ allocatedTo: requestId })) {
+      await this.ctx.store.updateNode(other.id, { allocatedTo: null }, this.by, { states: ['building', 'ready'], allocatedTo: requestId });
+    }
+  }
+
+  private async fulfill(requestId: string, nodeIds: string[]): Promise<void> {
+    const { store, now } = this.ctx;
+    const t = now();
+    for (const id of nodeIds) {
+      if (!await store.updateNode(id, { state: 'in-use', stateTime: t }, this.by, { states: ['ready'], allocatedTo: requestId })) {
+        this.log.warn({ request: requestId, node: id }, 'node changed before the request was fulfilled; will plan again');
+        return;
+      }
+    }
+    if (await store.updateRequest(requestId, {
+      state: 'fulfilled', nodes: nodeIds, fulfilledAt: t, stateTime: t, holderExpires: t + this.ctx.requestLeaseMs, leaseOwner: null, leaseExpires: null,
+    }, this.by, { states: ['pending'], leaseFreeOr: this.mine() })) {
+      const req = await store.getRequest(requestId);
+      this.log.info({ request: requestId, nodes: nodeIds, provider: req?.provider, ms: t - (req?.createdAt ?? t) }, 'request fulfilled');
+    }
+  }
+
+  // ---- deleting ----
+
+  private async deleteServer(nodeId: string, provider: string, serverId: string): Promise<void> {
+    const rt = this.ctx.providers.get(provider)!;
+    this.deleteCalledAt.set(nodeId, this.ctx.now());
+    try {
+      await rt.adapter.deleteServer(serverId);
+      this.log.info({ node: nodeId, provider, server: serverId }, 'server delete accepted');
+    } catch (err) {
+      this.log.warn({ node: nodeId, provider, server: serverId, err }, 'server delete failed; will retry');
+    }
+  }
+
+  // ---- tasks ----
+
+  private spawn(key: string, fn: () => Promise<void>): void {
+    if (this.inflight.has(key)) return;
+    this.inflight.add(key);
+    const task = fn()
+      .catch((err) => this.log.error({ err, task: key }, 'task failed'))
+      .finally(() => {
+        this.inflight.delete(key);
+        this.tasks.delete(task);
+        this.ctx.wake();
+      });
+    this.tasks.add(task);
+  }
+
+  /** Waits for every running task (used at shutdown and by tests). */
+  async drain(): Promise<void> {
+    while (this.tasks.size) await Promise.allSettled([...this.tasks]);
+  }
+}
+
+function ewma(prev: number | null, sample: number): number {
+  return prev === null ? sample : prev + EWMA * (sample - prev);
+}
+
+function actionIds(a: Action): Record<string, unknown> {
+  const r = a as Record<string, unknown>;
+  return { node: r.nodeId, request: r.requestId, provider: r.provider };
+}

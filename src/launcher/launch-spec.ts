@@ -1,0 +1,57 @@
+import type { ProviderAdapter } from '../../providers/provider.ts';
+import { CloudError } from '../../providers/errors.ts';
+import type { PoolConfig, ProviderConfig } from '../config/types.ts';
+import type { PoolLabel } from './topology.ts';
+
+export interface ResolvedLabel {
+  flavorId: string;
+  imageId: string;
+  networkIds: string[];
+}
+
+/**
+ * Turns a pool label's names (flavor-name or min-ram, cloud-image, networks) into the cloud's ids,
+ * once per provider: flavors, images and networks change rarely, and looking them up per launch
+ * would double the calls per node.
+ */
+export class LaunchSpecResolver {
+  private readonly cache = new Map<string, Promise<ResolvedLabel>>();
+
+  constructor(private readonly adapter: ProviderAdapter, private readonly provider: ProviderConfig) {}
+
+  resolve(pool: PoolConfig, label: PoolLabel): Promise<ResolvedLabel> {
+    const key = `${pool.name}/${label.label}`;
+    let p = this.cache.get(key);
+    if (!p) {
+      p = this.lookup(pool, label);
+      // A failed lookup is not cached: the cloud may have been briefly unreachable.
+      p.catch(() => this.cache.delete(key));
+      this.cache.set(key, p);
+    }
+    return p;
+  }
+
+  private async lookup(pool: PoolConfig, label: PoolLabel): Promise<ResolvedLabel> {
+    const cfg = label.config;
+    const flavors = await this.adapter.listFlavors();
+    let flavor = cfg.flavorName ? flavors.find((f) => f.name === cfg.flavorName || f.id === cfg.flavorName) : undefined;
+    if (!cfg.flavorName && cfg.minRam !== undefined) {
+      flavor = flavors.filter((f) => f.ram >= cfg.minRam!).sort((a, b) => a.ram - b.ram || a.vcpus - b.vcpus)[0];
+    }
+    if (!flavor) {
+      const what = cfg.flavorName ? `flavor ${cfg.flavorName}` : `a flavor with at least ${cfg.minRam} MiB of RAM`;
+      throw new CloudError({ kind: 'config', message: `provider ${this.provider.name}: no ${what}` });
+    }
+    const ci = this.provider.cloudImages.find((c) => c.name === cfg.cloudImage);
+    const imageName = ci?.imageName ?? cfg.cloudImage;
+    const image = await this.adapter.findImage(imageName);
+    if (!image) throw new CloudError({ kind: 'config', message: `provider ${this.provider.name}: no active image ${imageName}` });
+    const networkIds: string[] = [];
+    for (const name of pool.networks) {
+      const net = await this.adapter.findNetwork(name);
+      if (!net) throw new CloudError({ kind: 'config', message: `provider ${this.provider.name}: no network ${name}` });
+      networkIds.push(net.id);
+    }
+    return { flavorId: flavor.id, imageId: image.id, networkIds };
+  }
+}

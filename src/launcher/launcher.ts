@@ -1,0 +1,218 @@
+import { hostname } from 'node:os';
+import type { ProviderAdapter } from '../../providers/provider.ts';
+import type { Config } from '../config/types.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/store.ts';
+import { OPEN_REQUEST_STATES } from '../model.ts';
+import { plan, type Plan, type PlanInput } from './planner.ts';
+import { buildTopology, type Topology } from './topology.ts';
+import { ServerCache } from './server-cache.ts';
+import { LaunchSpecResolver } from './launch-spec.ts';
+import { Applier } from './apply.ts';
+
+export interface LauncherOptions {
+  config: Config;
+  store: Store;
+  /** One adapter per configured provider, by provider name. */
+  adapters: Map<string, ProviderAdapter>;
+  logger: Logger;
+  /** This launcher's name: the owner written in leases. Default `<hostname>-launcher`. */
+  name?: string;
+  now?: () => number;
+  /** Lease length for requests and nodes this launcher works on. Default 30 s, renewed every third of it. */
+  leaseMs?: number;
+  /** Shortest gap between two server lists of one provider while something waits on the cloud. Default 1000 ms. */
+  minListIntervalMs?: number;
+  /** Seconds a requestor's lease on fulfilled nodes lasts without a heartbeat. Default from config. */
+  requestLeaseMs?: number;
+}
+
+/** Per provider: its driver, its cached server list and its learned boot and delete times. */
+export interface ProviderRuntime {
+  adapter: ProviderAdapter;
+  cache: ServerCache;
+  specs: LaunchSpecResolver;
+  /** Moving averages of boot and delete durations seen here, to time the next list well. */
+  bootEstimateMs: number | null;
+  deleteEstimateMs: number | null;
+  timer: NodeJS.Timeout | null;
+  timerAt: number | null;
+}
+
+/**
+ * The launcher: runs `runOnce(now)` whenever something changed (a store event, a refreshed server
+ * list, a finished task) or a time-based condition comes due, never on a fixed polling period.
+ * Passes never overlap; changes that arrive during one make another run right after it.
+ */
+export class Launcher {
+  readonly name: string;
+  readonly topology: Topology;
+  readonly providers = new Map<string, ProviderRuntime>();
+  readonly applier: Applier;
+  private readonly now: () => number;
+  private readonly leaseMs: number;
+  private readonly minListIntervalMs: number;
+  private running = false;
+  private dirty = false;
+  private stopped = true;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private idle: Promise<void> = Promise.resolve();
+  lastPlan: Plan | null = null;
+  passes = 0;
+
+  constructor(private readonly opts: LauncherOptions) {
+    this.name = opts.name ?? `${hostname()}-launcher`;
+    this.now = opts.now ?? Date.now;
+    this.leaseMs = opts.leaseMs ?? 30_000;
+    this.minListIntervalMs = opts.minListIntervalMs ?? 1000;
+    this.topology = buildTopology(opts.config);
+    for (const p of opts.config.providers) {
+      const adapter = opts.adapters.get(p.name);
+      if (!adapter) throw new Error(`no driver for provider ${p.name}`);
+      this.providers.set(p.name, {
+        adapter,
+        cache: new ServerCache(adapter, { now: this.now, logger: opts.logger, fullIntervalMs: p.refreshInterval * 1000 }),
+        specs: new LaunchSpecResolver(adapter, p),
+        bootEstimateMs: null, deleteEstimateMs: null, timer: null, timerAt: null,
+      });
+    }
+    this.applier = new Applier({
+      store: opts.store, logger: opts.logger, launcher: this.name, now: this.now, leaseMs: this.leaseMs,
+      requestLeaseMs: opts.requestLeaseMs ?? opts.config.api.requestLeaseTimeout * 1000,
+      config: opts.config, topology: this.topology, providers: this.providers, wake: () => this.wake(),
+    });
+  }
+
+  /** Registers the launcher, lists every provider's servers once, and starts reconciling. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.heartbeat();
+    this.leaseTimer = setInterval(() => { void this.heartbeat(); }, Math.max(1000, this.leaseMs / 3));
+    this.unsubscribe = this.opts.store.subscribe(() => this.wake());
+    await Promise.all([...this.providers.values()].map((p) => p.cache.refresh(true)));
+    this.opts.logger.info({ launcher: this.name, providers: [...this.providers.keys()] }, 'launcher started');
+    this.wake();
+  }
+
+  /** True once every provider's servers have been listed at least once. */
+  isReady(): boolean {
+    return [...this.providers.values()].every((p) => p.cache.view.fullRefreshedAt !== null);
+  }
+
+  private async heartbeat(): Promise<void> {
+    const now = this.now();
+    try {
+      await this.opts.store.upsertLauncher({
+        name: this.name, host: hostname(), pid: process.pid, version: '0.1.0',
+        providers: [...this.providers.keys()], startedAt: now, heartbeatAt: now,
+      });
+      await this.opts.store.renewLeases(this.name, now + this.leaseMs);
+    } catch (err) {
+      this.opts.logger.error({ err, launcher: this.name }, 'lease renewal failed');
+    }
+  }
+
+  /** Asks for a reconcile pass as soon as possible. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) { this.dirty = true; return; }
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+    this.running = true;
+    this.idle = new Promise<void>((resolve) => setImmediate(() => { void this.loop().finally(resolve); }));
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      do {
+        this.dirty = false;
+        await this.runOnce(this.now());
+      } while (this.dirty && !this.stopped);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** One reconcile pass: snapshot, plan, apply, then schedule the next wake and server lists. */
+  async runOnce(now: number): Promise<Plan> {
+    const [nodes, open, holding] = await Promise.all([
+      this.opts.store.listNodes(),
+      this.opts.store.listRequests({ states: OPEN_REQUEST_STATES }),
+      this.opts.store.listRequests({ states: ['fulfilled'], withHolderLease: true }),
+    ]);
+    const cloud = new Map([...this.providers].map(([name, p]) => [name, p.cache.view]));
+    const input: PlanInput = {
+      now, launcher: this.name, topology: this.topology, nodes, requests: [...open, ...holding], cloud,
+      inflight: this.applier.inflight, deleteCalledAt: this.applier.deleteCalledAt, leakSightings: this.applier.leakSightings,
+    };
+    const result = plan(input);
+    this.passes++;
+    this.lastPlan = result;
+    await this.applier.apply(result.actions, input);
+    if (!this.stopped) {
+      this.scheduleWake(result.nextWakeAt);
+      this.scheduleLists(nodes);
+    }
+    return result;
+  }
+
+  private scheduleWake(at: number | null): void {
+    if (at === null) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = setTimeout(() => { this.wakeTimer = null; this.wake(); }, Math.max(0, at - this.now()));
+  }
+
+  /**
+   * Plans each provider's next server list: soon after the moment the oldest waiting boot or
+   * delete is expected to finish (learned from this provider's recent boots), then every
+   * `minListIntervalMs` while something still waits; otherwise a complete list every
+   * refresh-interval, which also feeds leak detection.
+   */
+  private scheduleLists(nodes: { provider: string; state: string; step: string | null; launchStartedAt: number | null; id: string }[]): void {
+    const now = this.now();
+    const waiting = new Map<string, number>();
+    for (const n of nodes) {
+      const rt = this.providers.get(n.provider);
+      if (!rt) continue;
+      let expected: number | null = null;
+      if (n.state === 'building' && (n.step === 'booting' || n.step === 'creating')) {
+        expected = (n.launchStartedAt ?? now) + 0.9 * (rt.bootEstimateMs ?? 0);
+      } else if (n.state === 'deleting') {
+        const called = this.applier.deleteCalledAt.get(n.id);
+        if (called !== undefined) expected = called + 0.9 * (rt.deleteEstimateMs ?? 0);
+      }
+      if (expected !== null) waiting.set(n.provider, Math.min(waiting.get(n.provider) ?? Infinity, expected));
+    }
+    for (const [name, rt] of this.providers) {
+      const view = rt.cache.view;
+      const fullEvery = this.topology.providers.get(name)!.config.refreshInterval * 1000;
+      let at = (view.fullRefreshedAt ?? now) + fullEvery;
+      const expected = waiting.get(name);
+      if (expected !== undefined) {
+        const earliest = (view.refreshedAt ?? 0) + this.minListIntervalMs * (rt.cache.failures ? 2 ** Math.min(rt.cache.failures, 6) : 1);
+        at = Math.min(at, Math.max(expected, earliest));
+      }
+      if (rt.timerAt !== null && rt.timerAt <= at) continue;
+      if (rt.timer) clearTimeout(rt.timer);
+      rt.timerAt = at;
+      rt.timer = setTimeout(() => {
+        rt.timer = null;
+        rt.timerAt = null;
+        void rt.cache.refresh().then(() => this.wake());
+      }, Math.max(0, at - now));
+    }
+  }
+
+  /** Stops reconciling; in-flight cloud calls finish on their own and leave their results in the store. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    for (const rt of this.providers.values()) if (rt.timer) clearTimeout(rt.timer);
+    await this.idle;
+    await this.applier.drain();
+  }
+}

@@ -1,0 +1,444 @@
+import type { NodeRecord, RequestRecord } from '../model.ts';
+import type { ServerView } from '../../providers/provider.ts';
+import { poolKey, type PoolView, type Topology } from './topology.ts';
+
+/**
+ * The reconcile planner (DESIGN promise 7): a pure function of (store snapshot, cloud view,
+ * configuration, now) that returns the actions to take and when to look again. It never
+ * performs I/O; ./apply.ts carries the actions out with conditional store writes, so a plan made
+ * on a stale snapshot can only fail to apply, never do harm.
+ */
+
+export type Action =
+  | { type: 'fail-request'; requestId: string; reason: string }
+  | { type: 'claim-request'; requestId: string; provider: string; pool: string; allocate: string[]; launch: string[] }
+  | { type: 'launch-for-request'; requestId: string; provider: string; pool: string; labels: string[] }
+  | { type: 'fulfill-request'; requestId: string; nodeIds: string[] }
+  | { type: 'unallocate-node'; nodeId: string }
+  | { type: 'return-used'; nodeId: string; reason: string }
+  | { type: 'launch'; label: string; provider: string; pool: string }
+  | { type: 'create-server'; nodeId: string }
+  | { type: 'adopt-server'; nodeId: string; serverId: string }
+  | { type: 'retry-create'; nodeId: string }
+  | { type: 'server-active'; nodeId: string; server: ServerView }
+  | { type: 'scan-node'; nodeId: string }
+  | { type: 'launch-failed'; nodeId: string; reason: string; retry: boolean }
+  | { type: 'delete-node'; nodeId: string; reason: string }
+  | { type: 'delete-server'; nodeId: string }
+  | { type: 'remove-node'; nodeId: string; reason: string }
+  | { type: 'note-leak'; provider: string; serverId: string }
+  | { type: 'delete-leak'; provider: string; serverId: string; name: string };
+
+/** What the launcher knows of one provider's servers (one cached list, promise 8). */
+export interface ProviderCloudView {
+  /** Servers believed to exist now, by id. */
+  servers: Map<string, ServerView>;
+  /** Start time of the newest list that the map reflects; null before the first. */
+  refreshedAt: number | null;
+  /** Start time of the newest complete (not incremental) list. */
+  fullRefreshedAt: number | null;
+  /** Counts complete lists, for "seen on two passes". */
+  fullRefreshSeq: number;
+}
+
+export interface PlanInput {
+  now: number;
+  launcher: string;
+  topology: Topology;
+  nodes: NodeRecord[];
+  /** Open requests plus fulfilled ones whose nodes are in use. */
+  requests: RequestRecord[];
+  cloud: Map<string, ProviderCloudView>;
+  /** Task keys running in this process (`create:<node>`, `scan:<node>`, `delete:<node>`, `leak:<provider>:<server>`). */
+  inflight: ReadonlySet<string>;
+  /** When this process last asked the cloud to delete a node's server. */
+  deleteCalledAt: ReadonlyMap<string, number>;
+  /** Leaked servers already seen: key `<provider>/<server>` → full-refresh sequence number of the first sighting. */
+  leakSightings: ReadonlyMap<string, number>;
+}
+
+export interface Plan {
+  actions: Action[];
+  /** When a time-based condition next comes due (a timeout, a lease, an age); null = no such thing. */
+  nextWakeAt: number | null;
+}
+
+/** How long a created server may take to show in a list before we believe the create was lost. */
+export const CREATE_GRACE_MS = 10_000;
+/** How long after a delete call we ask again if the server is still there. */
+export const DELETE_RETRY_MS = 30_000;
+
+const LIVE: ReadonlySet<string> = new Set(['building', 'ready']);
+
+export function plan(input: PlanInput): Plan {
+  const p = new Planner(input);
+  p.run();
+  return { actions: p.actions, nextWakeAt: p.nextWakeAt };
+}
+
+class Planner {
+  readonly actions: Action[] = [];
+  nextWakeAt: number | null = null;
+  /** Servers each pool holds or is about to hold (all node records count: each is or was a server). */
+  private readonly used = new Map<string, number>();
+  private readonly taken = new Set<string>();
+  private readonly requestsById: Map<string, RequestRecord>;
+  private readonly nodesByRequest = new Map<string, NodeRecord[]>();
+  private readonly nodesById = new Map<string, NodeRecord>();
+  /** Unassigned building/ready nodes by `<provider>/<pool>/<label>`, oldest first. */
+  private readonly spare = new Map<string, NodeRecord[]>();
+  /** Nodes of each label per pool (`<provider>/<pool>/<label>`), any state, for spreading min-ready. */
+  private readonly perPoolLabel = new Map<string, number>();
+
+  constructor(private readonly in_: PlanInput) {
+    this.requestsById = new Map(in_.requests.map((r) => [r.id, r]));
+    for (const n of in_.nodes) {
+      this.nodesById.set(n.id, n);
+      const k = poolKey(n.provider, n.pool);
+      this.used.set(k, (this.used.get(k) ?? 0) + 1);
+      const lk = `${k}/${n.label}`;
+      this.perPoolLabel.set(lk, (this.perPoolLabel.get(lk) ?? 0) + 1);
+      if (n.allocatedTo === null && LIVE.has(n.state)) {
+        const list = this.spare.get(lk) ?? [];
+        list.push(n);
+        this.spare.set(lk, list);
+      }
+      if (n.allocatedTo) {
+        const list = this.nodesByRequest.get(n.allocatedTo) ?? [];
+        list.push(n);
+        this.nodesByRequest.set(n.allocatedTo, list);
+      }
+    }
+  }
+
+  run(): void {
+    this.nodeLifecycles();
+    this.requestsInOrder();
+    this.minReady();
+    this.leaks();
+  }
+
+  private wakeAt(t: number): void {
+    if (this.nextWakeAt === null || t < this.nextWakeAt) this.nextWakeAt = t;
+  }
+
+  private owned(n: { leaseOwner: string | null; leaseExpires: number | null }): boolean {
+    return n.leaseOwner === null || n.leaseOwner === this.in_.launcher || (n.leaseExpires ?? 0) < this.in_.now;
+  }
+
+  private free(pool: PoolView): number {
+    return pool.maxServers - (this.used.get(poolKey(pool.provider, pool.pool)) ?? 0);
+  }
+
+  private reserve(provider: string, pool: string, n: number): void {
+    const k = poolKey(provider, pool);
+    this.used.set(k, (this.used.get(k) ?? 0) + n);
+  }
+
+  // ---- nodes: the launch and delete state machines, holds, ages, leases of requestors ----
+
+  private nodeLifecycles(): void {
+    const { now, inflight } = this.in_;
+    for (const n of this.in_.nodes) {
+      const limits = this.in_.topology.providers.get(n.provider);
+      const view = this.in_.cloud.get(n.provider);
+      switch (n.state) {
+        case 'building': {
+          if (!this.owned(n) || !limits) break;
+          if (inflight.has(`create:${n.id}`) || inflight.has(`scan:${n.id}`)) {
+            if (n.launchStartedAt !== null) this.wakeAt(n.launchStartedAt + limits.launchTimeoutMs);
+            if (n.launchStartedAt !== null && now - n.launchStartedAt > limits.launchTimeoutMs && n.step === 'scanning') {
+              this.fail(n, `launch timeout: not reachable over SSH after ${limits.launchTimeoutMs / 1000} s`);
+            }
+            break;
+          }
+          this.building(n, limits, view);
+          break;
+        }
+        case 'ready': {
+          if (n.allocatedTo && !this.isOpen(n.allocatedTo)) {
+            this.actions.push({ type: 'unallocate-node', nodeId: n.id });
+            break;
+          }
+          const age = this.in_.topology.labels.get(n.label)?.maxReadyAgeMs ?? 0;
+          if (!n.allocatedTo && age > 0) {
+            if (now - n.stateTime >= age) this.deleteNode(n, `ready for more than max-ready-age (${age / 1000} s)`);
+            else this.wakeAt(n.stateTime + age);
+          }
+          if (!n.allocatedTo && !this.taken.has(n.id) && n.serverId && view?.fullRefreshedAt && view.fullRefreshedAt > n.stateTime && !view.servers.has(n.serverId)) {
+            this.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'server vanished from the cloud' });
+            this.taken.add(n.id);
+          }
+          break;
+        }
+        case 'in-use': {
+          const req = n.allocatedTo ? this.requestsById.get(n.allocatedTo) : undefined;
+          if (!req || req.state !== 'fulfilled' || req.holderExpires === null) {
+            this.actions.push({ type: 'return-used', nodeId: n.id, reason: 'released by its requestor' });
+          } else if (req.holderExpires <= now) {
+            this.actions.push({ type: 'return-used', nodeId: n.id, reason: `lease of request ${req.id} expired` });
+          } else {
+            this.wakeAt(req.holderExpires);
+          }
+          break;
+        }
+        case 'used':
+          if (this.owned(n)) this.deleteNode(n, 'used');
+          break;
+        case 'hold':
+          if (n.holdExpires !== null) {
+            if (n.holdExpires <= now) this.deleteNode(n, 'hold expired');
+            else this.wakeAt(n.holdExpires);
+          }
+          break;
+        case 'failed':
+          if (this.owned(n)) this.deleteNode(n, n.comment ?? 'launch failed');
+          break;
+        case 'deleting':
+          if (this.owned(n)) this.deleting(n, view);
+          break;
+      }
+    }
+  }
+
+  private building(n: NodeRecord, limits: { bootTimeoutMs: number; launchTimeoutMs: number }, view: ProviderCloudView | undefined): void {
+    const { now } = this.in_;
+    const started = n.launchStartedAt ?? n.createdAt;
+    switch (n.step) {
+      case 'pending':
+        this.actions.push({ type: 'create-server', nodeId: n.id });
+        return;
+      case 'creating': {
+        // The create call's answer was lost (the process died): find the server by its name.
+        const found = view ? findByName(view, n.hostname) : undefined;
+        if (found) this.actions.push({ type: 'adopt-server', nodeId: n.id, serverId: found.id });
+        else if (view?.fullRefreshedAt && view.fullRefreshedAt > started + CREATE_GRACE_MS) this.actions.push({ type: 'retry-create', nodeId: n.id });
+        else this.wakeAt(started + CREATE_GRACE_MS);
+        return;
+      }
+      case 'booting': {
+        const server = n.serverId ? view?.servers.get(n.serverId) : undefined;
+        if (server?.state === 'active') {
+          this.actions.push({ type: 'server-active', nodeId: n.id, server });
+        } else if (server?.state === 'error') {
+          const f = server.fault;
+          this.fail(n, `server went to ERROR${f ? `: ${f.code} ${f.message.trim()}` : ''}`);
+        } else if (!server && view?.fullRefreshedAt && view.fullRefreshedAt > started + CREATE_GRACE_MS) {
+          this.fail(n, 'server vanished while booting');
+        } else if (now - started > limits.bootTimeoutMs) {
+          this.fail(n, `boot timeout: not ACTIVE after ${limits.bootTimeoutMs / 1000} s`);
+        } else {
+          this.wakeAt(started + limits.bootTimeoutMs + 1);
+        }
+        return;
+      }
+      case 'scanning':
+        if (now - started > limits.launchTimeoutMs) this.fail(n, `launch timeout after ${limits.launchTimeoutMs / 1000} s`);
+        else this.actions.push({ type: 'scan-node', nodeId: n.id });
+        return;
+      default:
+        this.actions.push({ type: 'create-server', nodeId: n.id });
+    }
+  }
+
+  private fail(n: NodeRecord, reason: string): void {
+    const retries = this.in_.topology.providers.get(n.provider)?.launchRetries ?? 1;
+    // Nodes for min-ready are not retried here: min-ready launches a fresh one on the next pass.
+    const retry = n.allocatedTo !== null && this.isOpen(n.allocatedTo) && n.attempt < retries;
+    this.actions.push({ type: 'launch-failed', nodeId: n.id, reason, retry });
+    this.taken.add(n.id);
+    if (retry) this.reserve(n.provider, n.pool, 1);
+  }
+
+  private deleteNode(n: NodeRecord, reason: string): void {
+    if (this.taken.has(n.id)) return;
+    this.taken.add(n.id);
+    this.actions.push({ type: 'delete-node', nodeId: n.id, reason });
+  }
+
+  private deleting(n: NodeRecord, view: ProviderCloudView | undefined): void {
+    const { now, inflight, deleteCalledAt } = this.in_;
+    if (inflight.has(`delete:${n.id}`) || inflight.has(`create:${n.id}`)) return;
+    if (!n.serverId) {
+      if (n.step === 'pending' || n.step === null) {
+        this.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'no server was created' });
+        return;
+      }
+      const found = view ? findByName(view, n.hostname) : undefined;
+      if (found) this.actions.push({ type: 'adopt-server', nodeId: n.id, serverId: found.id });
+      else if (view?.fullRefreshedAt && view.fullRefreshedAt > (n.launchStartedAt ?? n.createdAt) + CREATE_GRACE_MS) {
+        this.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'the server was never created' });
+      } else this.wakeAt((n.launchStartedAt ?? n.createdAt) + CREATE_GRACE_MS);
+      return;
+    }
+    const called = deleteCalledAt.get(n.id);
+    const present = view?.servers.get(n.serverId);
+    if (called !== undefined && view?.refreshedAt && view.refreshedAt > called && !present) {
+      this.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'server deleted' });
+    } else if (called === undefined || now - called >= DELETE_RETRY_MS) {
+      this.actions.push({ type: 'delete-server', nodeId: n.id });
+    } else {
+      this.wakeAt(called + DELETE_RETRY_MS);
+    }
+  }
+
+  // ---- requests: fail, claim, top up, fulfil ----
+
+  private isOpen(requestId: string): boolean {
+    const r = this.requestsById.get(requestId);
+    return !!r && (r.state === 'requested' || r.state === 'pending');
+  }
+
+  private requestsInOrder(): void {
+    const open = this.in_.requests
+      .filter((r) => r.state === 'requested' || r.state === 'pending')
+      .sort((a, b) => a.priority - b.priority || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    for (const r of open) {
+      if (!this.owned(r)) continue;
+      if (r.state === 'requested') this.claim(r);
+      else this.progress(r);
+    }
+  }
+
+  private claim(r: RequestRecord): void {
+    const unknown = [...new Set(r.labels.filter((l) => !this.in_.topology.labels.has(l)))];
+    if (unknown.length) {
+      this.actions.push({ type: 'fail-request', requestId: r.id, reason: `unknown label${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}` });
+      return;
+    }
+    const able = this.in_.topology.pools.filter((p) => r.labels.every((l) => p.labels.has(l)) && p.maxServers >= r.labels.length);
+    if (!able.length) {
+      const serving = this.in_.topology.pools.filter((p) => r.labels.every((l) => p.labels.has(l)));
+      const reason = serving.length
+        ? `request for ${r.labels.length} nodes is larger than max-servers of every pool that has its labels`
+        : `no pool provides all of the labels ${[...new Set(r.labels)].join(', ')} (one request is served by one provider)`;
+      this.actions.push({ type: 'fail-request', requestId: r.id, reason });
+      return;
+    }
+    let best: { pool: PoolView; allocate: string[]; launch: string[]; score: number[] } | null = null;
+    for (const pool of able) {
+      const { allocate, launch } = this.match(pool, r.labels);
+      if (launch.length > this.free(pool)) continue;
+      const ready = allocate.filter((id) => this.nodeState(id) === 'ready').length;
+      // Prefer the pool that can hand out the most ready nodes now, then the most already booting,
+      // then the operator's priority, then the most room.
+      const score = [-ready, -allocate.length, pool.priority, -this.free(pool)];
+      if (!best || lexLess(score, best.score)) best = { pool, allocate, launch, score };
+    }
+    if (!best) return; // every able pool is full: the request waits for room
+    for (const id of best.allocate) this.taken.add(id);
+    this.reserve(best.pool.provider, best.pool.pool, best.launch.length);
+    this.actions.push({
+      type: 'claim-request', requestId: r.id, provider: best.pool.provider, pool: best.pool.pool,
+      allocate: best.allocate, launch: best.launch,
+    });
+  }
+
+  private nodeState(id: string): string | undefined {
+    return this.nodesById.get(id)?.state;
+  }
+
+  /** Unassigned nodes of the pool that can serve the labels (ready ones first, then booting ones). */
+  private match(pool: PoolView, labels: string[]): { allocate: string[]; launch: string[] } {
+    const allocate: string[] = [];
+    const launch: string[] = [];
+    const chosen = new Set<string>();
+    for (const label of labels) {
+      const candidates = this.spare.get(`${poolKey(pool.provider, pool.pool)}/${label}`) ?? [];
+      const usable = (n: NodeRecord) => !this.taken.has(n.id) && !chosen.has(n.id);
+      const pick = candidates.find((n) => n.state === 'ready' && usable(n)) ?? candidates.find(usable);
+      if (pick) { allocate.push(pick.id); chosen.add(pick.id); } else launch.push(label);
+    }
+    return { allocate, launch };
+  }
+
+  private progress(r: RequestRecord): void {
+    const mine = (this.nodesByRequest.get(r.id) ?? []).filter((n) => LIVE.has(n.state) && !this.taken.has(n.id));
+    // Labels not covered by a live node (a node deleted by an operator, or lost): launch them again.
+    const missing = [...r.labels];
+    for (const n of mine) {
+      const i = missing.indexOf(n.label);
+      if (i >= 0) missing.splice(i, 1);
+    }
+    const retrying = (this.nodesByRequest.get(r.id) ?? []).some((n) => this.taken.has(n.id));
+    if (missing.length && !retrying && r.provider && r.pool) {
+      const pool = this.in_.topology.pools.find((p) => p.provider === r.provider && p.pool === r.pool);
+      if (!pool) {
+        this.actions.push({ type: 'fail-request', requestId: r.id, reason: `provider ${r.provider} pool ${r.pool} is no longer configured` });
+      } else if (this.free(pool) >= missing.length) {
+        this.reserve(pool.provider, pool.pool, missing.length);
+        this.actions.push({ type: 'launch-for-request', requestId: r.id, provider: pool.provider, pool: pool.pool, labels: missing });
+      }
+      return;
+    }
+    if (!missing.length && mine.length === r.labels.length && mine.every((n) => n.state === 'ready')) {
+      const order = orderByLabels(r.labels, mine);
+      this.actions.push({ type: 'fulfill-request', requestId: r.id, nodeIds: order });
+    }
+  }
+
+  // ---- min-ready ----
+
+  private minReady(): void {
+    for (const [label, cfg] of this.in_.topology.labels) {
+      if (cfg.minReady <= 0) continue;
+      let spare = 0;
+      for (const pool of this.in_.topology.pools) {
+        for (const n of this.spare.get(`${poolKey(pool.provider, pool.pool)}/${label}`) ?? []) if (!this.taken.has(n.id)) spare++;
+      }
+      let deficit = cfg.minReady - spare;
+      while (deficit > 0) {
+        const pools = this.in_.topology.pools.filter((p) => p.labels.has(label) && this.free(p) > 0);
+        if (!pools.length) break;
+        // Spread a label over the providers that have it: the pool with the fewest of the label first.
+        const count = (p: PoolView) => this.perPoolLabel.get(`${poolKey(p.provider, p.pool)}/${label}`) ?? 0;
+        pools.sort((a, b) => count(a) - count(b) || a.priority - b.priority || this.free(b) - this.free(a));
+        const pool = pools[0];
+        this.reserve(pool.provider, pool.pool, 1);
+        const lk = `${poolKey(pool.provider, pool.pool)}/${label}`;
+        this.perPoolLabel.set(lk, (this.perPoolLabel.get(lk) ?? 0) + 1);
+        this.actions.push({ type: 'launch', label, provider: pool.provider, pool: pool.pool });
+        deficit--;
+      }
+    }
+  }
+
+  // ---- leaks (promise 1) ----
+
+  private leaks(): void {
+    const byId = this.nodesById;
+    for (const [provider, view] of this.in_.cloud) {
+      if (!view.fullRefreshedAt) continue;
+      for (const s of view.servers.values()) {
+        if (s.metadata.nodepool_provider_name !== provider || s.state === 'deleted') continue;
+        const node = byId.get(s.metadata.nodepool_node_id ?? '');
+        // A node still creating may adopt this server; a node that has another server id owns that one.
+        const known = node && (node.serverId === s.id || (node.serverId === null && node.hostname === s.name));
+        if (known) continue;
+        const key = `${provider}/${s.id}`;
+        if (this.in_.inflight.has(`leak:${key}`)) continue;
+        const first = this.in_.leakSightings.get(key);
+        if (first === undefined) this.actions.push({ type: 'note-leak', provider, serverId: s.id });
+        else if (first < view.fullRefreshSeq) this.actions.push({ type: 'delete-leak', provider, serverId: s.id, name: s.name });
+      }
+    }
+  }
+}
+
+function findByName(view: ProviderCloudView, name: string): ServerView | undefined {
+  for (const s of view.servers.values()) if (s.name === name && s.state !== 'deleted') return s;
+  return undefined;
+}
+
+function orderByLabels(labels: string[], nodes: NodeRecord[]): string[] {
+  const left = [...nodes];
+  return labels.map((l) => {
+    const i = left.findIndex((n) => n.label === l);
+    return left.splice(i, 1)[0].id;
+  });
+}
+
+function lexLess(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return false;
+}
