@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/store.ts';
+import type { RouteDeps } from './deps.ts';
+import { installErrorHandler, installZodValidation } from './errors.ts';
+import { createRequestRoute } from './routes/requests-create.ts';
+import { getRequestRoute } from './routes/requests-get.ts';
+import { listRequestsRoute } from './routes/requests-list.ts';
+import { cancelRequestRoute } from './routes/requests-cancel.ts';
+import { releaseRequestRoute } from './routes/requests-release.ts';
+import { heartbeatRoute } from './routes/requests-heartbeat.ts';
+import { listNodesRoute } from './routes/nodes-list.ts';
+import { getNodeRoute } from './routes/nodes-get.ts';
+import { holdNodeRoute } from './routes/nodes-hold.ts';
+import { deleteNodeRoute } from './routes/nodes-delete.ts';
+import { statusListRoutes } from './routes/status-lists.ts';
+import { healthRoutes } from './routes/health.ts';
+
+export interface ApiOptions {
+  store: Store;
+  logger: Logger;
+  /** The clock (ms since epoch); tests pass their own. */
+  now?: () => number;
+  /** How long a requestor's lease on fulfilled nodes lasts without a heartbeat (ms). */
+  requestLeaseTimeoutMs: number;
+  /** Whether the whole system has started; `/ready` answers 503 until it has. Default: always ready. */
+  isReady?: () => boolean;
+  /** Labels served at `/label-list` (the configured ones); without it the path is not served. */
+  labels?: () => string[];
+  /** Long-poll re-read interval (ms), for writes made by other processes. Default 1000. */
+  pollIntervalMs?: number;
+  /** Name written to the audit log for changes made through the API. Default `api`. */
+  actor?: string;
+}
+
+/**
+ * The HTTP app: the node-request API under /api/v1 and Nodepool's status paths. Built without
+ * listening, so tests call `app.inject()` and the caller decides where to listen. Routes talk to
+ * the store and the operations only, never to a cloud.
+ */
+export function buildApiApp(opts: ApiOptions): FastifyInstance {
+  const app: FastifyInstance = Fastify({
+    // Typed as fastify's logger interface: pino's own type makes the instance a different generic.
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+  });
+  const now = opts.now ?? Date.now;
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
+  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id); });
+
+  const deps: RouteDeps = {
+    store: opts.store,
+    now,
+    ctx: () => ({ now: now(), by: opts.actor ?? 'api', leaseTimeoutMs: opts.requestLeaseTimeoutMs }),
+    pollIntervalMs: opts.pollIntervalMs ?? 1000,
+    closing: closing.signal,
+    isReady: opts.isReady ?? (() => true),
+    labels: opts.labels,
+  };
+
+  installZodValidation(app);
+  installErrorHandler(app);
+
+  createRequestRoute(app, deps);
+  listRequestsRoute(app, deps);
+  getRequestRoute(app, deps);
+  cancelRequestRoute(app, deps);
+  releaseRequestRoute(app, deps);
+  heartbeatRoute(app, deps);
+  listNodesRoute(app, deps);
+  getNodeRoute(app, deps);
+  holdNodeRoute(app, deps);
+  deleteNodeRoute(app, deps);
+  statusListRoutes(app, deps);
+  healthRoutes(app, deps);
+  return app;
+}

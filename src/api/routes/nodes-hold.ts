@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { holdNode } from '../../ops/nodes.ts';
+import { nodeRow } from '../../status/rows.ts';
+import type { RouteDeps } from '../deps.ts';
+import { IdParams } from '../schemas.ts';
+
+const HoldBody = z.strictObject({
+  reason: z.string().min(1).max(1000).optional(),
+  /** Seconds from now until the hold ends; absent = until an operator deletes the node. */
+  expires: z.number().positive().max(365 * 86400).optional(),
+});
+
+/** POST /api/v1/nodes/{id}/hold {"reason"?, "expires"?}: keep a node for debugging. */
+export function holdNodeRoute(app: FastifyInstance, deps: RouteDeps): void {
+  app.post<{ Params: IdParams; Body: z.output<typeof HoldBody> }>(
+    '/api/v1/nodes/:id/hold', { schema: { params: IdParams, body: HoldBody } },
+    async (request) => {
+      const ctx = deps.ctx();
+      const { reason, expires } = request.body;
+      const expiresAt = expires === undefined ? undefined : ctx.now + Math.round(expires * 1000);
+      const node = await holdNode(deps.store, request.params.id, { reason, expiresAt }, ctx);
+      request.log.info({ node: node.id, reason: node.holdReason }, 'node held');
+      return nodeRow(node, deps.now());
+    },
+  );
+}

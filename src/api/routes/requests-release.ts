@@ -1,0 +1,17 @@
+import type { FastifyInstance } from 'fastify';
+import { releaseRequest, ReleaseInput } from '../../ops/requests.ts';
+import { queryRequestView } from '../../status/query.ts';
+import type { RouteDeps } from '../deps.ts';
+import { IdParams } from '../schemas.ts';
+
+/** POST /api/v1/requests/{id}/release {"state": "used"|"hold", "reason"?}: the job is done with the nodes. */
+export function releaseRequestRoute(app: FastifyInstance, deps: RouteDeps): void {
+  app.post<{ Params: IdParams; Body: ReleaseInput }>(
+    '/api/v1/requests/:id/release', { schema: { params: IdParams, body: ReleaseInput } },
+    async (request) => {
+      const req = await releaseRequest(deps.store, request.params.id, request.body, deps.ctx());
+      request.log.info({ request: req.id, as: request.body.state }, 'request released');
+      return queryRequestView(deps.store, req);
+    },
+  );
+}

@@ -1,0 +1,69 @@
+import { OPEN_REQUEST_STATES, type RequestRecord } from '../model.ts';
+import type { Store } from '../store/store.ts';
+
+export interface WaitOptions {
+  waitMs: number;
+  /** Re-read interval: change events reach only this process, another process's writes do not. */
+  pollMs: number;
+  /** Ends the wait early (client gone, app closing). */
+  signal?: AbortSignal;
+}
+
+const isOpen = (r: RequestRecord) => OPEN_REQUEST_STATES.includes(r.state);
+
+/**
+ * Long-poll: resolves with the request as soon as it leaves `requested`/`pending`, or with its
+ * current record when `waitMs` runs out or the signal aborts; null once it is unknown. Wakes on
+ * the store's change events for this request and also re-reads every `pollMs`.
+ */
+export async function waitWhileOpen(store: Store, id: string, opts: WaitOptions): Promise<RequestRecord | null> {
+  const first = await store.getRequest(id);
+  if (!first || !isOpen(first) || opts.waitMs <= 0 || opts.signal?.aborted) return first;
+
+  return new Promise<RequestRecord | null>((resolve, reject) => {
+    let latest: RequestRecord | null = first;
+    let done = false;
+    let reading: Promise<void> | null = null;
+    let again = false;
+
+    const finish = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearInterval(poll);
+      unsubscribe();
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve(latest);
+    };
+    // One read at a time; an event arriving during a read asks for one more read after it.
+    const check = (): Promise<void> => {
+      if (done) return Promise.resolve();
+      if (reading) { again = true; return reading; }
+      reading = (async () => {
+        try {
+          do {
+            again = false;
+            latest = await store.getRequest(id);
+            if (!latest || !isOpen(latest)) return finish();
+          } while (again && !done);
+        } catch (err) {
+          finish(err);
+        } finally {
+          reading = null;
+        }
+      })();
+      return reading;
+    };
+    const onAbort = () => finish();
+
+    const unsubscribe = store.subscribe((e) => {
+      if (e.kind === 'request' && e.id === id) void check();
+    });
+    const poll = setInterval(() => void check(), opts.pollMs);
+    const timer = setTimeout(() => void check().then(() => finish()), opts.waitMs);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // The request may have changed between the first read and the subscription.
+    void check();
+  });
+}
