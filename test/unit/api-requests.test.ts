@@ -209,6 +209,7 @@ test('a heartbeat extends the lease on the nodes; after it expired the nodes are
 test('the request list filters by state', async () => {
   const h = apiHarness();
   const a = (await h.app.inject(ask(['ubuntu-jammy']))).json();
+  h.clock.now += 1000;
   const b = (await h.app.inject(ask(['ubuntu-jammy']))).json();
   await fulfil(h.store, b, h.clock.now);
   const all = (await h.app.inject({ method: 'GET', url: '/api/v1/requests' })).json();
