@@ -99,7 +99,7 @@ export function crossCheck(data: unknown): CrossCheckResult {
     warnings.push({
       path,
       at: 'key',
-      message: `"${path[path.length - 1]}" is accepted for compatibility with Nodepool but has no effect yet`,
+      message: 'accepted for compatibility with Nodepool but has no effect yet',
     });
   }
   return { errors, warnings };
@@ -157,9 +157,12 @@ function uniqueNames(list: Entry[], listPath: PathSegment[], what: string, error
   }
 }
 
+/** A likely intended name, else the few names there are to choose from. */
 function suggest(word: string, known: string[]): string {
   const hint = closest(word, known);
-  return hint ? ` (did you mean "${hint}"?)` : '';
+  if (hint) return ` (did you mean "${hint}"?)`;
+  if (known.length === 0) return ' (none are defined)';
+  return known.length <= 8 ? ` (defined: ${known.join(', ')})` : '';
 }
 
 /** Paths of the keys listed in IGNORED_KEYS that this document sets; `*` is any list entry. */
