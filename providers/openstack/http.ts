@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import axios, { type AxiosInstance } from 'axios';
 import type { Logger } from '../../src/log.ts';
+import { CloudError } from '../errors.ts';
 import { classifyNetworkError, requestIdOf } from './classify.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -56,13 +57,14 @@ export class HttpClient {
       keepAlive: true,
       maxSockets: 64,
       rejectUnauthorized: opts.verify,
-      ca: opts.cacert ? readFileSync(opts.cacert) : undefined,
+      ca: opts.cacert ? readCaBundle(opts.provider, opts.cacert) : undefined,
     });
     this.axios = axios.create({
       timeout: opts.timeoutMs,
       httpAgent: this.httpAgent,
       httpsAgent: this.httpsAgent,
       validateStatus: () => true,
+      headers: { 'User-Agent': 'nodepool-ts openstack-driver' },
       maxRedirects: 0,
       transitional: { clarifyTimeoutError: true, silentJSONParsing: true },
     });
@@ -115,6 +117,14 @@ export class HttpClient {
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+  }
+}
+
+function readCaBundle(provider: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new CloudError({ kind: 'config', message: `provider ${provider}: cannot read cacert ${file}: ${(e as Error).message}` });
   }
 }
 

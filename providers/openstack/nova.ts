@@ -31,6 +31,7 @@ function atLeast(v: Microversion, major: number, minor: number): boolean {
 export class NovaClient {
   private readonly version: Microversion;
   private warnedNoVersionHeader = false;
+  private warnedNoTags = false;
 
   constructor(
     private readonly session: Session,
@@ -65,7 +66,10 @@ export class NovaClient {
     else if (atLeast(this.version, 2, 37)) server.networks = 'none';
     if (spec.tags.length > 0) {
       if (atLeast(this.version, 2, 52)) server.tags = spec.tags;
-      else this.logger.warn({ provider: this.provider, microversion: this.microversion }, 'server tags need compute 2.52; relying on metadata only');
+      else if (!this.warnedNoTags) {
+        this.warnedNoTags = true;
+        this.logger.warn({ provider: this.provider, microversion: this.microversion }, 'server tags need compute 2.52; relying on metadata only');
+      }
     }
     if (spec.keyName) server.key_name = spec.keyName;
     if (spec.userdata) server.user_data = Buffer.from(spec.userdata, 'utf8').toString('base64');
