@@ -115,8 +115,9 @@ function decide(status: number, err: ErrorBody, retryAfterMs: number | undefined
       if (err.neutronType && NEUTRON_CAPACITY_TYPES.has(err.neutronType)) return { kind: 'capacity', why: err.neutronType };
       return { kind: 'transient', why: 'conflict' };
     case 413:
-      // The API reference's `overLimit`: over quota (Nova before 2.x, Cinder, Glance storage
-      // quota), or rate limited when it comes with Retry-After (Nova's legacy rate limiting).
+      // `{"overLimit": {...}}`, the 413 the compute API reference lists for an exceeded quota
+      // (also Cinder's and Glance's storage quota); with Retry-After it was Nova's legacy rate
+      // limiting, so a wait, not a missing quota.
       return retryAfterMs !== undefined ? { kind: 'rate-limit', why: 'over limit, retry later' } : { kind: 'quota', why: 'over limit' };
     case 429:
       return { kind: 'rate-limit', why: 'too many requests' };
