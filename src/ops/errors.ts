@@ -60,6 +60,17 @@ export class UnavailableError extends NodepoolError {
   }
 }
 
+/** The running system refused a call: its HTTP status and message, as the CLI received them. */
+export class RemoteError extends NodepoolError {
+  readonly exitCode: 1 | 2;
+  constructor(readonly httpStatus: number, message: string, readonly field?: string) {
+    super(message);
+    this.name = 'RemoteError';
+    // A 400 means the arguments given were wrong, which is a usage error on the command line.
+    this.exitCode = httpStatus === 400 ? 2 : 1;
+  }
+}
+
 /** Exit status for any error: ours carry one; anything else is a failure. */
 export function exitCodeFor(err: unknown): 1 | 2 {
   return err instanceof NodepoolError ? err.exitCode : 1;
