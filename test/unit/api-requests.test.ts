@@ -221,3 +221,34 @@ test('the request list filters by state', async () => {
   assert.equal(bad.json().error.field, 'state[0]');
   await h.close();
 });
+
+test('a long-poll stops waiting when its client hangs up, and when the API shuts down', async () => {
+  const h = apiHarness();
+  const req = (await h.app.inject(ask(['ubuntu-jammy']))).json();
+  let subscribed!: () => void;
+  let unsubscribed!: () => void;
+  const onSubscribe = new Promise<void>((r) => { subscribed = r; });
+  const onUnsubscribe = new Promise<void>((r) => { unsubscribed = r; });
+  const subscribe = h.store.subscribe.bind(h.store);
+  h.store.subscribe = (listener) => {
+    const off = subscribe(listener);
+    subscribed();
+    return () => { unsubscribed(); return off(); };
+  };
+
+  const url = await h.app.listen({ host: '127.0.0.1', port: 0 });
+  const client = new AbortController();
+  const hangingUp = fetch(`${url}/api/v1/requests/${req.id}?wait=60`, { signal: client.signal }).catch(() => 'aborted');
+  await onSubscribe;
+  client.abort();
+  assert.equal(await hangingUp, 'aborted');
+  await onUnsubscribe;
+
+  const started = Date.now();
+  const waiting = h.app.inject({ method: 'GET', url: `/api/v1/requests/${req.id}?wait=60` });
+  await new Promise((r) => setImmediate(r));
+  await h.close();
+  const res = await waiting;
+  assert.ok(Date.now() - started < 5000, 'shutdown did not wait for the long-poll to run out');
+  assert.equal(res.json().state, 'requested');
+});
