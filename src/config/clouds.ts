@@ -164,8 +164,10 @@ function placeProblems(r: RegionResult, place: (p: EntryProblem) => ConfigIssue)
   return { region: r.region, credentials: r.credentials, issues: r.problems.map(place) };
 }
 
-// clouds.yaml keys are compared as openstacksdk does: `auth-url` is `auth_url`.
-const sameKey: KeyMatcher = (segment, key) => key !== null && segment === key.replace(/-/g, '_');
+// Inside a cloud, keys are compared as openstacksdk does (`auth-url` is `auth_url`); the cloud's
+// own name (`clouds.<name>`, depths 0 and 1) is compared as written.
+const sameKey: KeyMatcher = (segment, key, depth) =>
+  key !== null && segment === (depth < 2 ? key : key.replace(/-/g, '_'));
 
 /**
  * Places a problem of cloud `name` in the file its value came from: secure.yaml when it sets the

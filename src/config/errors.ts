@@ -51,10 +51,36 @@ export class UnknownCloudError extends ConfigError {
     super(
       'clouds.yaml',
       fileIssues,
-      `cloud "${cloud}" is not defined in clouds.yaml or by OS_* variables (${found}; looked for: ${searched.join(', ')})`,
+      `cloud "${cloud}" is not defined in clouds.yaml or by OS_* variables (${found}; looked in: ${folders(searched)})`,
     );
     this.name = 'UnknownCloudError';
     this.cloud = cloud;
     this.searched = searched;
   }
+}
+
+/**
+ * The search list, shortened folder by folder: `/etc/openstack/{clouds,secure}.{yaml,yml,json}`.
+ * Files named by OS_CLIENT_CONFIG_FILE / OS_CLIENT_SECURE_FILE are shown as they are.
+ */
+function folders(paths: string[]): string {
+  const entries: (string | { dir: string; names: Set<string> })[] = [];
+  const byDir = new Map<string, { dir: string; names: Set<string> }>();
+  for (const p of paths) {
+    const m = /^(.*\/)(clouds|secure)\.(yaml|yml|json)$/.exec(p);
+    if (!m) {
+      entries.push(p);
+      continue;
+    }
+    let group = byDir.get(m[1]);
+    if (!group) {
+      group = { dir: m[1], names: new Set() };
+      byDir.set(m[1], group);
+      entries.push(group);
+    }
+    group.names.add(m[2]);
+  }
+  return entries
+    .map((e) => (typeof e === 'string' ? e : `${e.dir}${e.names.size > 1 ? `{${[...e.names].join(',')}}` : [...e.names][0]}.{yaml,yml,json}`))
+    .join(', ');
 }

@@ -2,7 +2,7 @@
  * A YAML file kept with its syntax tree, so that a problem found in the plain data (by zod or by
  * a cross-check) can be reported at the line and column an operator has to edit.
  */
-import { isAlias, isMap, isPair, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node, Pair } from 'yaml';
 import type { ConfigIssue } from './errors.ts';
 
@@ -81,10 +81,12 @@ function walk(source: YamlSource, path: readonly PathSegment[], sameKey: KeyMatc
     let next: Node | null | undefined;
     let nextPair: Pair | null = null;
     if (isMap(node) && typeof seg === 'string') {
-      const hit = node.items.find((p) => isPair(p) && sameKey(seg, keyText(p.key)));
+      const hit = node.items.find((p) => isPair(p) && sameKey(seg, keyText(p.key), i));
       if (hit) {
         nextPair = hit as Pair;
         next = (hit.value as Node | null) ?? null;
+        // `key:` with nothing after it parses as an empty null scalar placed after the colon.
+        if (isScalar(next) && next.value === null && next.range?.[0] === next.range?.[1]) next = null;
         // `key:` with no value has no node of its own; report at the key.
         if (next === null) return { node: hit.key as Node, pair: nextPair, complete: i === path.length - 1 };
       }
@@ -98,7 +100,8 @@ function walk(source: YamlSource, path: readonly PathSegment[], sameKey: KeyMatc
   return { node, pair, complete: true };
 }
 
-export type KeyMatcher = (segment: string, key: string | null) => boolean;
+/** Whether path segment `segment`, at position `depth` of the path, names mapping key `key`. */
+export type KeyMatcher = (segment: string, key: string | null, depth: number) => boolean;
 const exactKey: KeyMatcher = (segment, key) => segment === key;
 
 function keyText(key: unknown): string | null {
