@@ -6,6 +6,7 @@
  * The files may hold many clouds for many tools; only the ones a provider names have to be valid,
  * so a broken entry is reported when `resolveCloud` asks for it, with its file and line.
  */
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { CloudCredentials } from './cloud-credentials.ts';
 import { readCloudEntry } from './cloud-entry.ts';
@@ -73,29 +74,7 @@ export function loadClouds(opts: LoadCloudsOptions = {}): LoadedClouds {
       regions: readCloudEntry(name, raw, home).map((r) => placeProblems(r, locator.place)),
     };
   }
-
-  const envCloud = environmentCloud(env);
-  const envName = env.OS_CLOUD_NAME || 'envvars';
-  if (envCloud) {
-    const place = (p: EntryProblem): ConfigIssue => ({
-      file: ENVIRONMENT,
-      path: `OS_${String(p.path[p.path.length - 1] ?? '').toUpperCase()}`,
-      line: 0,
-      column: 0,
-      message: p.message,
-    });
-    const regions = readCloudEntry(envName, envCloud, home).map((r) => placeProblems(r, place));
-    if (entries[envName]) {
-      // openstacksdk refuses this too: which of the two would a provider get?
-      const clash = `OS_* variables define a cloud named "${envName}" and so does ${entries[envName].file}: rename one (OS_CLOUD_NAME names the environment's cloud)`;
-      for (const r of [...regions, ...entries[envName].regions]) {
-        r.issues.push({ file: ENVIRONMENT, path: 'OS_CLOUD_NAME', line: 0, column: 0, message: clash });
-        delete r.credentials;
-      }
-    } else {
-      entries[envName] = { file: ENVIRONMENT, regions };
-    }
-  }
+  const envName = addEnvironmentCloud(entries, env, home);
 
   const valid: Record<string, CloudCredentials> = {};
   for (const [name, entry] of Object.entries(entries)) {
@@ -103,14 +82,14 @@ export function loadClouds(opts: LoadCloudsOptions = {}): LoadedClouds {
     if (first?.credentials) valid[name] = first.credentials;
   }
   const names = Object.keys(entries);
-  const defaultCloud = env.OS_CLOUD || (envCloud ? envName : names.length === 1 ? names[0] : null);
+  const defaultCloud = env.OS_CLOUD || envName || (names.length === 1 ? names[0] : null);
   return {
     clouds: valid,
     files: files.map((f) => f.path),
     searched: [...cloudsSearch, ...secureSearch],
     defaultCloud,
     entries,
-    fileIssues: [...clouds.issues, ...secure.issues],
+    fileIssues: [...missingNamedFiles(env), ...clouds.issues, ...secure.issues],
   };
 }
 
@@ -145,7 +124,37 @@ export function resolveCloud(loaded: LoadedClouds, name: string, regionName?: st
   return regionName && named.length === 0 ? { ...region.credentials, regionName } : region.credentials;
 }
 
-/** The `envvars` cloud: every OS_* variable as its lower-case key (OS_AUTH_URL → auth_url). */
+/**
+ * Adds the cloud the OS_* variables make, named `envvars` (or OS_CLOUD_NAME), and returns its
+ * name; null when the variables make none.
+ */
+function addEnvironmentCloud(entries: Record<string, CloudEntryResult>, env: NodeJS.ProcessEnv, home: string): string | null {
+  const raw = environmentCloud(env);
+  if (!raw) return null;
+  const name = env.OS_CLOUD_NAME || 'envvars';
+  const place = (p: EntryProblem): ConfigIssue => ({
+    file: ENVIRONMENT,
+    path: `OS_${String(p.path[p.path.length - 1] ?? '').toUpperCase()}`,
+    line: 0,
+    column: 0,
+    message: p.message,
+  });
+  const regions = readCloudEntry(name, raw, home).map((r) => placeProblems(r, place));
+  const existing = entries[name];
+  if (!existing) {
+    entries[name] = { file: ENVIRONMENT, regions };
+    return name;
+  }
+  // openstacksdk refuses this too: which of the two would a provider get?
+  const clash = `OS_* variables define a cloud named "${name}" and so does ${existing.file}: rename one (OS_CLOUD_NAME names the environment's cloud)`;
+  for (const r of existing.regions) {
+    r.issues.push({ file: ENVIRONMENT, path: 'OS_CLOUD_NAME', line: 0, column: 0, message: clash });
+    delete r.credentials;
+  }
+  return name;
+}
+
+/** The `envvars` cloud's settings: every OS_* variable as its lower-case key (OS_AUTH_URL → auth_url). */
 function environmentCloud(env: NodeJS.ProcessEnv): Record<string, string> | null {
   const keys = Object.keys(env).filter(
     // OS_TEST*, OS_STD*, OS_LOG* belong to test runners, not to clouds (openstacksdk skips them too).
@@ -158,6 +167,18 @@ function environmentCloud(env: NodeJS.ProcessEnv): Record<string, string> | null
     cloud[k.slice(3).toLowerCase()] = env[k] as string;
   }
   return cloud;
+}
+
+/**
+ * openstacksdk passes over a file named by OS_CLIENT_CONFIG_FILE that is not there; say so, or a
+ * typo in the variable shows up only as "cloud not found".
+ */
+function missingNamedFiles(env: NodeJS.ProcessEnv): ConfigIssue[] {
+  return (['OS_CLIENT_CONFIG_FILE', 'OS_CLIENT_SECURE_FILE'] as const).flatMap((variable) => {
+    const file = env[variable];
+    if (!file || existsSync(file)) return [];
+    return [{ file: ENVIRONMENT, path: variable, line: 0, column: 0, message: `names ${file}, which does not exist` }];
+  });
 }
 
 function placeProblems(r: RegionResult, place: (p: EntryProblem) => ConfigIssue): CloudEntryResult['regions'][number] {

@@ -120,6 +120,12 @@ test('OS_* variables make a cloud named envvars, the default unless OS_CLOUD nam
   assert.equal(machine({ env: { ...env, OS_CLOUD_NAME: 'from-env' } }).clouds['from-env'].username, 'nodepool');
 });
 
+test('a cloud named both by OS_CLOUD_NAME and in a file is refused, as openstacksdk refuses it', () => {
+  const loaded = machine({ env: { OS_CLOUD_NAME: 'site-cloud', OS_AUTH_URL: 'https://keystone.example/v3' } });
+  const e = catchConfigError(() => resolveCloud(loaded, 'site-cloud'));
+  assert.ok(e.issues.some((i) => i.path === 'OS_CLOUD_NAME' && /rename one/.test(i.message)));
+});
+
 test('OS_CLOUD or OS_REGION_NAME alone make no envvars cloud', () => {
   const loaded = machine({ env: { OS_CLOUD: 'site-cloud', OS_REGION_NAME: 'RegionOne' } });
   assert.equal(loaded.entries.envvars, undefined);
@@ -228,6 +234,26 @@ test('a cloud no file defines is an error naming the cloud, the clouds there are
   assert.ok(e.message.includes(`${userDir}/{clouds,secure}.{yaml,yml,json}`));
   assert.ok(e.message.endsWith(`${site}/{clouds,secure}.{yaml,yml,json})`));
   assert.ok(e.searched.includes(join(userDir, 'secure.yml')));
+});
+
+test('a clouds.yaml that is not valid YAML is passed over for the next, and named if a cloud is then missing', () => {
+  const halfEdited = join(fixtures, 'half-edited');
+  const loaded = machine({ cwd: halfEdited, home });
+  assert.equal(loaded.files[0], join(userDir, 'clouds.yaml'));
+  assert.equal(loaded.fileIssues.length, 1);
+  const skipped = loaded.fileIssues[0];
+  assert.equal(skipped.file, join(halfEdited, 'clouds.yaml'));
+  assert.match(skipped.message, /^skipped: YAML: /);
+
+  const e = catchConfigError(() => resolveCloud(loaded, 'vexxhost'));
+  assert.ok(e.message.includes(`  ${join(halfEdited, 'clouds.yaml')}:`), e.message);
+});
+
+test('an OS_CLIENT_CONFIG_FILE that does not exist is named when the cloud is not found', () => {
+  const loaded = machine({ home, env: { OS_CLIENT_CONFIG_FILE: join(fixtures, 'override/ci-cluods.yaml') } });
+  assert.equal(loaded.files[0], join(userDir, 'clouds.yaml'), 'the next file is read, as openstacksdk does');
+  const e = catchConfigError(() => resolveCloud(loaded, 'ci'));
+  assert.ok(e.message.includes(`(environment): OS_CLIENT_CONFIG_FILE: names ${join(fixtures, 'override/ci-cluods.yaml')}, which does not exist`));
 });
 
 function catchConfigError(fn: () => unknown): ConfigError {
