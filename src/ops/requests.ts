@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { RequestRecord } from '../model.ts';
 import { OPEN_REQUEST_STATES } from '../model.ts';
@@ -92,6 +93,16 @@ export async function releaseRequest(store: Store, id: string, args: ReleaseInpu
   const req = await mustGetRequest(store, id);
   assertHolding(req, ctx.now);
   const holdReason = input.reason ?? `held by ${req.requestor} for request ${id}`;
+  // One conditional write claims the release (the request's lease, while the holder lease still
+  // runs), so two releases racing for the same nodes cannot split them; the holder lease itself
+  // ends only after the nodes have moved, so the launcher never sees in-use nodes of a released
+  // request half-way. A release that dies half-way leaves the holder lease to expire.
+  const claim = `release-${randomUUID()}`;
+  if (!await store.updateRequest(id, { leaseOwner: claim, leaseExpires: ctx.now + 30_000 }, ctx.by,
+    { states: ['fulfilled'], holderLeaseAfter: ctx.now, leaseFreeOr: { owner: claim, now: ctx.now } })) {
+    assertHolding(await mustGetRequest(store, id), ctx.now);
+    throw new ConflictError(`request ${id} is being released by another caller`, req.state);
+  }
   const nodes = await store.listNodes({ allocatedTo: id, states: ['in-use'] });
   for (const n of nodes) {
     const patch = input.state === 'used'
@@ -100,7 +111,7 @@ export async function releaseRequest(store: Store, id: string, args: ReleaseInpu
     await store.updateNode(n.id, patch, ctx.by, { states: ['in-use'], allocatedTo: id },
       input.state === 'used' ? `released by ${req.requestor}` : holdReason);
   }
-  await store.updateRequest(id, { holderExpires: null }, ctx.by, { states: ['fulfilled'] });
+  await store.updateRequest(id, { holderExpires: null, leaseOwner: null, leaseExpires: null }, ctx.by, { states: ['fulfilled'] });
   return mustGetRequest(store, id);
 }
 
@@ -109,7 +120,7 @@ export async function heartbeat(store: Store, id: string, ctx: OpContext): Promi
   const req = await mustGetRequest(store, id);
   assertHolding(req, ctx.now);
   const expires = ctx.now + ctx.leaseTimeoutMs;
-  const ok = await store.updateRequest(id, { holderExpires: expires }, ctx.by, { states: ['fulfilled'] });
+  const ok = await store.updateRequest(id, { holderExpires: expires }, ctx.by, { states: ['fulfilled'], holderLeaseAfter: ctx.now });
   if (!ok) {
     const now = await mustGetRequest(store, id);
     throw new ConflictError(`request ${id} is ${now.state}`, now.state);

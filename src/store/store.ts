@@ -16,6 +16,10 @@ export interface StoreCondition<S extends string> {
   leaseFreeOr?: { owner: string; now: number };
   /** For nodes: the node must not be allocated to any request (`allocatedTo IS NULL`). */
   unallocated?: boolean;
+  /** For nodes: the node must be allocated to this request. */
+  allocatedTo?: string;
+  /** For requests: the requestor's lease on its nodes must still run at this time. */
+  holderLeaseAfter?: number;
 }
 
 export type NodePatch = Partial<Omit<NodeRecord, 'id'>>;
@@ -62,6 +66,8 @@ export interface Store {
   listNodes(filter?: NodeFilter): Promise<NodeRecord[]>;
   /** Updates a node if the condition holds; returns whether it did. A state change is audited. */
   updateNode(id: string, patch: NodePatch, by: string, cond?: StoreCondition<NodeState>, reason?: string): Promise<boolean>;
+  /** Extends every node and request lease held by `owner` to `until`; returns how many rows. */
+  renewLeases(owner: string, until: number): Promise<number>;
   /** Removes a node record (its server is gone) if the condition holds. */
   removeNode(id: string, by: string, cond?: StoreCondition<NodeState>): Promise<boolean>;
 

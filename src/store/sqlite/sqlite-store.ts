@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { and, asc, desc, eq, inArray, isNull, isNotNull, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, isNotNull, lt, or, type SQL } from 'drizzle-orm';
 import type { NodeRecord, NodeState, RequestRecord, RequestState, StateChange } from '../../model.ts';
 import type {
   LauncherRecord, NodeFilter, NodePatch, RequestFilter, RequestPatch, Store, StoreCondition, StoreEvent,
@@ -45,6 +45,8 @@ function conditionSql<S extends string>(
     parts.push(or(isNull(table.leaseOwner), eq(table.leaseOwner, owner), lt(table.leaseExpires, now)));
   }
   if (cond?.unallocated && table === nodes) parts.push(isNull(nodes.allocatedTo));
+  if (cond?.allocatedTo && table === nodes) parts.push(eq(nodes.allocatedTo, cond.allocatedTo));
+  if (cond?.holderLeaseAfter !== undefined && table === requests) parts.push(gt(requests.holderExpires, cond.holderLeaseAfter));
   return and(...parts)!;
 }
 
@@ -118,6 +120,12 @@ export class SqliteStore implements Store {
     })();
     if (ok) this.publish({ kind: 'node', id, state: changedState ?? patch.state ?? '' });
     return ok;
+  }
+
+  async renewLeases(owner: string, until: number): Promise<number> {
+    return this.sqlite.transaction(() =>
+      this.db.update(nodes).set({ leaseExpires: until }).where(eq(nodes.leaseOwner, owner)).run().changes +
+      this.db.update(requests).set({ leaseExpires: until }).where(eq(requests.leaseOwner, owner)).run().changes)();
   }
 
   async removeNode(id: string, by: string, cond?: StoreCondition<NodeState>): Promise<boolean> {
