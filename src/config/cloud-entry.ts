@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { CloudCredentials } from './cloud-credentials.ts';
 import { isRecord, mergeClouds } from './clouds-files.ts';
 import type { PathSegment } from './yaml-source.ts';
+import { describeIssue, valueAt } from './zod-issues.ts';
 
 /** A problem in an entry, at a path inside the entry; `missing` when a required key is absent. */
 export interface EntryProblem {
@@ -119,7 +120,7 @@ interface KnownRegion {
 /** `regions` (names or {name, values}), else `region_name` (a comma list is allowed, deprecated). */
 function knownRegions(entry: Record<string, unknown>): { list: KnownRegion[] } | { problems: EntryProblem[] } {
   const parsed = z.object({ regions: cloudEntrySchema.shape.regions, region_name: cloudEntrySchema.shape.region_name }).safeParse(entry);
-  if (!parsed.success) return { problems: zodProblems(parsed.error.issues) };
+  if (!parsed.success) return { problems: zodProblems(parsed.error.issues, entry) };
   const { regions, region_name } = parsed.data;
   if (regions) {
     return {
@@ -134,7 +135,7 @@ function knownRegions(entry: Record<string, unknown>): { list: KnownRegion[] } |
 
 function readRegion(cloud: string, raw: Record<string, unknown>, region: string | null, home: string): RegionResult {
   const parsed = cloudEntrySchema.safeParse(raw);
-  if (!parsed.success) return { region, problems: zodProblems(parsed.error.issues) };
+  if (!parsed.success) return { region, problems: zodProblems(parsed.error.issues, raw) };
   const problems: EntryProblem[] = [];
   const credentials = toCredentials(cloud, parsed.data, region, home, problems);
   return problems.length ? { region, problems } : { region, credentials, problems };
@@ -233,8 +234,12 @@ function toCredentials(
   return problems.length ? undefined : c;
 }
 
-function zodProblems(issues: readonly z.core.$ZodIssue[]): EntryProblem[] {
-  return issues.map((i) => ({ path: i.path as PathSegment[], missing: false, message: i.message }));
+function zodProblems(issues: readonly z.core.$ZodIssue[], entry: Record<string, unknown>): EntryProblem[] {
+  return issues.map((i) => ({
+    path: i.path as PathSegment[],
+    missing: false,
+    message: describeIssue(i, valueAt(entry, i.path as PathSegment[])),
+  }));
 }
 
 function hasPath(obj: Record<string, unknown>, path: readonly PathSegment[]): boolean {

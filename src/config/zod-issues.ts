@@ -53,7 +53,8 @@ export function zodIssuesToConfigIssues(
   return out;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
+/** An issue in an operator's words; `value` is what the document holds at the issue's path. */
+export function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
       if (!issue.message.startsWith('Invalid input')) return issue.message;
@@ -66,6 +67,8 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
     case 'too_big':
       if (issue.origin === 'number') return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}, found ${show(value)}`;
       return issue.message;
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     default:
       return issue.message;
   }
@@ -92,7 +95,7 @@ function show(value: unknown): string {
   return String(value);
 }
 
-function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
+export function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
   let v = data;
   for (const seg of path) {
     if (v === null || typeof v !== 'object') return undefined;
