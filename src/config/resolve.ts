@@ -53,6 +53,7 @@ function resolveProvider(p: YamlProvider): ProviderConfig {
     launchRetries: p['launch-retries'],
     rate: p.rate,
     refreshInterval: p['refresh-interval'],
+    listInterval: p['list-interval'],
     computeMicroversion: p['compute-microversion'],
     cloudImages,
     pools: p.pools.map((pool) => resolvePool(pool, images)),

@@ -132,6 +132,10 @@ export const providerSchema = z
       .positive()
       .default(10)
       .describe('Seconds between two listings of the servers when nothing is launching.'),
+    'list-interval': seconds
+      .positive()
+      .default(1)
+      .describe('Shortest gap in seconds between two server lists while a boot or delete is awaited; lists are timed by the boot times seen in this provider.'),
     'compute-microversion': z
       .string({ error: 'must be a quoted string such as "2.79" (YAML reads 2.10 as the number 2.1)' })
       .regex(/^\d+\.\d+$/, 'must look like "2.79"')

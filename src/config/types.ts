@@ -67,6 +67,8 @@ export interface ProviderConfig {
   rate: number;
   /** Seconds between full server-list refreshes when nothing is launching. Default 10. */
   refreshInterval: number;
+  /** Shortest gap (seconds) between server lists while something waits on the cloud. Default 1. */
+  listInterval: number;
   /** Nova microversion sent on every compute call. Default "2.79". */
   computeMicroversion: string;
   cloudImages: CloudImageConfig[];

@@ -21,8 +21,6 @@ export interface LauncherOptions {
   now?: () => number;
   /** Lease length for requests and nodes this launcher works on. Default 30 s, renewed every third of it. */
   leaseMs?: number;
-  /** Shortest gap between two server lists of one provider while something waits on the cloud. Default 1000 ms. */
-  minListIntervalMs?: number;
   /** Seconds a requestor's lease on fulfilled nodes lasts without a heartbeat. Default from config. */
   requestLeaseMs?: number;
 }
@@ -51,7 +49,6 @@ export class Launcher {
   readonly applier: Applier;
   private readonly now: () => number;
   private readonly leaseMs: number;
-  private readonly minListIntervalMs: number;
   private running = false;
   private dirty = false;
   private stopped = true;
@@ -66,7 +63,6 @@ export class Launcher {
     this.name = opts.name ?? `${hostname()}-launcher`;
     this.now = opts.now ?? Date.now;
     this.leaseMs = opts.leaseMs ?? 30_000;
-    this.minListIntervalMs = opts.minListIntervalMs ?? 1000;
     this.topology = buildTopology(opts.config);
     for (const p of opts.config.providers) {
       const adapter = opts.adapters.get(p.name);
@@ -167,7 +163,7 @@ export class Launcher {
   /**
    * Plans each provider's next server list: soon after the moment the oldest waiting boot or
    * delete is expected to finish (learned from this provider's recent boots), then every
-   * `minListIntervalMs` while something still waits; otherwise a complete list every
+   * `list-interval` while something still waits; otherwise a complete list every
    * refresh-interval, which also feeds leak detection.
    */
   private scheduleLists(nodes: { provider: string; state: string; step: string | null; launchStartedAt: number | null; id: string }[]): void {
@@ -191,7 +187,8 @@ export class Launcher {
       let at = (view.fullRefreshedAt ?? now) + fullEvery;
       const expected = waiting.get(name);
       if (expected !== undefined) {
-        const earliest = (view.refreshedAt ?? 0) + this.minListIntervalMs * (rt.cache.failures ? 2 ** Math.min(rt.cache.failures, 6) : 1);
+        const listEvery = this.topology.providers.get(name)!.config.listInterval * 1000;
+        const earliest = (view.refreshedAt ?? 0) + listEvery * (rt.cache.failures ? 2 ** Math.min(rt.cache.failures, 6) : 1);
         at = Math.min(at, Math.max(expected, earliest));
       }
       if (rt.timerAt !== null && rt.timerAt <= at) continue;
