@@ -1,0 +1,149 @@
+/**
+ * Moves servers through the states a real Nova shows (see openstack-samples/README.md):
+ * BUILD/scheduling -> BUILD/spawning -> ACTIVE (ports, addresses and SSH appear here), or ERROR
+ * with a fault, or BUILD for ever; DELETE -> task_state deleting -> DELETED. One timer per
+ * pending step of each server, cleared on delete and on close; no polling loop.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { CloudState, PortRecord, ServerRecord } from './state.ts';
+import { generateHostKey, SshNode } from './ssh.ts';
+import { randomMac, uuid } from './util.ts';
+
+/** Share of the boot delay spent in `scheduling` before `spawning` (0.75 s of 2.5 s observed). */
+const SCHEDULING_SHARE = 0.3;
+/** Addresses to try when another process already listens on one. */
+const BIND_ATTEMPTS = 64;
+
+export class Lifecycle {
+  constructor(private readonly cloud: CloudState) {}
+
+  /** Starts the boot of a server just accepted with 202. */
+  boot(s: ServerRecord): void {
+    const delay = this.cloud.config.bootDelayMs;
+    if (s.plan === 'fail') {
+      // NoValidHost comes from the scheduler: the server never gets a host.
+      this.after(s, delay, () => this.fail(s));
+      return;
+    }
+    this.after(s, delay * SCHEDULING_SHARE, () => {
+      this.cloud.change(s, { taskState: 'spawning', scheduled: true });
+      if (s.plan === 'hang') return;
+      this.after(s, delay * (1 - SCHEDULING_SHARE), () => {
+        this.activate(s).catch((err: Error) => {
+          this.cloud.logger.error({ cloud: this.cloud.name, server: s.id, err: err.message }, 'server could not start');
+          void s.node?.close();
+          if (s.status === 'BUILD' && s.taskState !== 'deleting') this.fail(s, { code: 500, message: `Build of instance ${s.id} aborted: ${err.message}` });
+        });
+      });
+    });
+  }
+
+  /** Accepts a DELETE: task_state deleting now, DELETED after the delete delay. */
+  delete(s: ServerRecord): void {
+    if (s.taskState === 'deleting' || s.status === 'DELETED') return;
+    this.clearTimers(s);
+    this.cloud.change(s, { taskState: 'deleting' });
+    // The guest goes away first: its SSH stops answering at once.
+    void s.node?.close();
+    this.after(s, this.cloud.config.deleteDelayMs, () => this.finishDelete(s));
+  }
+
+  async setOffline(offline: boolean): Promise<void> {
+    this.cloud.offline = offline;
+    const nodes = [...this.cloud.servers.values()].filter((s) => s.node && s.status === 'ACTIVE' && s.taskState !== 'deleting');
+    await Promise.all(nodes.map((s) => (offline ? s.node!.suspend() : s.node!.resume())));
+  }
+
+  async close(): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const s of this.cloud.servers.values()) {
+      this.clearTimers(s);
+      if (s.node) closing.push(s.node.close());
+    }
+    await Promise.all(closing);
+  }
+
+  private fail(s: ServerRecord, fault = s.planFault ?? { code: 500, message: 'No valid host was found. ' }): void {
+    this.cloud.change(s, {
+      status: 'ERROR', vmState: 'error', taskState: null, powerState: 0,
+      fault: { code: fault.code, message: fault.message, created: Date.now() },
+    });
+  }
+
+  private async activate(s: ServerRecord): Promise<void> {
+    const cfg = this.cloud.config;
+    const withSsh = cfg.ssh && s.networkIds.length > 0;
+    let node: SshNode | undefined;
+    if (withSsh) {
+      const key = generateHostKey();
+      s.scratchDir = path.join(this.cloud.stateDir, this.cloud.name, s.id);
+      await mkdir(s.scratchDir, { recursive: true });
+      node = new SshNode({
+        id: s.id, hostKey: key.privateKey, authorizedKey: s.authorizedKey, cwd: s.scratchDir,
+        logger: this.cloud.logger, readyAt: Date.now() + cfg.sshDelayMs,
+      });
+      s.node = node;
+      s.hostKey = key.publicKey;
+    }
+    const ports: PortRecord[] = [];
+    for (const networkId of s.networkIds) {
+      const ip = node ? await this.bind(node) : this.cloud.addresses.allocate();
+      const now = Date.now();
+      ports.push({ id: uuid(), networkId, mac: randomMac(), ip, deviceId: s.id, status: 'ACTIVE', createdAt: now, updatedAt: now });
+    }
+    if (s.taskState === 'deleting' || s.status !== 'BUILD') {
+      // Deleted while binding: give everything back.
+      await node?.close();
+      for (const p of ports) this.cloud.addresses.release(p.ip);
+      return;
+    }
+    for (const p of ports) this.cloud.ports.set(p.id, p);
+    s.portIds = ports.map((p) => p.id);
+    if (node && this.cloud.offline) await node.suspend();
+    this.cloud.change(s, { status: 'ACTIVE', vmState: 'active', taskState: null, powerState: 1, launchedAt: Date.now() });
+  }
+
+  /** Listens at the next free address; skips addresses another process holds. */
+  private async bind(node: SshNode): Promise<string> {
+    for (let i = 0; ; i++) {
+      const ip = this.cloud.addresses.allocate();
+      try {
+        await node.listen(ip, this.cloud.config.sshPort);
+        return ip;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EADDRINUSE' || i >= BIND_ATTEMPTS) {
+          this.cloud.addresses.release(ip);
+          throw err;
+        }
+        this.cloud.addresses.markForeign(ip);
+      }
+    }
+  }
+
+  private finishDelete(s: ServerRecord): void {
+    for (const id of s.portIds) {
+      const p = this.cloud.ports.get(id);
+      if (p) this.cloud.addresses.release(p.ip);
+      this.cloud.ports.delete(id);
+    }
+    if (s.scratchDir) void rm(s.scratchDir, { recursive: true, force: true });
+    const now = Date.now();
+    this.cloud.change(s, { status: 'DELETED', vmState: 'deleted', taskState: null, powerState: 0, terminatedAt: now, deletedAt: now });
+    this.cloud.rememberDeleted(s);
+  }
+
+  private after(s: ServerRecord, ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      s.timers.delete(t);
+      fn();
+    }, Math.max(0, ms));
+    s.timers.add(t);
+  }
+
+  private clearTimers(s: ServerRecord): void {
+    for (const t of s.timers) clearTimeout(t);
+    s.timers.clear();
+  }
+}

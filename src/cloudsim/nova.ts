@@ -1,0 +1,21 @@
+/**
+ * Nova (compute v2.1) as one service: its routes, microversion step, headers and faults.
+ */
+import { decorateNova, novaError, readMicroversion } from './nova-common.ts';
+import { otherRoutes } from './nova-other.ts';
+import { serverItemRoutes } from './nova-server-items.ts';
+import { serverRoutes } from './nova-servers.ts';
+import { middlewareUnauthorized, type ServiceDef } from './service.ts';
+
+export const nova: ServiceDef = {
+  name: 'nova',
+  statsRoots: ['/compute/v2.1', '/compute'],
+  routes: [...otherRoutes, ...serverRoutes, ...serverItemRoutes],
+  before(req) {
+    // The unversioned root document has no microversion; everything under /v2.1 does.
+    if (req.path.startsWith('/compute/v2.1')) req.microversion = readMicroversion(req);
+  },
+  decorate: decorateNova,
+  error: novaError,
+  unauthorized: middlewareUnauthorized,
+};
