@@ -185,8 +185,7 @@ export function createServer(req: SimRequest): SimReply {
       deletedAt: null, status: 'BUILD', taskState: 'scheduling', vmState: 'building', powerState: 0, scheduled: false,
       fault: null, portIds: [], plan, planFault: fault, timers: new Set(),
     };
-    cloud.servers.set(s.id, s);
-    cloud.added(s);
+    cloud.addServer(s);
     cloud.lifecycle.boot(s);
     created.push(s);
   }

@@ -203,6 +203,8 @@ export class CloudState {
   /** API calls by `service METHOD route`, for the control handle's stats. */
   readonly calls = new Map<string, number>();
   totalCalls = 0;
+  /** Kept up to date as servers come and go: a boot must not scan every server (10,000 of them). */
+  private readonly used: Quota = { instances: 0, cores: 0, ram: 0 };
   private deletedOrder: string[] = [];
   private seq = 0;
   keypairSeq = 0;
@@ -256,8 +258,10 @@ export class CloudState {
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
   }
 
-  /** Reports a server that just entered the cloud (BUILD/scheduling). */
-  added(s: ServerRecord): void {
+  /** Takes in a server just accepted (BUILD/scheduling) and reports it. */
+  addServer(s: ServerRecord): void {
+    this.servers.set(s.id, s);
+    this.account(s, 1);
     const to = CloudState.label(s);
     this.logger.info({ cloud: this.name, server: s.id, from: 'none', to }, 'server state change');
     this.events.emit('state', { cloud: this.name, server: s.id, from: 'none', to } satisfies ServerStateChange);
@@ -277,14 +281,13 @@ export class CloudState {
 
   /** Servers that count against quota: everything not yet DELETED (BUILD, ACTIVE, ERROR), as Nova counts. */
   usage(): Quota {
-    let instances = 0, cores = 0, ram = 0;
-    for (const s of this.servers.values()) {
-      if (s.status === 'DELETED') continue;
-      instances++;
-      cores += s.flavor.vcpus;
-      ram += s.flavor.ram;
-    }
-    return { instances, cores, ram };
+    return { ...this.used };
+  }
+
+  private account(s: ServerRecord, sign: 1 | -1): void {
+    this.used.instances += sign;
+    this.used.cores += sign * s.flavor.vcpus;
+    this.used.ram += sign * s.flavor.ram;
   }
 
   /** A label for logs and events: the status, with the task state when there is one. */
@@ -295,7 +298,9 @@ export class CloudState {
   /** Applies a change to a server, stamps `updated`, and reports the state change. */
   change(s: ServerRecord, patch: Partial<ServerRecord>): void {
     const from = CloudState.label(s);
+    const wasCounted = s.status !== 'DELETED';
     Object.assign(s, patch);
+    if (wasCounted && s.status === 'DELETED') this.account(s, -1);
     s.updated = Date.now();
     const to = CloudState.label(s);
     if (from !== to) {

@@ -3,11 +3,10 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import ssh2 from 'ssh2';
 import YAML from 'yaml';
 import { silentLogger } from '../../src/log.ts';
 import { runCloudSim } from '../../src/cloudsim/main.ts';
-import { SAMPLES_MISSING, call, keys, login, sample, sshExec, startSim } from '../unit/cloudsim-support.ts';
+import { SAMPLES_MISSING, call, keys, login, newKeyPair, sample, sshExec, startSim } from '../unit/cloudsim-support.ts';
 
 test('injected call failures use each service own error shape; 429 says when to retry', async (t) => {
   const sim = await startSim(t);
@@ -42,7 +41,7 @@ test('injected call failures use each service own error shape; 429 says when to 
 test('an offline cloud resets every connection and its nodes stop answering SSH, until it is back', async (t) => {
   const sim = await startSim(t, { clouds: [{ name: 'alpha', bootDelayMs: 50, sshPort: 2022, addressBase: '127.151' }, { name: 'beta', ssh: false }] });
   const s = await login(sim, 'alpha');
-  const client = ssh2.utils.generateKeyPairSync('ed25519');
+  const client = newKeyPair();
   const alpha = sim.cloud('alpha');
   const net = (await call('GET', `${s.network}/v2.0/networks?name=private`, { token: s.token })).body.networks[0].id;
   const img = (await call('GET', `${s.image}/v2/images?name=cirros`, { token: s.token })).body.images[0].id;

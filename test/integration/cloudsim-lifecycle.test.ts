@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import ssh2 from 'ssh2';
 import {
-  SAMPLES_MISSING, call, keys, login, sample, sshExec, startSim, until, type Session,
+  SAMPLES_MISSING, call, keys, login, newKeyPair, sample, sshExec, startSim, until, type Session,
 } from '../unit/cloudsim-support.ts';
 
 async function ids(s: Session) {
@@ -27,7 +26,7 @@ test('a server boots, answers SSH with its own host key in its scratch dir, and 
   const sim = await startSim(t, { clouds: [{ name: 'alpha', bootDelayMs: 300, deleteDelayMs: 150, sshPort: 2022, addressBase: '127.150' }] });
   const s = await login(sim, 'alpha');
   const { image, network } = await ids(s);
-  const client = ssh2.utils.generateKeyPairSync('ed25519');
+  const client = newKeyPair();
   assert.equal((await call('POST', `${s.compute}/os-keypairs`, { token: s.token, mv: '2.79', body: { keypair: { name: 'ci', public_key: client.public } } })).status, 201);
   const since = new Date(Date.now() - 1000).toISOString();
 
@@ -69,9 +68,9 @@ test('a server boots, answers SSH with its own host key in its scratch dir, and 
   const ran = await sshExec({ host: ip, port: 2022, privateKey: client.private, hostKey: node.hostKey!, command: 'pwd; echo hi > made; echo warn >&2; exit 3' });
   assert.deepEqual(ran, { stdout: `${node.scratchDir}\n`, stderr: 'warn\n', code: 3 });
   assert.equal((await sshExec({ host: ip, port: 2022, privateKey: client.private, hostKey: node.hostKey!, command: 'cat made' })).stdout, 'hi\n');
-  const stranger = ssh2.utils.generateKeyPairSync('ed25519');
+  const stranger = newKeyPair();
   await assert.rejects(sshExec({ host: ip, port: 2022, privateKey: stranger.private, hostKey: node.hostKey!, command: 'true' }), /authentication methods failed/);
-  const otherHost = ssh2.utils.generateKeyPairSync('ed25519').public;
+  const otherHost = newKeyPair().public;
   await assert.rejects(sshExec({ host: ip, port: 2022, privateKey: client.private, hostKey: otherHost, command: 'true' }), /verification failed/i);
 
   if (!SAMPLES_MISSING) {

@@ -7,6 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import ssh2 from 'ssh2';
 import { createCloudSim, type CloudSim, type CloudSimOptions } from '../../src/cloudsim/index.ts';
+import { generateHostKey } from '../../src/cloudsim/ssh.ts';
 
 export const SAMPLES_DIR = path.resolve(import.meta.dirname, '../../../shared/openstack-samples');
 export const SAMPLES_MISSING = existsSync(SAMPLES_DIR) ? false : `recorded samples not found at ${SAMPLES_DIR} (../shared/openstack-samples)`;
@@ -101,6 +102,12 @@ export async function until<T>(check: () => T | undefined | Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A client key pair in OpenSSH form (the simulator's generator skips ssh2's unparseable keys). */
+export function newKeyPair(): { private: string; public: string } {
+  const k = generateHostKey();
+  return { private: k.privateKey, public: k.publicKey };
 }
 
 export interface ExecResult {
