@@ -16,6 +16,8 @@ const SCHEDULING_SHARE = 0.3;
 const BIND_ATTEMPTS = 64;
 
 export class Lifecycle {
+  private closed = false;
+
   constructor(private readonly cloud: CloudState) {}
 
   /** Starts the boot of a server just accepted with 202. */
@@ -30,9 +32,9 @@ export class Lifecycle {
       this.cloud.change(s, { taskState: 'spawning', scheduled: true });
       if (s.plan === 'hang') return;
       this.after(s, delay * (1 - SCHEDULING_SHARE), () => {
-        this.activate(s).catch((err: Error) => {
+        this.activate(s).catch(async (err: Error) => {
+          await s.node?.close();
           this.cloud.logger.error({ cloud: this.cloud.name, server: s.id, err: err.message }, 'server could not start');
-          void s.node?.close();
           if (s.status === 'BUILD' && s.taskState !== 'deleting') this.fail(s, { code: 500, message: `Build of instance ${s.id} aborted: ${err.message}` });
         });
       });
@@ -56,6 +58,7 @@ export class Lifecycle {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const closing: Promise<void>[] = [];
     for (const s of this.cloud.servers.values()) {
       this.clearTimers(s);
@@ -75,31 +78,39 @@ export class Lifecycle {
     const cfg = this.cloud.config;
     const withSsh = cfg.ssh && s.networkIds.length > 0;
     let node: SshNode | undefined;
-    if (withSsh) {
-      const key = generateHostKey();
-      s.scratchDir = path.join(this.cloud.stateDir, this.cloud.name, s.id);
-      await mkdir(s.scratchDir, { recursive: true });
-      node = new SshNode({
-        id: s.id, hostKey: key.privateKey, authorizedKey: s.authorizedKey, cwd: s.scratchDir,
-        logger: this.cloud.logger, readyAt: Date.now() + cfg.sshDelayMs,
-      });
-      s.node = node;
-      s.hostKey = key.publicKey;
+    const ips: string[] = [];
+    // Deleted, or the simulator closed, while the node was being set up: give everything back.
+    const abandoned = () => this.closed || s.taskState === 'deleting' || s.status !== 'BUILD';
+    try {
+      if (withSsh) {
+        const key = generateHostKey();
+        s.scratchDir = path.join(this.cloud.stateDir, this.cloud.name, s.id);
+        await mkdir(s.scratchDir, { recursive: true });
+        node = new SshNode({
+          id: s.id, hostKey: key.privateKey, authorizedKey: s.authorizedKey, cwd: s.scratchDir,
+          logger: this.cloud.logger, readyAt: Date.now() + cfg.sshDelayMs,
+        });
+        s.node = node;
+        s.hostKey = key.publicKey;
+      }
+      for (let i = 0; i < s.networkIds.length && !abandoned(); i++) ips.push(node ? await this.bind(node) : this.cloud.addresses.allocate());
+    } catch (err) {
+      if (!abandoned()) {
+        for (const ip of ips) this.cloud.addresses.release(ip);
+        throw err;
+      }
     }
-    const ports: PortRecord[] = [];
-    for (const networkId of s.networkIds) {
-      const ip = node ? await this.bind(node) : this.cloud.addresses.allocate();
-      const now = Date.now();
-      ports.push({ id: uuid(), networkId, mac: randomMac(), ip, deviceId: s.id, status: 'ACTIVE', createdAt: now, updatedAt: now });
-    }
-    if (s.taskState === 'deleting' || s.status !== 'BUILD') {
-      // Deleted while binding: give everything back.
+    if (abandoned()) {
       await node?.close();
-      for (const p of ports) this.cloud.addresses.release(p.ip);
+      for (const ip of ips) this.cloud.addresses.release(ip);
       return;
     }
-    for (const p of ports) this.cloud.ports.set(p.id, p);
-    s.portIds = ports.map((p) => p.id);
+    const now = Date.now();
+    s.portIds = s.networkIds.map((networkId, i) => {
+      const port: PortRecord = { id: uuid(), networkId, mac: randomMac(), ip: ips[i], deviceId: s.id, status: 'ACTIVE', createdAt: now, updatedAt: now };
+      this.cloud.ports.set(port.id, port);
+      return port.id;
+    });
     if (node && this.cloud.offline) await node.suspend();
     this.cloud.change(s, { status: 'ACTIVE', vmState: 'active', taskState: null, powerState: 1, launchedAt: Date.now() });
   }

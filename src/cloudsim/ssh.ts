@@ -61,6 +61,11 @@ export class SshNode {
       srv.once('error', reject);
       srv.listen(port, ip, () => {
         srv.off('error', reject);
+        if (this.closed) {
+          srv.close();
+          reject(new Error(`node ${this.o.id} closed while its listener started`));
+          return;
+        }
         srv.on('error', (err) => this.o.logger.warn({ server: this.o.id, err: err.message }, 'ssh listener error'));
         this.listeners.set(ip, srv);
         resolve();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { test } from 'node:test';
 import {
   SAMPLES_MISSING, call, keys, login, newKeyPair, sample, sshExec, startSim, until, type Session,
@@ -217,4 +218,35 @@ test('metadata and tags of a server change through their sub-resources', async (
   assert.deepEqual((await call('GET', `${url}/tags`, o)).body, { tags: ['pool-node', 'z'] });
   assert.equal((await call('GET', `${url}/tags`, { token: s.token, mv: '2.25' })).status, 404, 'tags need 2.26');
   assert.deepEqual((await call('GET', `${url}/os-server-password`, o)).body, { password: '' });
+});
+
+test('with sshDelayMs a node resets SSH connections for a while after ACTIVE, like a guest still booting', async (t) => {
+  const sim = await startSim(t, { clouds: [{ name: 'alpha', bootDelayMs: 20, sshDelayMs: 400, sshPort: 2022, addressBase: '127.153' }] });
+  const s = await login(sim, 'alpha');
+  const { image, network } = await ids(s);
+  const id = (await call('POST', `${s.compute}/servers`, { token: s.token, mv: '2.79', body: { server: { name: 'slow', imageRef: image, flavorRef: '1', networks: [{ uuid: network }] } } })).body.server.id;
+  const node = await sim.cloud('alpha').waitForStatus(id, 'ACTIVE');
+  const key = newKeyPair();
+  const exec = () => sshExec({ host: node.addresses[0].ip, port: 2022, privateKey: key.private, hostKey: node.hostKey!, command: 'echo ready' });
+  await assert.rejects(exec(), /ECONNRESET|Connection lost/);
+  const ok = await until(() => exec().then((r) => r, () => undefined), 3000, 'SSH after the delay');
+  assert.equal(ok.stdout, 'ready\n');
+});
+
+test('closing the simulator in the middle of boots leaves no listener behind', async (t) => {
+  const sim = await startSim(t, { clouds: [{ name: 'alpha', bootDelayMs: 0, sshPort: 2022, addressBase: '127.154' }] });
+  const s = await login(sim, 'alpha');
+  const { image, network } = await ids(s);
+  await Promise.all(Array.from({ length: 20 }, (_, i) =>
+    call('POST', `${s.compute}/servers`, { token: s.token, mv: '2.79', body: { server: { name: `n${i}`, imageRef: image, flavorRef: '1', networks: [{ uuid: network }] } } })));
+  await sim.close();
+  for (let c = 1; c <= 20; c++) {
+    await assert.rejects(new Promise((resolve, reject) => {
+      const sock = net.connect({ host: `127.154.0.${c}`, port: 2022 }, () => {
+        sock.destroy();
+        resolve(undefined);
+      });
+      sock.on('error', reject);
+    }), /ECONNREFUSED/);
+  }
 });
