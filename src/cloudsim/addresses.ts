@@ -12,7 +12,7 @@ export class AddressPool {
   private readonly foreign = new Set<string>();
 
   /** @param base the first two octets, e.g. "127.100". */
-  constructor(private readonly base: string) {
+  constructor(readonly base: string) {
     if (!/^127\.\d{1,3}$/.test(base) || Number(base.split('.')[1]) > 255) {
       throw new Error(`address base ${base} must look like 127.N (a loopback /16)`);
     }

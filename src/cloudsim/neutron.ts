@@ -1,7 +1,8 @@
 /**
- * Neutron (networking v2.0), read side: networks and the ports Nova made for servers, with
- * attribute filters, `fields`, and limit/marker pagination (`next` on a full page, `previous`
- * whenever a limit is given, as the recorded answers show).
+ * Neutron (networking v2.0), read side: networks, their subnets and the ports Nova made for
+ * servers, with attribute filters, `fields`, and limit/marker pagination (`next` on a full page,
+ * `previous` whenever a limit is given, as the recorded answers show). Floating IPs are never
+ * allocated here: their list is empty and creating one is not simulated.
  */
 import { SimError, middlewareUnauthorized, type ServiceDef, type SimReply, type SimRequest } from './service.ts';
 import type { CloudState, NetworkRecord, PortRecord } from './state.ts';
@@ -23,6 +24,18 @@ function networkView(n: NetworkRecord): Item {
   if (n.external) v.is_default = false;
   Object.assign(v, { tags: [], created_at: isoSeconds(n.createdAt), updated_at: isoSeconds(n.createdAt), revision_number: 2, project_id: n.projectId });
   return v;
+}
+
+/** Every port draws its address from the cloud's loopback /16, whatever its network. */
+function subnetView(cloud: CloudState, n: NetworkRecord): Item {
+  const cidr = `${cloud.addresses.base}.0.0/16`;
+  return {
+    id: n.subnetId, name: `${n.name}-subnet`, tenant_id: n.projectId, network_id: n.id, ip_version: 4, subnetpool_id: null,
+    enable_dhcp: !n.external, ipv6_ra_mode: null, ipv6_address_mode: null, gateway_ip: null, cidr,
+    allocation_pools: [{ start: `${cloud.addresses.base}.0.1`, end: `${cloud.addresses.base}.255.254` }], host_routes: [],
+    dns_nameservers: [], description: '', service_types: [], tags: [], created_at: isoSeconds(n.createdAt),
+    updated_at: isoSeconds(n.createdAt), revision_number: 0, project_id: n.projectId,
+  };
 }
 
 function portView(cloud: CloudState, p: PortRecord): Item {
@@ -60,7 +73,7 @@ function collection(req: SimRequest, resource: string, all: Item[]): SimReply {
   const marker = query.get('marker');
   if (marker !== null) {
     const i = items.findIndex((x) => x.id === marker);
-    if (i < 0) throw new SimError(404, `${resource.slice(0, -1)} ${marker} could not be found.`, 'HTTPNotFound');
+    if (i < 0) throw new SimError(404, `Marker ${marker} could not be found.`, 'HTTPNotFound');
     items = reverse ? items.slice(0, i) : items.slice(i + 1);
   }
   if (limit > 0) items = reverse ? items.slice(-limit) : items.slice(0, limit);
@@ -101,6 +114,17 @@ export const neutron: ServiceDef = {
       method: 'GET', path: '/network/', auth: false,
       handler: (req) => ({ status: 200, body: { versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ rel: 'self', href: `${req.cloud.endpoints().network}/v2.0/` }] }] } }),
     },
+    {
+      method: 'GET', path: '/network/v2.0/', auth: true,
+      handler: (req) => ({
+        status: 200,
+        body: {
+          resources: ['network', 'subnet', 'port', 'floatingip'].map((name) => ({
+            links: [{ href: `${req.cloud.endpoints().network}/v2.0/${name}s`, rel: 'self' }], name, collection: `${name}s`,
+          })),
+        },
+      }),
+    },
     { method: 'GET', path: '/network/v2.0/networks', auth: true, handler: (req) => collection(req, 'networks', req.cloud.networks.map(networkView)) },
     {
       method: 'GET', path: '/network/v2.0/networks/:id', auth: true,
@@ -120,6 +144,15 @@ export const neutron: ServiceDef = {
         return one('port', p && portView(req.cloud, p), req.params.id, 'PortNotFound', 'Port');
       },
     },
+    { method: 'GET', path: '/network/v2.0/subnets', auth: true, handler: (req) => collection(req, 'subnets', req.cloud.networks.map((n) => subnetView(req.cloud, n))) },
+    {
+      method: 'GET', path: '/network/v2.0/subnets/:id', auth: true,
+      handler: (req) => {
+        const n = req.cloud.networks.find((x) => x.subnetId === req.params.id);
+        return one('subnet', n && subnetView(req.cloud, n), req.params.id, 'SubnetNotFound', 'Subnet');
+      },
+    },
+    { method: 'GET', path: '/network/v2.0/floatingips', auth: true, handler: (req) => collection(req, 'floatingips', []) },
   ],
   decorate(req, reply) {
     if (req.path.startsWith('/network/v2.0')) (reply.headers ??= {})['X-Openstack-Request-Id'] = req.requestId;

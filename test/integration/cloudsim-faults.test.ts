@@ -139,6 +139,9 @@ test('Neutron lists networks with filters and pages, and answers NeutronError 40
   assert.equal((await call('GET', `${s.network}/v2.0/networks/${id}`, { token: s.token })).body.network.id, id);
   const missing = await call('GET', `${s.network}/v2.0/networks/00000000-0000-4000-8000-000000000000`, { token: s.token });
   assert.deepEqual(missing.body, { NeutronError: { type: 'NetworkNotFound', message: 'Network 00000000-0000-4000-8000-000000000000 could not be found.', detail: '' } });
+  const subnets = await call('GET', `${s.network}/v2.0/subnets?network_id=${id}`, { token: s.token });
+  assert.deepEqual(subnets.body.subnets.map((x: any) => x.id), [page.body.networks[0].subnets[0]]);
+  assert.deepEqual((await call('GET', `${s.network}/v2.0/floatingips`, { token: s.token })).body, { floatingips: [] });
   if (SAMPLES_MISSING) return t.diagnostic(`skipped sample comparison: ${SAMPLES_MISSING}`);
   const recorded = sample('neutron-networks-list-200').response.body.networks;
   for (const n of all.body.networks) assert.deepEqual(keys(n), keys(recorded.find((r: any) => r.name === n.name)));
