@@ -60,7 +60,7 @@ after(async () => {
   tmp.done();
 });
 
-const nodes = async (state?: string) => (await api<any[]>(base, 'GET', '/api/v1/nodes')).body.filter((n) => !state || n.state === state);
+const nodes = async (state?: string) => (await api<{ nodes: any[] }>(base, 'GET', '/api/v1/nodes')).body.nodes.filter((n) => !state || n.state === state);
 const simServers = () => sys.simulated.flatMap((name) => sys.sim!.cloud(name).servers());
 
 test('min-ready nodes of each label are booted and ready, spread over both providers', async () => {
