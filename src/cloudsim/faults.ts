@@ -47,8 +47,8 @@ export class FaultQueue {
   }
 }
 
-/** The words each service uses for the failures we inject. */
-export function injectedMessage(service: ServiceName, status: number): string {
+/** The words each service uses for a 5xx or 429 (injected, or a simulator bug). */
+export function failureMessage(service: ServiceName, status: number): string {
   if (status === 429) return 'This request was rate-limited.';
   if (status === 503) return 'The server is currently unavailable. Please try again at a later time.';
   switch (service) {

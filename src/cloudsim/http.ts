@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from '../log.ts';
-import { injectedMessage } from './faults.ts';
+import { failureMessage } from './faults.ts';
 import { glance } from './glance.ts';
 import { keystone } from './keystone.ts';
 import { neutron } from './neutron.ts';
@@ -49,7 +49,7 @@ async function answer(svc: ServiceDef, route: RouteDef, req: SimRequest, logger:
     const fault = cloud.faults.takeCall(svc.name, req.method, req.path);
     if (fault) {
       const headers = fault.status === 429 ? { 'Retry-After': String(fault.retryAfterSeconds ?? 1) } : undefined;
-      throw new SimError(fault.status, injectedMessage(svc.name, fault.status), undefined, headers);
+      throw new SimError(fault.status, failureMessage(svc.name, fault.status), undefined, headers);
     }
     if (route.auth) {
       const header = req.headers['x-auth-token'];
@@ -68,7 +68,7 @@ async function answer(svc: ServiceDef, route: RouteDef, req: SimRequest, logger:
     if (err instanceof SimError) res = svc.error(req, err);
     else {
       logger.error({ cloud: cloud.name, service: svc.name, err: (err as Error).message }, 'simulator handler failed');
-      res = svc.error(req, new SimError(500, injectedMessage(svc.name, 500)));
+      res = svc.error(req, new SimError(500, failureMessage(svc.name, 500)));
     }
   }
   svc.decorate(req, res);

@@ -7,7 +7,7 @@ import { FIXED_LIMITS } from './defaults.ts';
 import { badRequest, json, links, schemaError } from './nova-common.ts';
 import { SimError, isObject, parseJson, type SimReply, type SimRequest } from './service.ts';
 import type { CloudState, NetworkRecord, Quota, ServerRecord } from './state.ts';
-import { pyRepr, randomAlnum } from './util.ts';
+import { pyRepr, randomAlnum, uuid } from './util.ts';
 
 /** Keys Nova's create schema knows, with the microversion that added them. */
 const KNOWN_KEYS: Record<string, number> = {
@@ -170,18 +170,18 @@ export function createServer(req: SimRequest): SimReply {
   const groups = Array.isArray(server.security_groups)
     ? server.security_groups.map((g) => (isObject(g) && typeof g.name === 'string' ? g.name : 'default'))
     : ['default'];
-  const adminPass = typeof server.adminPass === 'string' ? server.adminPass : cloud.newAdminPass();
+  const adminPass = typeof server.adminPass === 'string' ? server.adminPass : randomAlnum(12);
   const reservationId = `r-${randomAlnum(8).toLowerCase()}`;
   const created: ServerRecord[] = [];
   for (let i = 0; i < n; i++) {
     const now = Date.now();
     const { plan, fault } = cloud.faults.takeBootPlan();
     const s: ServerRecord = {
-      id: cloud.newServerId(), seq: cloud.nextSeq(), name: n > 1 ? `${server.name}-${i + 1}` : String(server.name),
+      id: uuid(), seq: cloud.nextSeq(), name: n > 1 ? `${server.name}-${i + 1}` : String(server.name),
       flavor: { ...flavor }, imageId: image.id, networkIds: networks.map((x) => x.id), keyName,
       authorizedKey: keypair?.publicKey ?? null, metadata: { ...metadata }, tags: mv >= 52 ? [...((server.tags as string[]) ?? [])] : [],
       description: typeof server.description === 'string' ? server.description : null, securityGroups: groups,
-      adminPass, reservationId, launchIndex: i, created: now, updated: now, launchedAt: null, terminatedAt: null,
+      reservationId, created: now, updated: now, launchedAt: null, terminatedAt: null,
       deletedAt: null, status: 'BUILD', taskState: 'scheduling', vmState: 'building', powerState: 0, scheduled: false,
       fault: null, portIds: [], plan, planFault: fault, timers: new Set(),
     };

@@ -60,6 +60,8 @@ function filterServers(req: SimRequest): ServerRecord[] {
   if (image !== null) filters.push((s) => s.imageId === image);
   const flavor = query.get('flavor');
   if (flavor !== null) filters.push((s) => s.flavor.id === flavor);
+  const reservation = query.get('reservation_id');
+  if (reservation !== null) filters.push((s) => s.reservationId === reservation);
   const ip = query.get('ip');
   if (ip !== null) {
     const m = matcher(ip);

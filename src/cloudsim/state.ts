@@ -15,7 +15,7 @@ import type { FaultQueue } from './faults.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { SshNode } from './ssh.ts';
 import type { BootFault, CloudSimCloudOptions, ServerStateChange } from './types.ts';
-import { hexId, randomAlnum, uuid } from './util.ts';
+import { hexId, uuid } from './util.ts';
 
 export interface FlavorRecord {
   id: string;
@@ -122,9 +122,8 @@ export interface ServerRecord {
   tags: string[];
   description: string | null;
   securityGroups: string[];
-  adminPass: string;
+  /** Shared by the servers of one request (`min_count`/`max_count`); a list filter. */
   reservationId: string;
-  launchIndex: number;
   created: number;
   updated: number;
   launchedAt: number | null;
@@ -154,6 +153,9 @@ export interface Quota {
   cores: number;
   ram: number;
 }
+
+/** Token count above which expired tokens are swept at the next issue. */
+const TOKEN_SWEEP_SIZE = 10_000;
 
 export function cloudConfig(o: CloudSimCloudOptions) {
   return {
@@ -271,14 +273,6 @@ export class CloudState {
     return ++this.seq;
   }
 
-  newServerId(): string {
-    return uuid();
-  }
-
-  newAdminPass(): string {
-    return randomAlnum(12);
-  }
-
   /** Servers that count against quota: everything not yet DELETED (BUILD, ACTIVE, ERROR), as Nova counts. */
   usage(): Quota {
     return { ...this.used };
@@ -330,6 +324,10 @@ export class CloudState {
 
   issueToken(t: Omit<TokenRecord, 'id' | 'issuedAt' | 'expiresAt' | 'auditId'>): TokenRecord {
     const now = Date.now();
+    // Clients that log in often (or never reuse tokens) must not grow the table for ever.
+    if (this.tokens.size >= TOKEN_SWEEP_SIZE) {
+      for (const [id, old] of this.tokens) if (old.expiresAt <= now) this.tokens.delete(id);
+    }
     // Fernet tokens start with gAAAAA; clients sometimes log the prefix.
     const record: TokenRecord = {
       ...t, id: `gAAAAAB${randomBytes(120).toString('base64url')}`, issuedAt: now, expiresAt: now + this.config.tokenTtlMs,

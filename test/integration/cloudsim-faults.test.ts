@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import YAML from 'yaml';
-import { silentLogger } from '../../src/log.ts';
+import { Writable } from 'node:stream';
+import { createLogger, silentLogger } from '../../src/log.ts';
 import { runCloudSim } from '../../src/cloudsim/main.ts';
 import { SAMPLES_MISSING, call, keys, login, newKeyPair, sample, sshExec, startSim } from '../unit/cloudsim-support.ts';
 
@@ -82,6 +83,25 @@ test('stats count API calls by service, method and route', async (t) => {
   });
   cloud.resetStats();
   assert.deepEqual(cloud.stats(), { total: 0, calls: {} });
+});
+
+test('the log has a debug line per API call and an info line per server state change', async (t) => {
+  const lines: any[] = [];
+  const destination = new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(chunk.toString())); done(); } });
+  const sim = await startSim(t, { logger: createLogger({ level: 'debug', destination }), clouds: [{ name: 'alpha', ssh: false, bootDelayMs: 10 }] });
+  const s = await login(sim, 'alpha');
+  const img = (await call('GET', `${s.image}/v2/images?name=cirros`, { token: s.token })).body.images[0].id;
+  const id = (await call('POST', `${s.compute}/servers`, { token: s.token, mv: '2.79', body: { server: { name: 'n', imageRef: img, flavorRef: '1', networks: 'none' } } })).body.server.id;
+  await sim.cloud('alpha').waitForStatus(id, 'ACTIVE');
+  const calls = lines.filter((l) => l.msg === 'api call').map((l) => [l.level, l.cloud, l.service, l.method, l.route, l.status]);
+  assert.deepEqual(calls, [
+    [20, 'alpha', 'keystone', 'POST', '/v3/auth/tokens', 201], [20, 'alpha', 'glance', 'GET', '/v2/images', 200], [20, 'alpha', 'nova', 'POST', '/servers', 202],
+  ]);
+  const changes = lines.filter((l) => l.msg === 'server state change').map((l) => [l.level, l.cloud, l.server, l.from, l.to]);
+  assert.deepEqual(changes, [
+    [30, 'alpha', id, 'none', 'BUILD(scheduling)'], [30, 'alpha', id, 'BUILD(scheduling)', 'BUILD(spawning)'], [30, 'alpha', id, 'BUILD(spawning)', 'ACTIVE'],
+  ]);
+  assert.ok(!lines.some((l) => JSON.stringify(l).includes(s.token)), 'tokens are never logged');
 });
 
 test('Glance answers 404 in JSON only to a client that accepts JSON, and takes uploads', async (t) => {
