@@ -99,6 +99,7 @@ export function buildProgram(): Command {
 
   program.command('cloud-sim')
     .description('serve a local OpenStack API simulator (Keystone, Nova, Glance, Neutron) with SSH-reachable servers')
+    .option('--host <address>', 'address of the HTTP APIs', '127.0.0.1')
     .option('--port <n>', 'HTTP port (0 = any free port)', intArg('--port'))
     .option('--clouds <names>', 'comma-separated cloud names to simulate', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .option('--boot-delay <seconds>', 'seconds from create to ACTIVE', secondsArg)

@@ -1,4 +1,5 @@
-import { createLogger, type Logger } from '../../log.ts';
+import { createLogger } from '../../log.ts';
+import { write } from '../context.ts';
 import { untilSignal } from '../signals.ts';
 
 export interface CloudSimCliOptions {
@@ -8,24 +9,20 @@ export interface CloudSimCliOptions {
   deleteDelay?: number;
   sshPort?: number;
   cloudsYaml?: string;
+  host?: string;
 }
 
-/** What `runCloudSim` in src/cloudsim/main.ts is expected to take and give back. */
-interface CloudSimMain {
-  runCloudSim(opts: CloudSimCliOptions & { logger: Logger }): Promise<{ stop?(): Promise<void>; close?(): Promise<void> } | void>;
-}
-
-/**
- * `nodepool cloud-sim`: the OpenStack simulator on its own. The module is named by a computed
- * path so that this file does not depend on the simulator's at build time.
- */
+/** `nodepool cloud-sim`: the OpenStack simulator on its own, until SIGINT/SIGTERM. */
 export async function cloudSim(o: CloudSimCliOptions): Promise<void> {
-  const modUrl = new URL('../../cloudsim/main.ts', import.meta.url).href;
-  const { runCloudSim } = (await import(modUrl)) as CloudSimMain;
+  const { runCloudSim } = await import('../../cloudsim/main.ts');
   const logger = createLogger();
-  const handle = await runCloudSim({ ...o, logger });
-  if (!handle || !(handle.stop || handle.close)) return;
+  const sim = await runCloudSim({
+    host: o.host ?? '127.0.0.1', port: o.port ?? 0, clouds: o.clouds?.length ? o.clouds : ['sim-east', 'sim-west'],
+    bootDelayMs: (o.bootDelay ?? 1) * 1000, deleteDelayMs: (o.deleteDelay ?? 0.5) * 1000, sshPort: o.sshPort ?? 2022,
+    cloudsYamlPath: o.cloudsYaml, logger,
+  });
+  write(`nodepool: cloud simulator listening at ${sim.url}${o.cloudsYaml ? `; clouds.yaml written to ${o.cloudsYaml}` : ''}`);
   const sig = await untilSignal();
   logger.info({ signal: sig }, 'stopping');
-  await (handle.stop ?? handle.close)!.call(handle);
+  await sim.close();
 }
