@@ -20,7 +20,7 @@ async function waitStatus(s: Session, id: string, status: string) {
   return until(async () => {
     const res = await getServer(s, id);
     return res.body.server?.status === status ? res.body.server : undefined;
-  }, 5000, `server ${id} ${status}`);
+  }, 10_000, `server ${id} ${status}`);
 }
 
 test('a server boots, answers SSH with its own host key in its scratch dir, and is gone after delete', async (t) => {
@@ -90,7 +90,7 @@ test('a server boots, answers SSH with its own host key in its scratch dir, and 
   const gone = await until(async () => {
     const res = await getServer(s, id);
     return res.status === 404 ? res : undefined;
-  }, 3000, '404 after delete');
+  }, 10_000, '404 after delete');
   assert.deepEqual(gone.body, { itemNotFound: { code: 404, message: `Instance ${id} could not be found.` } });
   assert.deepEqual((await call('GET', `${s.network}/v2.0/ports?device_id=${id}`, { token: s.token })).body.ports, []);
 
@@ -229,7 +229,7 @@ test('with sshDelayMs a node resets SSH connections for a while after ACTIVE, li
   const key = newKeyPair();
   const exec = () => sshExec({ host: node.addresses[0].ip, port: 2022, privateKey: key.private, hostKey: node.hostKey!, command: 'echo ready' });
   await assert.rejects(exec(), /ECONNRESET|Connection lost/);
-  const ok = await until(() => exec().then((r) => r, () => undefined), 3000, 'SSH after the delay');
+  const ok = await until(() => exec().then((r) => r, () => undefined), 10_000, 'SSH after the delay');
   assert.equal(ok.stdout, 'ready\n');
 });
 

@@ -93,14 +93,14 @@ export async function startSim(t: { after(fn: () => Promise<void>): void }, o: P
   return sim;
 }
 
-/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
-export async function until<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+/** Polls `check` every `everyMs` until it returns a value (not undefined) or the deadline passes. */
+export async function until<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000, what = 'condition', everyMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
@@ -147,7 +147,7 @@ export function sshExec(o: { host: string; port: number; privateKey: string; hos
     sock.on('error', (err) => reject(err));
     sock.on('connect', () => {
       client.connect({
-        sock, username: o.username ?? 'zuul', privateKey: o.privateKey, readyTimeout: 5000,
+        sock, username: o.username ?? 'zuul', privateKey: o.privateKey, readyTimeout: 30_000,
         hostVerifier: (key: Buffer) => key.equals(pinned.getPublicSSH()),
       });
     });
