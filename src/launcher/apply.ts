@@ -148,7 +148,7 @@ export class Applier {
         if (await store.removeNode(a.nodeId, this.by, { states: [n.state] })) {
           const called = this.deleteCalledAt.get(a.nodeId);
           const rt = this.ctx.providers.get(n.provider);
-          if (called !== undefined && rt) rt.deleteEstimateMs = ewma(rt.deleteEstimateMs, now() - called);
+          if (called !== undefined && rt) rt.deleteEstimateMs = ewma(rt.deleteEstimateMs, Math.max(0, (rt.cache.view.refreshedAt ?? now()) - called));
           this.deleteCalledAt.delete(a.nodeId);
           this.log.info({ node: a.nodeId, provider: n.provider, server: n.serverId, reason: a.reason }, 'node gone');
         }
@@ -245,7 +245,9 @@ export class Applier {
       return;
     }
     const rt = this.ctx.providers.get(n.provider)!;
-    if (n.launchStartedAt !== null) rt.bootEstimateMs = ewma(rt.bootEstimateMs, now() - n.launchStartedAt);
+    // The sample ends when the list that showed ACTIVE was asked for, not when it answered.
+    const seenAt = rt.cache.view.refreshedAt ?? now();
+    if (n.launchStartedAt !== null) rt.bootEstimateMs = ewma(rt.bootEstimateMs, Math.max(0, seenAt - n.launchStartedAt));
     const pl = this.ctx.topology.pools.find((p) => p.provider === n.provider && p.pool === n.pool)?.labels.get(n.label);
     const addresses = { interfaceIp: ip, publicIpv4: s.publicIpv4, privateIpv4: s.privateIpv4, publicIpv6: s.publicIpv6, az: s.az };
     if (pl && !pl.hostKeyChecking) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
 import ssh2 from 'ssh2';
+import { generateHostKey } from '../../src/cloudsim/ssh.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/types.ts';
 
@@ -47,10 +48,10 @@ export async function api<T = any>(base: string, method: string, path: string, b
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 }
 
-/** A key pair for logging in to nodes. */
+/** A key pair for logging in to nodes (made by the simulator's generator, which skips the keys ssh2 cannot read back). */
 export function userKey(): { private: string; public: string } {
-  const k = ssh2.utils.generateKeyPairSync('ed25519');
-  return { private: k.private, public: k.public };
+  const k = generateHostKey();
+  return { private: k.privateKey, public: k.publicKey };
 }
 
 /**

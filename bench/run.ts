@@ -1,0 +1,199 @@
+/**
+ * `npm run bench`: the figures of the core — overhead of one request, 500 requests at once (host-key
+ * scanning on and off), release → gone for 500 nodes, cloud API calls per node lifecycle, CPU per
+ * node, and RSS with 1,000 and 10,000 ready nodes.
+ *
+ * The system runs in this process (API + launcher + SQLite, as `nodepool run`), logging at info to
+ * /dev/null; the simulator runs in a child process so this process's CPU is the system's (plus the
+ * benchmark's own HTTP client). Each scenario starts a fresh system and store.
+ *
+ * Options (environment): BENCH_ONLY=overhead,burst,rss  BENCH_BURST=500  BENCH_RSS=1000,10000
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config/load.ts';
+import { startSystem, type System } from '../src/run.ts';
+
+const BOOT_MS = 100;
+const DELETE_MS = 100;
+const only = (process.env.BENCH_ONLY ?? 'overhead,burst,rss').split(',');
+const BURST = Number(process.env.BENCH_BURST ?? 500);
+const RSS_SIZES = (process.env.BENCH_RSS ?? '1000,10000').split(',').map(Number);
+
+class Sim {
+  private seq = 0;
+  private pending = new Map<number, (d: any) => void>();
+  constructor(readonly child: ChildProcess, readonly cloudsYaml: string) {
+    child.on('message', (m: any) => { if (m.id !== undefined) { this.pending.get(m.id)?.(m.data); this.pending.delete(m.id); } });
+  }
+  static async start(dir: string, ssh: boolean, sshPort: number): Promise<Sim> {
+    const cloudsYaml = join(dir, `clouds-${ssh ? 'ssh' : 'nossh'}.yaml`);
+    const child = fork(join(import.meta.dirname, 'sim-child.ts'),
+      [JSON.stringify({ clouds: ['bench-a', 'bench-b'], bootDelayMs: BOOT_MS, deleteDelayMs: DELETE_MS, sshPort, ssh, cloudsYaml })],
+      { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    await new Promise<void>((resolve) => child.once('message', () => resolve()));
+    return new Sim(child, cloudsYaml);
+  }
+  call<T = any>(cmd: string): Promise<T> {
+    const id = ++this.seq;
+    return new Promise((resolve) => { this.pending.set(id, resolve); this.child.send({ cmd, id }); });
+  }
+}
+
+function configYaml(o: { sshPort: number; hostKeys: boolean; minReady: number; maxServers: number; port: number }): string {
+  const provider = (name: string) => `
+  - name: ${name}
+    driver: openstack
+    cloud: ${name}
+    list-interval: 0.01
+    launch-timeout: 120
+    cloud-images: [{name: jammy, image-name: ubuntu-22.04}]
+    pools:
+      - name: main
+        max-servers: ${o.maxServers}
+        networks: [private]
+        labels: [{name: jammy, flavor-name: m1.tiny, cloud-image: jammy, connection-port: ${o.sshPort}, host-key-checking: ${o.hostKeys}}]`;
+  return `labels: [{name: jammy, min-ready: ${o.minReady}}]
+providers:${provider('bench-a')}${provider('bench-b')}
+api: {listen: 127.0.0.1, port: ${o.port}}
+store: {path: state.sqlite}
+cloud-sim: {enabled: false}
+`;
+}
+
+async function system(sim: Sim, o: { sshPort: number; hostKeys: boolean; minReady?: number; maxServers?: number }): Promise<{ sys: System; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'np-bench-'));
+  const path = join(dir, 'nodepool.yaml');
+  writeFileSync(path, configYaml({ ...o, minReady: o.minReady ?? 0, maxServers: o.maxServers ?? 6000, port: 0 }));
+  const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'info' }, pino.destination({ dest: process.env.BENCH_LOG ?? '/dev/null', sync: false }));
+  const sys = await startSystem({ config: loadConfig(path), logger, env: { OS_CLIENT_CONFIG_FILE: sim.cloudsYaml } });
+  return { sys, dir };
+}
+
+async function stop(s: { sys: System; dir: string }): Promise<void> {
+  await s.sys.stop();
+  rmSync(s.dir, { recursive: true, force: true });
+}
+
+async function post(base: string, path: string, body: unknown): Promise<any> {
+  const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return r.json();
+}
+
+async function get(base: string, path: string): Promise<any> {
+  return (await fetch(base + path)).json();
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+
+async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 300_000, everyMs = 5): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) { if (await fn()) return; await new Promise((r) => setTimeout(r, everyMs)); }
+  throw new Error(`timed out: ${what}`);
+}
+
+async function overhead(sim: Sim, sshPort: number): Promise<void> {
+  const s = await system(sim, { sshPort, hostKeys: true });
+  const base = s.sys.apiUrl;
+  const samples: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const t0 = performance.now();
+    const req = await post(base, '/api/v1/requests', { labels: ['jammy'], requestor: 'bench' });
+    const done = await get(base, `/api/v1/requests/${req.id}?wait=30`);
+    const t1 = performance.now();
+    if (done.state !== 'fulfilled') throw new Error(`request ${req.id} ${done.state}: ${done.reason}`);
+    if (i >= 10) samples.push(t1 - t0 - BOOT_MS); // the first ones teach the launcher this cloud's boot time
+    await post(base, `/api/v1/requests/${req.id}/release`, { state: 'used' });
+  }
+  console.log(`\n## One request at a time (simulated boot ${BOOT_MS} ms, SSH host-key scan on), ${samples.length} requests`);
+  console.log(`overhead (submit → fulfilled, minus the boot): p50 ${ms(pct(samples, 50))}, p90 ${ms(pct(samples, 90))}, p99 ${ms(pct(samples, 99))}, max ${ms(Math.max(...samples))}`);
+  await stop(s);
+}
+
+async function burst(sim: Sim, sshPort: number, hostKeys: boolean): Promise<void> {
+  const s = await system(sim, { sshPort, hostKeys });
+  const base = s.sys.apiUrl;
+  await sim.call('reset');
+  const simCpu0 = await sim.call<NodeJS.CpuUsage>('cpu');
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const latencies: number[] = [];
+  const ids = await Promise.all(Array.from({ length: BURST }, async () => {
+    const start = performance.now();
+    const req = await post(base, '/api/v1/requests', { labels: ['jammy'], requestor: 'bench' });
+    let r = await get(base, `/api/v1/requests/${req.id}?wait=120`);
+    while (r.state === 'requested' || r.state === 'pending') r = await get(base, `/api/v1/requests/${req.id}?wait=120`);
+    if (r.state !== 'fulfilled') throw new Error(`request ${req.id} ${r.state}: ${r.reason}`);
+    latencies.push(performance.now() - start);
+    return req.id as string;
+  }));
+  const total = performance.now() - t0;
+  const cpu1 = process.cpuUsage(cpu0);
+  // Release all, then wait until the store has no node and the cloud no server.
+  const r0 = performance.now();
+  await Promise.all(ids.map((id) => post(base, `/api/v1/requests/${id}/release`, { state: 'used' })));
+  await waitFor('all nodes gone', async () => (await s.sys.store.listNodes()).length === 0 && (await sim.call<number>('count')) === 0, 120_000, 5);
+  const gone = performance.now() - r0;
+  const cpu2 = process.cpuUsage(cpu0);
+  const simCpu = process.cpuUsage(simCpu0);
+  const stats = await sim.call<{ total: number; calls: Record<string, number> }>('stats');
+  const simCpuNow = await sim.call<NodeJS.CpuUsage>('cpu');
+  console.log(`\n## ${BURST} one-node requests at once, host-key scanning ${hostKeys ? 'on' : 'off'} (boot ${BOOT_MS} ms, delete ${DELETE_MS} ms, 2 providers)`);
+  console.log(`all fulfilled in ${(total / 1000).toFixed(2)} s: ${(BURST / (total / 1000)).toFixed(0)} nodes/s; latency p50 ${ms(pct(latencies, 50))}, p95 ${ms(pct(latencies, 95))}, max ${ms(Math.max(...latencies))}`);
+  console.log(`release → every server gone: ${(gone / 1000).toFixed(2)} s (${((gone - DELETE_MS) / 1000).toFixed(2)} s beyond the simulated delete)`);
+  const userSys = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
+  console.log(`CPU of the system process (API + launcher + store + this client) per node: ${(userSys(cpu1) / BURST).toFixed(2)} ms to fulfil, ${(userSys(cpu2) / BURST).toFixed(2)} ms for the whole lifecycle`);
+  console.log(`CPU of the simulator (cloud + SSH servers) per node: ${(((simCpuNow.user + simCpuNow.system) - (simCpu0.user + simCpu0.system)) / 1000 / BURST).toFixed(2)} ms`);
+  console.log(`cloud API calls: ${stats.total} for ${BURST} node lifecycles = ${(stats.total / BURST).toFixed(2)} per node`);
+  console.log(`  ${Object.entries(stats.calls).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
+  void simCpu;
+  await stop(s);
+}
+
+async function rss(sim: Sim, sshPort: number, n: number): Promise<void> {
+  const s = await system(sim, { sshPort, hostKeys: false, minReady: n, maxServers: Math.ceil(n / 2) + 10 });
+  const t0 = performance.now();
+  await waitFor(`${n} ready nodes`, async () => (await s.sys.store.listNodes({ states: ['ready'] })).length >= n, 600_000, 200);
+  const took = performance.now() - t0;
+  const cpu0 = process.cpuUsage();
+  // Idle with the fleet ready: passes still run on every server list; measure their cost over 5 s.
+  await new Promise((r) => setTimeout(r, 5000));
+  const idleCpu = process.cpuUsage(cpu0);
+  (globalThis as { gc?: () => void }).gc?.();
+  const mem = process.memoryUsage();
+  console.log(`\n## ${n} ready nodes (host-key scanning off, simulator SSH off)`);
+  console.log(`min-ready ${n} reached in ${(took / 1000).toFixed(1)} s (${(n / (took / 1000)).toFixed(0)} nodes/s); RSS ${(mem.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB; idle CPU ${((idleCpu.user + idleCpu.system) / 1000 / 5).toFixed(1)} ms/s`);
+  await stop(s);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'np-bench-sim-'));
+  const sshPort = 20000 + Math.floor(Math.random() * 20000);
+  console.log(`# nodepool-ts benchmark — ${new Date().toISOString()}, Node ${process.version}`);
+  (globalThis as { gc?: () => void }).gc?.();
+  console.log(`baseline RSS of the benchmark process: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+  const withSsh = await Sim.start(dir, true, sshPort);
+  try {
+    if (only.includes('overhead')) await overhead(withSsh, sshPort);
+    if (only.includes('burst')) { await burst(withSsh, sshPort, true); await burst(withSsh, sshPort, false); }
+  } finally {
+    await withSsh.call('stop');
+  }
+  if (only.includes('rss')) {
+    for (const n of RSS_SIZES) {
+      const noSsh = await Sim.start(dir, false, sshPort);
+      try { await rss(noSsh, sshPort, n); } finally { await noSsh.call('stop'); }
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+await main();
