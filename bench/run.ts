@@ -152,6 +152,7 @@ async function burst(sim: Sim, sshPort: number, hostKeys: boolean): Promise<void
   const userSys = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
   console.log(`CPU of the system process (API + launcher + store + this client) per node: ${(userSys(cpu1) / BURST).toFixed(2)} ms to fulfil, ${(userSys(cpu2) / BURST).toFixed(2)} ms for the whole lifecycle`);
   console.log(`CPU of the simulator (cloud + SSH servers) per node: ${(((simCpuNow.user + simCpuNow.system) - (simCpu0.user + simCpu0.system)) / 1000 / BURST).toFixed(2)} ms`);
+  console.log(`reconcile passes: ${s.sys.launcher.passes}`);
   console.log(`cloud API calls: ${stats.total} for ${BURST} node lifecycles = ${(stats.total / BURST).toFixed(2)} per node`);
   console.log(`  ${Object.entries(stats.calls).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
   void simCpu;

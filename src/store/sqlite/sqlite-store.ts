@@ -2,64 +2,28 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { and, asc, desc, eq, gt, inArray, isNull, isNotNull, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { NodeRecord, NodeState, RequestRecord, RequestState, StateChange } from '../../model.ts';
 import type {
   LauncherRecord, NodeFilter, NodePatch, RequestFilter, RequestPatch, Store, StoreCondition, StoreEvent,
 } from '../store.ts';
-import { launchers, nodes, requests, stateChanges } from './schema.ts';
+import { launchers, stateChanges } from './schema.ts';
 import { migrate } from './migrations.ts';
-
-type NodeRow = typeof nodes.$inferSelect;
-type RequestRow = typeof requests.$inferSelect;
-
-function nodeFromRow(r: NodeRow): NodeRecord {
-  return { ...r, state: r.state as NodeState, step: r.step as NodeRecord['step'], hostKeys: JSON.parse(r.hostKeys) };
-}
-
-function nodeToRow(p: NodePatch): Partial<NodeRow> {
-  const { hostKeys, ...rest } = p;
-  return hostKeys === undefined ? rest : { ...rest, hostKeys: JSON.stringify(hostKeys) };
-}
-
-function requestFromRow(r: RequestRow): RequestRecord {
-  return { ...r, state: r.state as RequestState, labels: JSON.parse(r.labels), nodes: JSON.parse(r.nodes) };
-}
-
-function requestToRow(p: RequestPatch): Partial<RequestRow> {
-  const { labels, nodes: ids, ...rest } = p;
-  const row: Partial<RequestRow> = { ...rest };
-  if (labels !== undefined) row.labels = JSON.stringify(labels);
-  if (ids !== undefined) row.nodes = JSON.stringify(ids);
-  return row;
-}
-
-/** Builds the WHERE clause of a conditional update on a table with state and lease columns. */
-function conditionSql<S extends string>(
-  table: typeof nodes | typeof requests, id: string, cond: StoreCondition<S> | undefined,
-): SQL {
-  const parts: (SQL | undefined)[] = [eq(table.id, id)];
-  if (cond?.states) parts.push(inArray(table.state, cond.states as unknown as string[]));
-  if (cond?.leaseFreeOr) {
-    const { owner, now } = cond.leaseFreeOr;
-    parts.push(or(isNull(table.leaseOwner), eq(table.leaseOwner, owner), lt(table.leaseExpires, now)));
-  }
-  if (cond?.unallocated && table === nodes) parts.push(isNull(nodes.allocatedTo));
-  if (cond?.allocatedTo && table === nodes) parts.push(eq(nodes.allocatedTo, cond.allocatedTo));
-  if (cond?.holderLeaseAfter !== undefined && table === requests) parts.push(gt(requests.holderExpires, cond.holderLeaseAfter));
-  return and(...parts)!;
-}
+import { conditionSql, insertSql, nodeFromRaw, requestFromRaw, updateSql, type RawNode, type RawRequest, type Table } from './rows.ts';
 
 /**
  * The SQLite store: one file, WAL journal, `synchronous=NORMAL` (a commit is durable once the
  * WAL is checkpointed; a crash loses at most the last transactions, never corrupts the file).
  * better-sqlite3 is synchronous, so each method runs its statements in one transaction and
- * publishes the change after commit.
+ * publishes the change to listeners after commit. Nodes and requests go through cached
+ * statements (./rows.ts); the cold tables through drizzle.
  */
 export class SqliteStore implements Store {
   private readonly sqlite: Database.Database;
   private readonly db: BetterSQLite3Database;
   private readonly listeners = new Set<(e: StoreEvent) => void>();
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly now: () => number;
 
   constructor(path: string, opts: { now?: () => number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -72,67 +36,81 @@ export class SqliteStore implements Store {
     this.now = opts.now ?? Date.now;
   }
 
-  private readonly now: () => number;
+  private statement(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) { st = this.sqlite.prepare(sql); this.statements.set(sql, st); }
+    return st;
+  }
 
   private publish(e: StoreEvent): void {
     for (const l of this.listeners) l(e);
   }
 
   private audit(kind: 'node' | 'request', id: string, from: string | null, to: string, by: string, reason?: string | null): void {
-    this.db.insert(stateChanges).values({ at: this.now(), kind, id, from, to, by, reason: reason ?? null }).run();
+    this.statement('INSERT INTO state_changes (at, kind, id, from_state, to_state, by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(this.now(), kind, id, from, to, by, reason ?? null);
+  }
+
+  private insert(table: Table, rec: NodeRecord | RequestRecord, by: string, reason: string | null): void {
+    const kind = table === 'nodes' ? 'node' : 'request';
+    const { sql, args } = insertSql(table, rec);
+    this.sqlite.transaction(() => {
+      this.statement(sql).run(...args);
+      this.audit(kind, rec.id, null, rec.state, by, reason);
+    })();
+    this.publish({ kind, id: rec.id, state: rec.state });
+  }
+
+  /** A conditional update; audits a state change and publishes it. */
+  private update(table: Table, id: string, patch: NodePatch | RequestPatch, by: string, cond: StoreCondition<string> | undefined, reason: string | null | undefined): boolean {
+    const kind = table === 'nodes' ? 'node' : 'request';
+    const { sql, args } = updateSql(table, id, patch, cond);
+    let from: string | undefined;
+    const ok = this.sqlite.transaction(() => {
+      if (patch.state) from = (this.statement(`SELECT state FROM ${table} WHERE id = ?`).get(id) as { state: string } | undefined)?.state;
+      if (this.statement(sql).run(...args).changes === 0) return false;
+      if (patch.state && from !== undefined && from !== patch.state) this.audit(kind, id, from, patch.state, by, reason);
+      return true;
+    })();
+    if (ok) this.publish({ kind, id, state: patch.state ?? '' });
+    return ok;
   }
 
   async insertNode(node: NodeRecord, by: string): Promise<void> {
-    this.sqlite.transaction(() => {
-      this.db.insert(nodes).values(nodeToRow(node) as NodeRow).run();
-      this.audit('node', node.id, null, node.state, by, node.comment);
-    })();
-    this.publish({ kind: 'node', id: node.id, state: node.state });
+    this.insert('nodes', node, by, node.comment);
   }
 
   async getNode(id: string): Promise<NodeRecord | null> {
-    const row = this.db.select().from(nodes).where(eq(nodes.id, id)).get();
-    return row ? nodeFromRow(row) : null;
+    const row = this.statement('SELECT * FROM nodes WHERE id = ?').get(id) as RawNode | undefined;
+    return row ? nodeFromRaw(row) : null;
   }
 
   async listNodes(filter: NodeFilter = {}): Promise<NodeRecord[]> {
-    const parts: SQL[] = [];
-    if (filter.states) parts.push(inArray(nodes.state, filter.states as unknown as string[]));
-    if (filter.provider) parts.push(eq(nodes.provider, filter.provider));
-    if (filter.label) parts.push(eq(nodes.label, filter.label));
-    if (filter.allocatedTo) parts.push(eq(nodes.allocatedTo, filter.allocatedTo));
-    const rows = this.db.select().from(nodes).where(parts.length ? and(...parts) : undefined)
-      .orderBy(asc(nodes.createdAt), asc(nodes.id)).all();
-    return rows.map(nodeFromRow);
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.states) { where.push(`state IN (${filter.states.map(() => '?').join(',')})`); args.push(...filter.states); }
+    if (filter.provider) { where.push('provider = ?'); args.push(filter.provider); }
+    if (filter.label) { where.push('label = ?'); args.push(filter.label); }
+    if (filter.allocatedTo) { where.push('allocated_to = ?'); args.push(filter.allocatedTo); }
+    const sql = `SELECT * FROM nodes${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
+    return (this.statement(sql).all(...args) as RawNode[]).map(nodeFromRaw);
   }
 
   async updateNode(id: string, patch: NodePatch, by: string, cond?: StoreCondition<NodeState>, reason?: string): Promise<boolean> {
-    let changedState: string | null = null;
-    const ok = this.sqlite.transaction(() => {
-      const before = patch.state ? this.db.select({ state: nodes.state }).from(nodes).where(eq(nodes.id, id)).get() : undefined;
-      const res = this.db.update(nodes).set(nodeToRow(patch)).where(conditionSql(nodes, id, cond)).run();
-      if (res.changes === 0) return false;
-      if (patch.state && before && before.state !== patch.state) {
-        this.audit('node', id, before.state, patch.state, by, reason ?? patch.comment);
-        changedState = patch.state;
-      }
-      return true;
-    })();
-    if (ok) this.publish({ kind: 'node', id, state: changedState ?? patch.state ?? '' });
-    return ok;
+    return this.update('nodes', id, patch, by, cond, reason ?? patch.comment);
   }
 
   async renewLeases(owner: string, until: number): Promise<number> {
     return this.sqlite.transaction(() =>
-      this.db.update(nodes).set({ leaseExpires: until }).where(eq(nodes.leaseOwner, owner)).run().changes +
-      this.db.update(requests).set({ leaseExpires: until }).where(eq(requests.leaseOwner, owner)).run().changes)();
+      this.statement('UPDATE nodes SET lease_expires = ? WHERE lease_owner = ?').run(until, owner).changes +
+      this.statement('UPDATE requests SET lease_expires = ? WHERE lease_owner = ?').run(until, owner).changes)();
   }
 
   async removeNode(id: string, by: string, cond?: StoreCondition<NodeState>): Promise<boolean> {
+    const where = conditionSql('nodes', id, cond);
     const ok = this.sqlite.transaction(() => {
-      const before = this.db.select({ state: nodes.state }).from(nodes).where(eq(nodes.id, id)).get();
-      const res = this.db.delete(nodes).where(conditionSql(nodes, id, cond)).run();
-      if (res.changes === 0) return false;
+      const before = this.statement('SELECT state FROM nodes WHERE id = ?').get(id) as { state: string } | undefined;
+      if (this.statement(`DELETE FROM nodes WHERE ${where.sql}`).run(...where.args).changes === 0) return false;
       this.audit('node', id, before?.state ?? null, 'gone', by);
       return true;
     })();
@@ -141,41 +119,26 @@ export class SqliteStore implements Store {
   }
 
   async insertRequest(req: RequestRecord, by: string): Promise<void> {
-    this.sqlite.transaction(() => {
-      this.db.insert(requests).values(requestToRow(req) as RequestRow).run();
-      this.audit('request', req.id, null, req.state, by, req.reason);
-    })();
-    this.publish({ kind: 'request', id: req.id, state: req.state });
+    this.insert('requests', req, by, req.reason);
   }
 
   async getRequest(id: string): Promise<RequestRecord | null> {
-    const row = this.db.select().from(requests).where(eq(requests.id, id)).get();
-    return row ? requestFromRow(row) : null;
+    const row = this.statement('SELECT * FROM requests WHERE id = ?').get(id) as RawRequest | undefined;
+    return row ? requestFromRaw(row) : null;
   }
 
   async listRequests(filter: RequestFilter = {}): Promise<RequestRecord[]> {
-    const parts: SQL[] = [];
-    if (filter.states) parts.push(inArray(requests.state, filter.states as unknown as string[]));
-    if (filter.withHolderLease) parts.push(isNotNull(requests.holderExpires));
-    let q = this.db.select().from(requests).where(parts.length ? and(...parts) : undefined).$dynamic();
-    q = filter.limit ? q.orderBy(desc(requests.createdAt), desc(requests.id)).limit(filter.limit) : q.orderBy(asc(requests.createdAt), asc(requests.id));
-    return q.all().map(requestFromRow);
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.states) { where.push(`state IN (${filter.states.map(() => '?').join(',')})`); args.push(...filter.states); }
+    if (filter.withHolderLease) where.push('holder_expires IS NOT NULL');
+    const order = filter.limit ? ` ORDER BY created_at DESC, id DESC LIMIT ${Math.max(0, Math.floor(filter.limit))}` : ' ORDER BY created_at, id';
+    const sql = `SELECT * FROM requests${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order}`;
+    return (this.statement(sql).all(...args) as RawRequest[]).map(requestFromRaw);
   }
 
   async updateRequest(id: string, patch: RequestPatch, by: string, cond?: StoreCondition<RequestState>, reason?: string): Promise<boolean> {
-    let changedState: string | null = null;
-    const ok = this.sqlite.transaction(() => {
-      const before = patch.state ? this.db.select({ state: requests.state }).from(requests).where(eq(requests.id, id)).get() : undefined;
-      const res = this.db.update(requests).set(requestToRow(patch)).where(conditionSql(requests, id, cond)).run();
-      if (res.changes === 0) return false;
-      if (patch.state && before && before.state !== patch.state) {
-        this.audit('request', id, before.state, patch.state, by, reason ?? patch.reason);
-        changedState = patch.state;
-      }
-      return true;
-    })();
-    if (ok) this.publish({ kind: 'request', id, state: changedState ?? patch.state ?? '' });
-    return ok;
+    return this.update('requests', id, patch, by, cond, reason ?? patch.reason);
   }
 
   async listChanges(kind: 'node' | 'request', id: string): Promise<StateChange[]> {
