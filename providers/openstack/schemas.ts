@@ -49,13 +49,13 @@ export const FlavorListSchema = z.looseObject({
 });
 
 /** One entry of `addresses[<network name>]`; the OS-EXT-IPS type is absent on very old clouds. */
-export const ServerAddressSchema = z.looseObject({
+export const ServerAddressSchema = z.object({
   addr: z.string(),
   version: z.number(),
   'OS-EXT-IPS:type': z.string().nullish(),
 });
 
-export const ServerSchema = z.looseObject({
+export const ServerSchema = z.object({
   id: z.string(),
   name: z.string(),
   status: z.string(),

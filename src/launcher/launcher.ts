@@ -3,7 +3,7 @@ import type { ProviderAdapter } from '../../providers/provider.ts';
 import type { Config } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
-import { OPEN_REQUEST_STATES } from '../model.ts';
+import { StoreMirror } from './mirror.ts';
 import { plan, type Plan, type PlanInput } from './planner.ts';
 import { buildTopology, type Topology } from './topology.ts';
 import { ServerCache } from './server-cache.ts';
@@ -21,6 +21,8 @@ export interface LauncherOptions {
   now?: () => number;
   /** Lease length for requests and nodes this launcher works on. Default 30 s, renewed every third of it. */
   leaseMs?: number;
+  /** Re-read every row from the store at least this often (ms); changed rows are re-read every pass. Default 10 s. */
+  mirrorFullIntervalMs?: number;
   /** Seconds a requestor's lease on fulfilled nodes lasts without a heartbeat. Default from config. */
   requestLeaseMs?: number;
 }
@@ -63,6 +65,7 @@ export class Launcher {
   private leaseTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
   private idle: Promise<void> = Promise.resolve();
+  private readonly mirror: StoreMirror;
   lastPlan: Plan | null = null;
   passes = 0;
 
@@ -71,6 +74,7 @@ export class Launcher {
     this.now = opts.now ?? Date.now;
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.topology = buildTopology(opts.config);
+    this.mirror = new StoreMirror(opts.store, { now: this.now, fullIntervalMs: opts.mirrorFullIntervalMs ?? 10_000 });
     for (const p of opts.config.providers) {
       const adapter = opts.adapters.get(p.name);
       if (!adapter) throw new Error(`no driver for provider ${p.name}`);
@@ -93,7 +97,7 @@ export class Launcher {
     this.stopped = false;
     await this.heartbeat();
     this.leaseTimer = setInterval(() => { void this.heartbeat(); }, Math.max(1000, this.leaseMs / 3));
-    this.unsubscribe = this.opts.store.subscribe(() => this.wake());
+    this.unsubscribe = this.opts.store.subscribe((e) => { this.mirror.note(e); this.wake(); });
     await Promise.all([...this.providers.values()].map((p) => p.cache.refresh(true)));
     this.opts.logger.info({ launcher: this.name, providers: [...this.providers.keys()] }, 'launcher started');
     this.wake();
@@ -148,14 +152,10 @@ export class Launcher {
 
   /** One reconcile pass: snapshot, plan, apply, then schedule the next wake and server lists. */
   async runOnce(now: number): Promise<Plan> {
-    const [nodes, open, holding] = await Promise.all([
-      this.opts.store.listNodes(),
-      this.opts.store.listRequests({ states: OPEN_REQUEST_STATES }),
-      this.opts.store.listRequests({ states: ['fulfilled'], withHolderLease: true }),
-    ]);
+    const { nodes, requests } = await this.mirror.read();
     const cloud = new Map([...this.providers].map(([name, p]) => [name, p.cache.view]));
     const input: PlanInput = {
-      now, launcher: this.name, topology: this.topology, nodes, requests: [...open, ...holding], cloud,
+      now, launcher: this.name, topology: this.topology, nodes, requests, cloud,
       inflight: this.applier.inflight, deleteCalledAt: this.applier.deleteCalledAt, leakSightings: this.applier.leakSightings,
     };
     const result = plan(input);

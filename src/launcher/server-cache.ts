@@ -9,7 +9,8 @@ import type { ProviderCloudView } from './planner.ts';
  * only the servers that changed (deleted ones with status DELETED), which is cheap at any fleet size.
  *
  * `changes-since` compares with the cloud's own clock, so the cut-off is taken from the newest
- * `updated` time the cloud has shown us, minus a margin for changes committed in the same second.
+ * `updated` time the cloud has shown us, minus one second: Nova stores `updated_at` to the second
+ * (MySQL rounds, so a change can carry a time up to half a second ahead of one made after it).
  */
 export class ServerCache {
   readonly view: ProviderCloudView = { servers: new Map(), refreshedAt: null, fullRefreshedAt: null, fullRefreshSeq: 0 };
@@ -51,7 +52,7 @@ export class ServerCache {
         this.view.fullRefreshSeq++;
         this.trackUpdated(servers);
       } else {
-        const since = new Date((this.newestUpdated ?? started) - (this.opts.marginMs ?? 2000));
+        const since = new Date((this.newestUpdated ?? started) - (this.opts.marginMs ?? 1000));
         const servers = await this.adapter.listServers({ changesSince: since });
         for (const s of servers) {
           if (s.state === 'deleted') this.view.servers.delete(s.id);

