@@ -202,7 +202,9 @@ export class Launcher {
       let at = (view.fullRefreshedAt ?? now) + fullEvery;
       const expected = waiting.get(name);
       if (expected !== undefined) {
-        const listEvery = this.topology.providers.get(name)!.config.listInterval * 1000;
+        // Never closer than list-interval, nor than four times what the last list took: a long
+        // list (many servers changing at once) is not repeated back to back.
+        const listEvery = Math.max(this.topology.providers.get(name)!.config.listInterval * 1000, 4 * rt.cache.lastDurationMs);
         const earliest = (view.refreshedAt ?? 0) + listEvery * (rt.cache.failures ? 2 ** Math.min(rt.cache.failures, 6) : 1);
         at = Math.min(at, Math.max(expected, earliest));
       }

@@ -18,6 +18,8 @@ export class ServerCache {
   private running: Promise<void> | null = null;
   /** Calls that failed in a row; the launcher backs off on them. */
   failures = 0;
+  /** How long the last list took (ms), to pace lists by their own cost. */
+  lastDurationMs = 0;
   lastError: unknown = null;
 
   constructor(
@@ -61,6 +63,7 @@ export class ServerCache {
         this.trackUpdated(servers);
       }
       this.view.refreshedAt = started;
+      this.lastDurationMs = this.opts.now() - started;
       this.failures = 0;
       this.lastError = null;
     } catch (err) {
