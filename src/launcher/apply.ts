@@ -168,8 +168,10 @@ export class Applier {
         if (called !== undefined && now() - called < 30_000) return;
         this.spawn(`leak:${key}`, async () => {
           this.log.warn({ provider: a.provider, server: a.serverId, name: a.name }, 'deleting leaked server');
+          const rt = this.ctx.providers.get(a.provider)!;
+          await rt.gate.turn();
           this.deleteCalledAt.set(`leak:${key}`, now());
-          await this.ctx.providers.get(a.provider)!.adapter.deleteServer(a.serverId);
+          await rt.adapter.deleteServer(a.serverId);
           this.leaksDeleted++;
         });
         return;
@@ -206,6 +208,7 @@ export class Applier {
     if (!await store.updateNode(nodeId, { step: 'creating', launchStartedAt: started, ...this.lease() }, this.by, { states: ['building'], leaseFreeOr: this.mine() })) return;
     try {
       const spec = await rt.specs.resolve(poolCfg, pl);
+      await rt.gate.turn();
       const az = poolCfg.availabilityZones.length ? poolCfg.availabilityZones[Math.floor(Math.random() * poolCfg.availabilityZones.length)] : undefined;
       const { id } = await rt.adapter.createServer({
         name: node.hostname, flavorId: spec.flavorId, imageId: spec.imageId, networkIds: spec.networkIds,
@@ -341,8 +344,9 @@ export class Applier {
 
   private async deleteServer(nodeId: string, provider: string, serverId: string): Promise<void> {
     const rt = this.ctx.providers.get(provider)!;
-    this.deleteCalledAt.set(nodeId, this.ctx.now());
     try {
+      await rt.gate.turn();
+      this.deleteCalledAt.set(nodeId, this.ctx.now());
       await rt.adapter.deleteServer(serverId);
       this.log.info({ node: nodeId, provider, server: serverId }, 'server delete accepted');
     } catch (err) {

@@ -9,6 +9,7 @@ import { buildTopology, type Topology } from './topology.ts';
 import { ServerCache } from './server-cache.ts';
 import { LaunchSpecResolver } from './launch-spec.ts';
 import { Applier } from './apply.ts';
+import { RateGate } from './rate-gate.ts';
 
 export interface LauncherOptions {
   config: Config;
@@ -39,6 +40,8 @@ export interface ProviderRuntime {
   adapter: ProviderAdapter;
   cache: ServerCache;
   specs: LaunchSpecResolver;
+  /** Spaces create and delete calls by the provider's `rate`. */
+  gate: RateGate;
   /** Moving averages of boot and delete durations seen here, to time the next list well. */
   bootEstimateMs: number | null;
   deleteEstimateMs: number | null;
@@ -82,6 +85,7 @@ export class Launcher {
         adapter,
         cache: new ServerCache(adapter, { now: this.now, logger: opts.logger, fullIntervalMs: p.refreshInterval * 1000 }),
         specs: new LaunchSpecResolver(adapter, p),
+        gate: new RateGate(p.rate * 1000, this.now),
         bootEstimateMs: null, deleteEstimateMs: null, timer: null, timerAt: null,
       });
     }
