@@ -15,6 +15,9 @@ export function resolveConfig(y: NodepoolYaml, path: string | null): Config {
     path,
     labels: y.labels.map((l) => ({ name: l.name, minReady: l['min-ready'], maxReadyAge: l['max-ready-age'] })),
     providers: y.providers.map(resolveProvider),
+    tenantResourceLimits: y['tenant-resource-limits'].map((t) => ({
+      tenantName: t['tenant-name'], maxServers: t['max-servers'], maxCores: t['max-cores'], maxRam: t['max-ram'],
+    })),
     api: {
       listen: y.api.listen,
       port: y.api.port,
@@ -55,6 +58,7 @@ function resolveProvider(p: YamlProvider): ProviderConfig {
     refreshInterval: p['refresh-interval'],
     listInterval: p['list-interval'],
     computeMicroversion: p['compute-microversion'],
+    maxConcurrency: p['max-concurrency'],
     cloudImages,
     pools: p.pools.map((pool) => resolvePool(pool, images)),
   };
@@ -64,6 +68,8 @@ function resolvePool(pool: YamlPool, images: Map<string, CloudImageConfig>): Poo
   return {
     name: pool.name,
     maxServers: pool['max-servers'],
+    maxCores: pool['max-cores'],
+    maxRam: pool['max-ram'],
     networks: pool.networks,
     availabilityZones: pool['availability-zones'],
     priority: pool.priority,

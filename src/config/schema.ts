@@ -105,8 +105,8 @@ export const poolSchema = z
       .default(100)
       .describe('When several pools can serve a request, lower numbers are tried first.'),
     labels: z.array(poolLabelSchema).default([]).describe('Labels this pool can boot.'),
-    'max-cores': z.number().int().nonnegative().optional().describe(notUsedYet('quota by cores')),
-    'max-ram': z.number().int().nonnegative().optional().describe(notUsedYet('quota by RAM')),
+    'max-cores': z.number().int().nonnegative().optional().describe('Most vCPUs the pool may use (flavor sizes from the cloud); unset = no pool limit.'),
+    'max-ram': z.number().int().nonnegative().optional().describe('Most RAM (MiB) the pool may use; unset = no pool limit.'),
   })
   .describe('A share of a provider with its own limits and networks.');
 
@@ -143,7 +143,7 @@ export const providerSchema = z
       .describe('Nova API microversion sent with every compute call.'),
     'cloud-images': z.array(cloudImageSchema).default([]).describe('Images already in the cloud that labels can boot.'),
     pools: z.array(poolSchema).default([]).describe('Pools of this provider.'),
-    'max-concurrency': z.number().int().nonnegative().optional().describe(notUsedYet('launches in flight')),
+    'max-concurrency': z.number().int().nonnegative().default(0).describe('Most launches in flight in this provider at once; 0 = no limit.'),
   })
   .describe('One region of one OpenStack cloud.');
 
@@ -189,11 +189,11 @@ const zookeeperServerSchema = z.strictObject({
 });
 
 const tenantLimitSchema = z.strictObject({
-  'tenant-name': name,
-  'max-cores': z.number().int().nonnegative().optional(),
-  'max-ram': z.number().int().nonnegative().optional(),
-  'max-servers': z.number().int().nonnegative().optional(),
-});
+  'tenant-name': name.describe('Tenant named by requests (`tenant` in the request body).'),
+  'max-cores': z.number().int().nonnegative().optional().describe('Most vCPUs the tenant\'s nodes may use across providers.'),
+  'max-ram': z.number().int().nonnegative().optional().describe('Most RAM (MiB) the tenant\'s nodes may use.'),
+  'max-servers': z.number().int().nonnegative().optional().describe('Most nodes the tenant may hold at once.'),
+}).describe('Limits per tenant, across every provider.');
 
 export const nodepoolSchema = z
   .strictObject({
@@ -209,7 +209,7 @@ export const nodepoolSchema = z
       .array(zookeeperServerSchema)
       .optional()
       .describe(notUsedYet('state is kept in `store`')),
-    'tenant-resource-limits': z.array(tenantLimitSchema).optional().describe(notUsedYet('quota by tenant')),
+    'tenant-resource-limits': z.array(tenantLimitSchema).default([]).describe('Limits per tenant named on requests.'),
   })
   .describe('nodepool.yaml');
 
@@ -221,8 +221,4 @@ export const IGNORED_KEYS: readonly (readonly string[])[] = [
   ['diskimages'],
   ['webapp'],
   ['zookeeper-servers'],
-  ['tenant-resource-limits'],
-  ['providers', '*', 'max-concurrency'],
-  ['providers', '*', 'pools', '*', 'max-cores'],
-  ['providers', '*', 'pools', '*', 'max-ram'],
 ];

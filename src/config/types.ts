@@ -35,6 +35,10 @@ export interface PoolLabelConfig {
 export interface PoolConfig {
   name: string;
   maxServers: number;
+  /** Most vCPUs the pool may use; undefined = no pool limit. */
+  maxCores?: number;
+  /** Most RAM (MiB) the pool may use; undefined = no pool limit. */
+  maxRam?: number;
   /** Network names or ids; empty = Nova `networks: "none"`... unless auto. */
   networks: string[];
   availabilityZones: string[];
@@ -71,6 +75,8 @@ export interface ProviderConfig {
   listInterval: number;
   /** Nova microversion sent on every compute call. Default "2.79". */
   computeMicroversion: string;
+  /** Most launches in flight at once in this provider; 0 = no limit. */
+  maxConcurrency: number;
   cloudImages: CloudImageConfig[];
   pools: PoolConfig[];
 }
@@ -102,11 +108,20 @@ export interface CloudSimConfig {
   sshPort: number;
 }
 
+/** Limits per tenant (Nodepool `tenant-resource-limits`), across every provider; undefined = no limit. */
+export interface TenantLimits {
+  tenantName: string;
+  maxServers?: number;
+  maxCores?: number;
+  maxRam?: number;
+}
+
 export interface Config {
   /** Absolute path of the file it was read from; null when built in memory. */
   path: string | null;
   labels: LabelConfig[];
   providers: ProviderConfig[];
+  tenantResourceLimits: TenantLimits[];
   api: ApiConfig;
   store: StoreConfig;
   cloudSim: CloudSimConfig;

@@ -16,13 +16,14 @@ function config(opts: { minReady?: Record<string, number>; maxServers?: number; 
   });
   const provider = (name: string, labels: string[], priority: number) => ({
     name, driver: 'openstack' as const, cloud: name, bootTimeout: 60, launchTimeout: 600, launchRetries: 3, rate: 0,
-    refreshInterval: 10, listInterval: 1, computeMicroversion: '2.79', cloudImages: labels.map((l) => ({ name: l, imageName: l })),
+    refreshInterval: 10, listInterval: 1, maxConcurrency: 0, computeMicroversion: '2.79', cloudImages: labels.map((l) => ({ name: l, imageName: l })),
     pools: [{ name: 'main', maxServers: opts.maxServers ?? 5, networks: [], availabilityZones: [], priority, labels: labels.map(label) }],
   });
   return {
     path: null,
     labels: ['jammy', 'noble'].map((name) => ({ name, minReady: opts.minReady?.[name] ?? 0, maxReadyAge: opts.maxReadyAge ?? 0 })),
     providers: [provider('east', ['jammy', 'noble'], 100), provider('west', ['jammy'], 100)],
+    tenantResourceLimits: [],
     api: { listen: '127.0.0.1', port: 0, requestLeaseTimeout: 600 },
     store: { driver: 'sqlite', path: ':memory:' },
     cloudSim: { enabled: false, port: 0, bootDelay: 1, deleteDelay: 0.5, sshPort: 2022 },
