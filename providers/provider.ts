@@ -1,3 +1,5 @@
+import type { CloudErrorKind } from './errors.ts';
+
 /**
  * The one small interface every cloud driver implements. A driver makes calls and throws
  * `CloudError`s; it never sleeps, retries or keeps node state: timeouts, retries, quota
@@ -18,8 +20,11 @@ export interface ServerView {
   privateIpv4: string | null;
   publicIpv6: string | null;
   az: string | null;
-  /** The fault of an ERROR server (Nova `fault`), e.g. {code: 500, message: "No valid host was found."}. */
-  fault: { code: number; message: string } | null;
+  /**
+   * The fault of an ERROR server (Nova `fault`), e.g. {code: 500, message: "No valid host was found."},
+   * with its class as the driver's classifier decided it (quota, capacity, transient...).
+   */
+  fault: { code: number; message: string; kind?: CloudErrorKind } | null;
   /** ISO times from the cloud. */
   created: string | null;
   updated: string | null;

@@ -1,3 +1,4 @@
+import { classifyServerFault } from './classify.ts';
 /**
  * Nova server bodies (2.1 and later shapes alike) turned into the launcher's `ServerView`.
  */
@@ -16,7 +17,7 @@ export function toServerView(s: NovaServer): ServerView {
     ...ips,
     // A server still in its build request answers "" for the zone.
     az: s['OS-EXT-AZ:availability_zone'] || null,
-    fault: s.fault ? { code: s.fault.code, message: s.fault.message.trim() } : null,
+    fault: s.fault ? { code: s.fault.code, message: s.fault.message.trim(), kind: classifyServerFault(s.fault).kind } : null,
     created: s.created ?? null,
     updated: s.updated ?? null,
   };

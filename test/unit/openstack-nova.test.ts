@@ -189,7 +189,7 @@ describe('Nova through the OpenStack driver', { skip: NO_SAMPLES }, () => {
     test('an ERROR server carries its fault, which classifies as capacity for NoValidHost', async () => {
       const v = await show('nova-servers-show-200-error');
       assert.equal(v?.state, 'error');
-      assert.deepEqual(v?.fault, { code: 500, message: 'No valid host was found.' });
+      assert.deepEqual(v?.fault, { code: 500, message: 'No valid host was found.', kind: 'capacity' });
       assert.equal(classifyServerFault(v!.fault!).kind, 'capacity');
     });
 
