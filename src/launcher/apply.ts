@@ -25,6 +25,8 @@ export interface ApplierContext {
 
 /** Weight of the newest sample in the boot/delete time averages. */
 const EWMA = 0.3;
+/** How long a pool stops launching after the cloud refused for quota; the limits are read again meanwhile. */
+const PAUSE_MS = 10_000;
 
 /**
  * Carries out a plan. Store writes are conditional (they fail harmlessly when another process or
@@ -36,6 +38,8 @@ export class Applier {
   readonly inflight = new Set<string>();
   readonly deleteCalledAt = new Map<string, number>();
   readonly leakSightings = new Map<string, number>();
+  /** Providers that gave a request back (request → providers), tried last when it is claimed again. */
+  readonly declined = new Map<string, Set<string>>();
   private readonly tasks = new Set<Promise<void>>();
   leaksDeleted = 0;
 
@@ -127,9 +131,23 @@ export class Applier {
       case 'scan-node':
         this.spawn(`scan:${a.nodeId}`, () => this.scan(a.nodeId));
         return;
-      case 'launch-failed':
-        await this.launchFailed(nodes.get(a.nodeId)!, a.reason, a.retry);
+      case 'launch-failed': {
+        const n = nodes.get(a.nodeId)!;
+        this.noteFailure(n, a.kind, a.reason);
+        await this.launchFailed(n, a.reason, a.retry, a.kind, a.moved);
         return;
+      }
+      case 'decline-request': {
+        if (await store.updateRequest(a.requestId, { state: 'requested', provider: null, pool: null, leaseOwner: null, leaseExpires: null, stateTime: now() },
+          this.by, { states: ['pending'], leaseFreeOr: this.mine() }, `declined by ${a.provider}: ${a.reason}`)) {
+          const set = this.declined.get(a.requestId) ?? new Set<string>();
+          set.add(a.provider);
+          this.declined.set(a.requestId, set);
+          await this.unallocateAll(a.requestId);
+          this.log.warn({ request: a.requestId, provider: a.provider, reason: a.reason }, 'request declined by provider; another provider will take it');
+        }
+        return;
+      }
       case 'delete-node': {
         const n = nodes.get(a.nodeId)!;
         if (await store.updateNode(a.nodeId, { state: 'deleting', stateTime: now(), comment: n.comment ?? a.reason, ...this.lease() }, this.by, { states: [n.state], leaseFreeOr: this.mine() }, a.reason)) {
@@ -223,19 +241,36 @@ export class Applier {
       // Written whatever the node's state now: an operator may have deleted the node meanwhile,
       // and then the delete flow needs the server id.
       await store.updateNode(nodeId, { serverId: id, step: 'booting' }, this.by);
+      rt.health.success(now());
       this.log.info({ node: nodeId, provider: node.provider, server: id, ms: now() - started }, 'server create accepted');
     } catch (err) {
       const reason = isCloudError(err) ? `${err.kind}: ${err.message}` : String(err);
       this.log.warn({ node: nodeId, provider: node.provider, err }, 'server create failed');
       const fresh = await store.getNode(nodeId);
+      if (fresh && fresh.state === 'building' && isCloudError(err, 'quota')) {
+        // Promise 4: the cloud knew a limit we did not. Nothing was created (Nova checks quota
+        // before it answers 202); the record goes, the pool pauses, the limits are read again,
+        // and the request waits for room: it does not fail and the attempt is not counted.
+        this.pausePool(fresh.provider, fresh.pool, reason);
+        await store.removeNode(nodeId, this.by, { states: ['building'] });
+        return;
+      }
       if (fresh && fresh.state === 'building') {
+        this.noteFailure(fresh, isCloudError(err) ? err.kind : 'transient', reason, isCloudError(err) ? err.retryAfterMs : undefined);
         const retries = this.ctx.topology.providers.get(node.provider)!.launchRetries;
         const req = fresh.allocatedTo ? await store.getRequest(fresh.allocatedTo) : null;
         const open = req !== null && (req.state === 'requested' || req.state === 'pending');
         // A refusal (4xx) means no server exists and the record can go at once; after a timeout or
         // a 5xx the server may exist all the same, so the delete flow looks for it by name first.
         const refused = isCloudError(err) && err.status !== undefined && err.status < 500;
-        await this.launchFailed(refused ? { ...fresh, step: 'pending' } : fresh, `create failed: ${reason}`, open && fresh.attempt < retries);
+        const kind = isCloudError(err) ? err.kind : 'transient';
+        const movable = open && (kind === 'capacity' || (kind === 'transient' && fresh.attempt >= 2)) && this.canMove(req!);
+        if (movable) {
+          await this.launchFailed(refused ? { ...fresh, step: 'pending' } : fresh, `create failed: ${reason}`, false, kind, true);
+          await this.one({ type: 'decline-request', requestId: req!.id, provider: fresh.provider, reason }, new Map(), new Set());
+        } else {
+          await this.launchFailed(refused ? { ...fresh, step: 'pending' } : fresh, `create failed: ${reason}`, open && fresh.attempt < retries, kind);
+        }
       }
     }
   }
@@ -284,6 +319,9 @@ export class Applier {
   private async markReady(n: NodeRecord, patch: Partial<NodeRecord>): Promise<void> {
     const { store, now } = this.ctx;
     if (await store.updateNode(n.id, { ...patch, state: 'ready', step: null, stateTime: now(), leaseOwner: null, leaseExpires: null }, this.by, { states: ['building'] })) {
+      const rt = this.ctx.providers.get(n.provider);
+      rt?.health.success(now());
+      rt?.backoff.success(n.label);
       this.log.info({ node: n.id, provider: n.provider, label: n.label, request: n.allocatedTo, ms: now() - (n.launchStartedAt ?? n.createdAt) }, 'node ready');
     }
   }
@@ -297,7 +335,7 @@ export class Applier {
    * A launch failed: the replacement (if any) is written first, so that at no moment does the
    * request look short of a node; then the failed node is marked for deletion of its server.
    */
-  private async launchFailed(n: NodeRecord, reason: string, retry: boolean): Promise<void> {
+  private async launchFailed(n: NodeRecord, reason: string, retry: boolean, kind?: string, moved = false): Promise<void> {
     const { store, now } = this.ctx;
     if (retry && n.allocatedTo) {
       await this.launchNodes(n.provider, n.pool, [n.label], n.allocatedTo, n.attempt + 1);
@@ -308,13 +346,44 @@ export class Applier {
       : await store.updateNode(n.id, { state: 'failed', stateTime: now(), comment: reason, allocatedTo: null, ...this.lease() }, this.by, { states: ['building'] }, reason);
     if (!ok) return;
     this.log.warn({ node: n.id, provider: n.provider, label: n.label, request: n.allocatedTo, attempt: n.attempt, reason, retry }, 'launch failed');
-    if (!retry && n.allocatedTo) {
+    if (kind === 'quota') this.pausePool(n.provider, n.pool, reason);
+    // A quota refusal or a request moving to another provider leaves the request waiting.
+    if (!retry && n.allocatedTo && kind !== 'quota' && !moved) {
       const failReason = `launch of ${n.label} in ${n.provider} failed after ${n.attempt} attempt${n.attempt > 1 ? 's' : ''}: ${reason}`;
       if (await store.updateRequest(n.allocatedTo, { state: 'failed', reason: failReason, stateTime: now(), leaseOwner: null, leaseExpires: null }, this.by, { states: ['requested', 'pending'] })) {
         this.log.warn({ request: n.allocatedTo, reason: failReason }, 'request failed');
         await this.unallocateAll(n.allocatedTo);
       }
     }
+  }
+
+  /** Counts a failed launch against the provider's health and the label's backoff. */
+  private noteFailure(n: NodeRecord, kind: string | undefined, reason: string, retryAfterMs?: number): void {
+    if (kind === 'quota') return;
+    const rt = this.ctx.providers.get(n.provider);
+    if (!rt) return;
+    const now = this.ctx.now();
+    const delay = rt.backoff.failure(n.label, now, retryAfterMs);
+    if (kind === 'transient' || kind === 'capacity' || kind === 'rate-limit') {
+      if (rt.health.failure(now, reason)) this.log.warn({ provider: n.provider, health: rt.health.state, reason: rt.health.reason }, 'provider health changed');
+    }
+    this.log.info({ provider: n.provider, label: n.label, kind, backoffMs: Math.round(delay) }, 'launch backoff');
+  }
+
+  /** Pauses new launches in a pool after a quota refusal and has the limits read again. */
+  private pausePool(provider: string, pool: string, reason: string): void {
+    const rt = this.ctx.providers.get(provider);
+    if (!rt) return;
+    rt.pausedUntil.set(pool, this.ctx.now() + PAUSE_MS);
+    rt.limitsReadAt = null;
+    this.log.warn({ provider, pool, reason, pauseMs: PAUSE_MS }, 'pool paused: the cloud refused for quota');
+  }
+
+  /** Whether another provider (not already declined) has a pool with all the request's labels. */
+  private canMove(r: { id: string; labels: string[]; provider: string | null }): boolean {
+    const declined = this.declined.get(r.id);
+    return this.ctx.topology.pools.some((p) => p.provider !== r.provider && !declined?.has(p.provider) &&
+      r.labels.every((l) => p.labels.has(l)) && p.maxServers >= r.labels.length);
   }
 
   private async unallocateAll(requestId: string): Promise<void> {
@@ -351,6 +420,7 @@ export class Applier {
       this.log.info({ node: nodeId, provider, server: serverId }, 'server delete accepted');
     } catch (err) {
       this.log.warn({ node: nodeId, provider, server: serverId, err }, 'server delete failed; will retry');
+      if (isCloudError(err) && (err.kind === 'transient' || err.kind === 'rate-limit')) rt.health.failure(this.ctx.now(), `delete failed: ${err.message}`);
     }
   }
 

@@ -2,6 +2,8 @@ import type { ProviderAdapter } from '../../providers/provider.ts';
 import { CloudError } from '../../providers/errors.ts';
 import type { PoolConfig, ProviderConfig } from '../config/types.ts';
 import type { PoolLabel } from './topology.ts';
+import { pickFlavor } from './quota.ts';
+import type { Flavor } from '../../providers/provider.ts';
 
 export interface ResolvedLabel {
   flavorId: string;
@@ -16,6 +18,7 @@ export interface ResolvedLabel {
  */
 export class LaunchSpecResolver {
   private readonly cache = new Map<string, Promise<ResolvedLabel>>();
+  private flavorList: Promise<Flavor[]> | null = null;
 
   constructor(private readonly adapter: ProviderAdapter, private readonly provider: ProviderConfig) {}
 
@@ -31,13 +34,18 @@ export class LaunchSpecResolver {
     return p;
   }
 
+  /** The cloud's flavors, listed once (a failed list is tried again next time). */
+  flavors(): Promise<Flavor[]> {
+    if (!this.flavorList) {
+      this.flavorList = this.adapter.listFlavors();
+      this.flavorList.catch(() => { this.flavorList = null; });
+    }
+    return this.flavorList;
+  }
+
   private async lookup(pool: PoolConfig, label: PoolLabel): Promise<ResolvedLabel> {
     const cfg = label.config;
-    const flavors = await this.adapter.listFlavors();
-    let flavor = cfg.flavorName ? flavors.find((f) => f.name === cfg.flavorName || f.id === cfg.flavorName) : undefined;
-    if (!cfg.flavorName && cfg.minRam !== undefined) {
-      flavor = flavors.filter((f) => f.ram >= cfg.minRam!).sort((a, b) => a.ram - b.ram || a.vcpus - b.vcpus)[0];
-    }
+    const flavor = pickFlavor(await this.flavors(), cfg);
     if (!flavor) {
       const what = cfg.flavorName ? `flavor ${cfg.flavorName}` : `a flavor with at least ${cfg.minRam} MiB of RAM`;
       throw new CloudError({ kind: 'config', message: `provider ${this.provider.name}: no ${what}` });

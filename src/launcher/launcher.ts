@@ -4,7 +4,10 @@ import type { Config } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import { StoreMirror } from './mirror.ts';
-import { plan, type Plan, type PlanInput } from './planner.ts';
+import { plan, type Plan, type PlanInput, type ProviderConditions } from './planner.ts';
+import { Backoff, ProviderHealth } from './health.ts';
+import { add, cloudRoom, flavorCost, pickFlavor, ZERO, type Cost } from './quota.ts';
+import type { NodeRecord } from '../model.ts';
 import { buildTopology, type Topology } from './topology.ts';
 import { ServerCache } from './server-cache.ts';
 import { LaunchSpecResolver } from './launch-spec.ts';
@@ -47,7 +50,20 @@ export interface ProviderRuntime {
   deleteEstimateMs: number | null;
   timer: NodeJS.Timeout | null;
   timerAt: number | null;
+  health: ProviderHealth;
+  /** Launch backoff per label. */
+  backoff: Backoff;
+  /** Pools paused after a quota refusal: pool → until. */
+  pausedUntil: Map<string, number>;
+  /** Cost of one node per `<pool>/<label>`, from the cloud's flavors. */
+  labelCost: Map<string, Cost>;
+  /** Room the cloud's limits leave for our nodes; null until read. */
+  cloudRoom: Cost | null;
+  limitsReadAt: number | null;
 }
+
+/** How often the cloud's absolute limits are read again (also at once after a quota refusal). */
+const LIMITS_EVERY_MS = 60_000;
 
 /**
  * The launcher: runs `runOnce(now)` whenever something changed (a store event, a refreshed server
@@ -87,6 +103,8 @@ export class Launcher {
         specs: new LaunchSpecResolver(adapter, p),
         gate: new RateGate(p.rate * 1000, this.now),
         bootEstimateMs: null, deleteEstimateMs: null, timer: null, timerAt: null,
+        health: new ProviderHealth(this.now()), backoff: new Backoff(), pausedUntil: new Map(), labelCost: new Map(),
+        cloudRoom: null, limitsReadAt: null,
       });
     }
     this.applier = new Applier({
@@ -102,7 +120,8 @@ export class Launcher {
     await this.heartbeat();
     this.leaseTimer = setInterval(() => { void this.heartbeat(); }, Math.max(1000, this.leaseMs / 3));
     this.unsubscribe = this.opts.store.subscribe((e) => { this.mirror.note(e); this.wake(); });
-    await Promise.all([...this.providers.values()].map((p) => p.cache.refresh(true)));
+    await Promise.all([...this.providers.keys()].map((name) => this.refreshList(name, true)));
+    await Promise.all([...this.providers.keys()].map((name) => this.readFacts(name, [])));
     this.opts.logger.info({ launcher: this.name, providers: [...this.providers.keys()] }, 'launcher started');
     this.wake();
   }
@@ -161,7 +180,12 @@ export class Launcher {
     const input: PlanInput = {
       now, launcher: this.name, topology: this.topology, nodes, requests, cloud,
       inflight: this.applier.inflight, deleteCalledAt: this.applier.deleteCalledAt, leakSightings: this.applier.leakSightings,
+      conditions: this.conditions(), declined: this.applier.declined,
     };
+    for (const name of this.providers.keys()) {
+      const rt = this.providers.get(name)!;
+      if (rt.limitsReadAt === null || now - rt.limitsReadAt >= LIMITS_EVERY_MS) void this.readFacts(name, nodes).then(() => this.wake());
+    }
     const result = plan(input);
     this.passes++;
     this.lastPlan = result;
@@ -171,6 +195,60 @@ export class Launcher {
       this.scheduleLists(nodes);
     }
     return result;
+  }
+
+  private conditions(): Map<string, ProviderConditions> {
+    return new Map([...this.providers].map(([name, rt]) => [name, {
+      health: rt.health.state, labelCost: rt.labelCost, cloudRoom: rt.cloudRoom, pausedUntil: rt.pausedUntil, backoffUntil: rt.backoff.until,
+    }]));
+  }
+
+  /** Lists a provider's servers; the answer (or its absence) is also the provider's health probe. */
+  private async refreshList(name: string, full?: boolean): Promise<void> {
+    const rt = this.providers.get(name)!;
+    await rt.cache.refresh(full);
+    const now = this.now();
+    const changed = rt.cache.lastError
+      ? rt.health.failure(now, `server list failed: ${errorText(rt.cache.lastError)}`)
+      : rt.health.probe(now);
+    if (changed) this.opts.logger.warn({ provider: name, health: rt.health.state, reason: rt.health.reason }, 'provider health changed');
+  }
+
+  /**
+   * Reads what quota arithmetic needs from a provider: its flavors (the cost of each pool label)
+   * and its absolute limits, with the usage of servers we do not manage taken from them.
+   */
+  async readFacts(name: string, nodes: NodeRecord[]): Promise<void> {
+    const rt = this.providers.get(name)!;
+    const cfg = this.topology.providers.get(name)!.config;
+    rt.limitsReadAt = this.now();
+    try {
+      const flavors = await rt.specs.flavors();
+      for (const pool of cfg.pools) {
+        for (const l of pool.labels) {
+          const f = pickFlavor(flavors, l);
+          if (f) rt.labelCost.set(`${pool.name}/${l.name}`, flavorCost(f));
+        }
+      }
+      let ours = ZERO;
+      for (const n of nodes) {
+        if (n.provider === name && n.serverId) ours = add(ours, rt.labelCost.get(`${n.pool}/${n.label}`) ?? { instances: 1, cores: 0, ram: 0 });
+      }
+      const limits = await rt.adapter.getLimits();
+      rt.cloudRoom = cloudRoom(limits, ours);
+      this.opts.logger.info({ provider: name, limits, room: rt.cloudRoom }, 'cloud limits read');
+    } catch (err) {
+      rt.limitsReadAt = this.now() - LIMITS_EVERY_MS + 5000; // try again in 5 s
+      this.opts.logger.warn({ provider: name, err }, 'reading flavors and limits failed');
+    }
+  }
+
+  /** Each provider's health, quota room and pauses, for operators (provider list, status JSON). */
+  providerStatus(): { name: string; health: string; reason: string | null; since: number; cloudRoom: Cost | null; paused: Record<string, number>; backoff: Record<string, number> }[] {
+    return [...this.providers].map(([name, rt]) => ({
+      name, health: rt.health.state, reason: rt.health.reason, since: rt.health.since, cloudRoom: rt.cloudRoom,
+      paused: Object.fromEntries(rt.pausedUntil), backoff: Object.fromEntries(rt.backoff.until),
+    }));
   }
 
   private scheduleWake(at: number | null): void {
@@ -218,7 +296,7 @@ export class Launcher {
       rt.timer = setTimeout(() => {
         rt.timer = null;
         rt.timerAt = null;
-        void rt.cache.refresh().then(() => this.wake());
+        void this.refreshList(name).then(() => this.wake());
       }, Math.max(0, at - now));
     }
   }
@@ -233,4 +311,8 @@ export class Launcher {
     await this.idle;
     await this.applier.drain();
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,8 @@
 import type { NodeRecord, RequestRecord } from '../model.ts';
 import type { ServerView } from '../../providers/provider.ts';
 import { poolKey, type PoolView, type Topology } from './topology.ts';
+import { add, fits, UNLIMITED, ZERO, type Cost } from './quota.ts';
+import type { HealthState } from './health.ts';
 
 /**
  * The reconcile planner (DESIGN promise 7): a pure function of (store snapshot, cloud view,
@@ -14,6 +16,7 @@ export type Action =
   | { type: 'claim-request'; requestId: string; provider: string; pool: string; allocate: string[]; launch: string[] }
   | { type: 'launch-for-request'; requestId: string; provider: string; pool: string; labels: string[] }
   | { type: 'fulfill-request'; requestId: string; nodeIds: string[] }
+  | { type: 'decline-request'; requestId: string; provider: string; reason: string }
   | { type: 'unallocate-node'; nodeId: string }
   | { type: 'return-used'; nodeId: string; reason: string }
   | { type: 'launch'; label: string; provider: string; pool: string }
@@ -22,7 +25,7 @@ export type Action =
   | { type: 'retry-create'; nodeId: string }
   | { type: 'server-active'; nodeId: string; server: ServerView }
   | { type: 'scan-node'; nodeId: string }
-  | { type: 'launch-failed'; nodeId: string; reason: string; retry: boolean }
+  | { type: 'launch-failed'; nodeId: string; reason: string; retry: boolean; kind?: string; moved?: boolean }
   | { type: 'delete-node'; nodeId: string; reason: string }
   | { type: 'delete-server'; nodeId: string }
   | { type: 'remove-node'; nodeId: string; reason: string }
@@ -41,6 +44,19 @@ export interface ProviderCloudView {
   fullRefreshSeq: number;
 }
 
+/** What the launcher has learned of a provider: health, quota facts, pauses and backoffs. */
+export interface ProviderConditions {
+  health: HealthState;
+  /** Cost of one node of each pool label (`<pool>/<label>`), from the cloud's flavors; unknown = 1 instance. */
+  labelCost: ReadonlyMap<string, Cost>;
+  /** Room the cloud's absolute limits leave for our nodes (servers we do not manage taken out); null = not read yet. */
+  cloudRoom: Cost | null;
+  /** Pools paused after the cloud refused for quota: pool name → until. */
+  pausedUntil: ReadonlyMap<string, number>;
+  /** Labels in launch backoff in this provider: label → until. */
+  backoffUntil: ReadonlyMap<string, number>;
+}
+
 export interface PlanInput {
   now: number;
   launcher: string;
@@ -55,7 +71,16 @@ export interface PlanInput {
   deleteCalledAt: ReadonlyMap<string, number>;
   /** Leaked servers already seen: key `<provider>/<server>` → full-refresh sequence number of the first sighting. */
   leakSightings: ReadonlyMap<string, number>;
+  /** Per provider; a provider absent here is healthy with nothing known of its quota. */
+  conditions?: ReadonlyMap<string, ProviderConditions>;
+  /** Providers that gave a request back after failing it (request id → providers): tried last. */
+  declined?: ReadonlyMap<string, ReadonlySet<string>>;
 }
+
+const NO_CONDITIONS: ProviderConditions = { health: 'healthy', labelCost: new Map(), cloudRoom: null, pausedUntil: new Map(), backoffUntil: new Map() };
+
+/** Why a pool cannot take a launch now; null when it can. `full` alone can be helped by making room. */
+type Blocked = null | 'unhealthy' | 'paused' | 'backoff' | 'concurrency' | 'full' | 'tenant';
 
 export interface Plan {
   actions: Action[];
@@ -79,9 +104,15 @@ export function plan(input: PlanInput): Plan {
 class Planner {
   readonly actions: Action[] = [];
   nextWakeAt: number | null = null;
-  /** Servers each pool holds or is about to hold (all node records count: each is or was a server). */
-  private readonly used = new Map<string, number>();
+  /** What each pool, provider and tenant holds or is about to hold (every node record counts: each is or was a server). */
+  private readonly poolUsed = new Map<string, Cost>();
+  private readonly providerUsed = new Map<string, Cost>();
+  private readonly tenantUsed = new Map<string, Cost>();
+  /** Launches in flight per provider, for max-concurrency. */
+  private readonly inFlight = new Map<string, number>();
   private readonly taken = new Set<string>();
+  /** Requests given back to be claimed elsewhere in this pass. */
+  private readonly declining = new Set<string>();
   private readonly requestsById: Map<string, RequestRecord>;
   private readonly nodesByRequest = new Map<string, NodeRecord[]>();
   private readonly nodesById = new Map<string, NodeRecord>();
@@ -95,7 +126,9 @@ class Planner {
     for (const n of in_.nodes) {
       this.nodesById.set(n.id, n);
       const k = poolKey(n.provider, n.pool);
-      this.used.set(k, (this.used.get(k) ?? 0) + 1);
+      const tenant = n.allocatedTo ? this.requestsById.get(n.allocatedTo)?.tenant ?? null : null;
+      this.charge(n.provider, n.pool, [n.label], tenant);
+      if (n.state === 'building') this.inFlight.set(n.provider, (this.inFlight.get(n.provider) ?? 0) + 1);
       const lk = `${k}/${n.label}`;
       this.perPoolLabel.set(lk, (this.perPoolLabel.get(lk) ?? 0) + 1);
       if (n.allocatedTo === null && LIVE.has(n.state)) {
@@ -126,13 +159,56 @@ class Planner {
     return n.leaseOwner === null || n.leaseOwner === this.in_.launcher || (n.leaseExpires ?? 0) < this.in_.now;
   }
 
-  private free(pool: PoolView): number {
-    return pool.maxServers - (this.used.get(poolKey(pool.provider, pool.pool)) ?? 0);
+  private cond(provider: string): ProviderConditions {
+    return this.in_.conditions?.get(provider) ?? NO_CONDITIONS;
   }
 
-  private reserve(provider: string, pool: string, n: number): void {
+  private cost(provider: string, pool: string, labels: string[]): Cost {
+    const costs = this.cond(provider).labelCost;
+    let c = ZERO;
+    for (const l of labels) c = add(c, costs.get(`${pool}/${l}`) ?? { instances: 1, cores: 0, ram: 0 });
+    return c;
+  }
+
+  /** Books nodes against their pool, provider and tenant. */
+  private charge(provider: string, pool: string, labels: string[], tenant: string | null): void {
+    const c = this.cost(provider, pool, labels);
     const k = poolKey(provider, pool);
-    this.used.set(k, (this.used.get(k) ?? 0) + n);
+    this.poolUsed.set(k, add(this.poolUsed.get(k) ?? ZERO, c));
+    this.providerUsed.set(provider, add(this.providerUsed.get(provider) ?? ZERO, c));
+    if (tenant) this.tenantUsed.set(tenant, add(this.tenantUsed.get(tenant) ?? ZERO, c));
+  }
+
+  /** Reserves launches planned in this pass, so two launches never both take the last slot. */
+  private reserve(provider: string, pool: string, labels: string[], tenant: string | null): void {
+    this.charge(provider, pool, labels, tenant);
+    this.inFlight.set(provider, (this.inFlight.get(provider) ?? 0) + labels.length);
+  }
+
+  /** Instances left in the pool (for preferring the emptiest). */
+  private free(pool: PoolView): number {
+    return pool.maxServers - (this.poolUsed.get(poolKey(pool.provider, pool.pool))?.instances ?? 0);
+  }
+
+  /** Whether `labels` can be launched in `pool` now (promise 4: quota is respected before the cloud says no). */
+  private blocked(pool: PoolView, labels: string[], tenant: string | null): Blocked {
+    const { now } = this.in_;
+    const c = this.cond(pool.provider);
+    if (c.health === 'unhealthy') return 'unhealthy';
+    const paused = c.pausedUntil.get(pool.pool);
+    if (paused !== undefined && paused > now) { this.wakeAt(paused); return 'paused'; }
+    for (const l of labels) {
+      const until = c.backoffUntil.get(l);
+      if (until !== undefined && until > now) { this.wakeAt(until); return 'backoff'; }
+    }
+    const limits = this.in_.topology.providers.get(pool.provider);
+    if ((this.inFlight.get(pool.provider) ?? 0) + labels.length > (limits?.maxConcurrency ?? Infinity)) return 'concurrency';
+    const extra = this.cost(pool.provider, pool.pool, labels);
+    if (!fits(this.poolUsed.get(poolKey(pool.provider, pool.pool)) ?? ZERO, extra, pool.limit)) return 'full';
+    if (!fits(this.providerUsed.get(pool.provider) ?? ZERO, extra, c.cloudRoom ?? UNLIMITED)) return 'full';
+    const tenantLimit = tenant ? this.in_.topology.tenants.get(tenant) : undefined;
+    if (tenantLimit && !fits(this.tenantUsed.get(tenant!) ?? ZERO, extra, tenantLimit)) return 'tenant';
+    return null;
   }
 
   // ---- nodes: the launch and delete state machines, holds, ages, leases of requestors ----
@@ -205,9 +281,20 @@ class Planner {
     const { now } = this.in_;
     const started = n.launchStartedAt ?? n.createdAt;
     switch (n.step) {
-      case 'pending':
+      case 'pending': {
+        if (this.cond(n.provider).health === 'unhealthy') {
+          // No new servers in an unhealthy provider: a request's node moves with its request to
+          // another provider if one has the labels; otherwise it waits for the provider to recover.
+          const req = n.allocatedTo && this.isOpen(n.allocatedTo) ? this.requestsById.get(n.allocatedTo)! : null;
+          if (!req || this.canMove(req)) this.fail(n, `provider ${n.provider} is unhealthy`, 'capacity');
+          return;
+        }
+        // A launch retried after a failure waits out the provider and label's backoff.
+        const until = this.cond(n.provider).backoffUntil.get(n.label);
+        if (until !== undefined && until > now) { this.wakeAt(until); return; }
         this.actions.push({ type: 'create-server', nodeId: n.id });
         return;
+      }
       case 'creating': {
         // The create call's answer was lost (the process died): find the server by its name.
         const found = view ? findByName(view, n.hostname) : undefined;
@@ -222,11 +309,11 @@ class Planner {
           this.actions.push({ type: 'server-active', nodeId: n.id, server });
         } else if (server?.state === 'error') {
           const f = server.fault;
-          this.fail(n, `server went to ERROR${f ? `: ${f.code} ${f.message.trim()}` : ''}`);
+          this.fail(n, `server went to ERROR${f ? `: ${f.code} ${f.message.trim()}` : ''}`, f?.kind);
         } else if (!server && view?.fullRefreshedAt && view.fullRefreshedAt > started + CREATE_GRACE_MS) {
-          this.fail(n, 'server vanished while booting');
+          this.fail(n, 'server vanished while booting', 'transient');
         } else if (now - started > limits.bootTimeoutMs) {
-          this.fail(n, `boot timeout: not ACTIVE after ${limits.bootTimeoutMs / 1000} s`);
+          this.fail(n, `boot timeout: not ACTIVE after ${limits.bootTimeoutMs / 1000} s`, 'transient');
         } else {
           this.wakeAt(started + limits.bootTimeoutMs + 1);
         }
@@ -241,13 +328,28 @@ class Planner {
     }
   }
 
-  private fail(n: NodeRecord, reason: string): void {
+  /**
+   * A launch failed. A quota refusal (the cloud knew a limit we did not) is not the node's fault:
+   * the request waits and its node is launched again when there is room, without using an attempt.
+   * Otherwise a request's node is retried up to launch-retries; nodes for min-ready are not retried
+   * here (min-ready launches a fresh one).
+   */
+  private fail(n: NodeRecord, reason: string, kind?: string): void {
     const retries = this.in_.topology.providers.get(n.provider)?.launchRetries ?? 1;
-    // Nodes for min-ready are not retried here: min-ready launches a fresh one on the next pass.
-    const retry = n.allocatedTo !== null && this.isOpen(n.allocatedTo) && n.attempt < retries;
-    this.actions.push({ type: 'launch-failed', nodeId: n.id, reason, retry });
+    const req = n.allocatedTo !== null && this.isOpen(n.allocatedTo) ? this.requestsById.get(n.allocatedTo)! : null;
     this.taken.add(n.id);
-    if (retry) this.reserve(n.provider, n.pool, 1);
+    // The provider's fault (no room, or failing again and again): the request moves to another
+    // provider that has its labels, with all its nodes (promise 3), if there is one.
+    const providersFault = kind === 'capacity' || (kind === 'transient' && n.attempt >= 2);
+    if (req && providersFault && !this.declining.has(req.id) && this.canMove(req)) {
+      this.declining.add(req.id);
+      this.actions.push({ type: 'launch-failed', nodeId: n.id, reason, retry: false, kind, moved: true });
+      this.actions.push({ type: 'decline-request', requestId: req.id, provider: n.provider, reason });
+      return;
+    }
+    const retry = req !== null && kind !== 'quota' && n.attempt < retries;
+    this.actions.push({ type: 'launch-failed', nodeId: n.id, reason, retry, ...(kind ? { kind } : {}) });
+    if (retry) this.reserve(n.provider, n.pool, [n.label], null);
   }
 
   private deleteNode(n: NodeRecord, reason: string): void {
@@ -315,23 +417,61 @@ class Planner {
       this.actions.push({ type: 'fail-request', requestId: r.id, reason });
       return;
     }
+    // Providers that gave this request back are tried only when no other provider can take it.
+    const declined = this.in_.declined?.get(r.id);
+    const fresh = declined ? able.filter((p) => !declined.has(p.provider)) : able;
+    const candidates = fresh.length ? fresh : able;
     let best: { pool: PoolView; allocate: string[]; launch: string[]; score: number[] } | null = null;
-    for (const pool of able) {
+    let full: PoolView | null = null;
+    for (const pool of candidates) {
+      const c = this.cond(pool.provider);
+      if (c.health === 'unhealthy') continue;
       const { allocate, launch } = this.match(pool, r.labels);
-      if (launch.length > this.free(pool)) continue;
+      const why = launch.length ? this.blocked(pool, launch, r.tenant) : null;
+      if (why) {
+        if (why === 'full' && (!full || pool.priority < full.priority)) full = pool;
+        continue;
+      }
       const ready = allocate.filter((id) => this.nodeState(id) === 'ready').length;
-      // Prefer the pool that can hand out the most ready nodes now, then the most already booting,
-      // then the operator's priority, then the most room.
-      const score = [-ready, -allocate.length, pool.priority, -this.free(pool)];
+      // Prefer the pool that can hand out the most ready nodes now, then a healthy provider over a
+      // degraded one, then the most nodes already booting, then the operator's priority, then room.
+      const score = [-ready, c.health === 'degraded' ? 1 : 0, -allocate.length, pool.priority, -this.free(pool)];
       if (!best || lexLess(score, best.score)) best = { pool, allocate, launch, score };
     }
-    if (!best) return; // every able pool is full: the request waits for room
+    if (!best) {
+      // Every able pool is busy: the request waits. Where the pool is full, make room.
+      if (full) this.makeRoom(full, r);
+      return;
+    }
     for (const id of best.allocate) this.taken.add(id);
-    this.reserve(best.pool.provider, best.pool.pool, best.launch.length);
+    this.reserve(best.pool.provider, best.pool.pool, best.launch, r.tenant);
     this.actions.push({
       type: 'claim-request', requestId: r.id, provider: best.pool.provider, pool: best.pool.pool,
       allocate: best.allocate, launch: best.launch,
     });
+  }
+
+  /**
+   * A request waits on a full pool: delete the oldest unassigned ready nodes of other labels there
+   * (as Nodepool does), never an in-use or held one, and no more than the room still missing once
+   * the nodes already on their way out are gone.
+   */
+  private makeRoom(pool: PoolView, r: RequestRecord): void {
+    const k = poolKey(pool.provider, pool.pool);
+    const { launch } = this.match(pool, r.labels);
+    const leaving = this.in_.nodes.filter((n) => n.provider === pool.provider && n.pool === pool.pool &&
+      (n.state === 'deleting' || n.state === 'used' || n.state === 'failed' || this.taken.has(n.id))).length;
+    let missing = launch.length - Math.max(0, this.free(pool)) - leaving;
+    if (missing <= 0) return;
+    const victims = [...this.spare.entries()]
+      .filter(([key]) => key.startsWith(`${k}/`) && !r.labels.includes(key.slice(k.length + 1)))
+      .flatMap(([, list]) => list)
+      .filter((n) => n.state === 'ready' && !this.taken.has(n.id))
+      .sort((a, b) => a.stateTime - b.stateTime);
+    for (const v of victims) {
+      if (missing-- <= 0) break;
+      this.deleteNode(v, `making room in ${k} for request ${r.id}`);
+    }
   }
 
   private nodeState(id: string): string | undefined {
@@ -353,6 +493,7 @@ class Planner {
   }
 
   private progress(r: RequestRecord): void {
+    if (this.declining.has(r.id)) return;
     const mine = (this.nodesByRequest.get(r.id) ?? []).filter((n) => LIVE.has(n.state) && !this.taken.has(n.id));
     // Labels not covered by a live node (a node deleted by an operator, or lost): launch them again.
     const missing = [...r.labels];
@@ -365,9 +506,12 @@ class Planner {
       const pool = this.in_.topology.pools.find((p) => p.provider === r.provider && p.pool === r.pool);
       if (!pool) {
         this.actions.push({ type: 'fail-request', requestId: r.id, reason: `provider ${r.provider} pool ${r.pool} is no longer configured` });
-      } else if (this.free(pool) >= missing.length) {
-        this.reserve(pool.provider, pool.pool, missing.length);
+      } else if (!this.blocked(pool, missing, r.tenant)) {
+        this.reserve(pool.provider, pool.pool, missing, r.tenant);
         this.actions.push({ type: 'launch-for-request', requestId: r.id, provider: pool.provider, pool: pool.pool, labels: missing });
+      } else if (this.cond(pool.provider).health === 'unhealthy' && !this.declining.has(r.id) && this.canMove(r)) {
+        this.declining.add(r.id);
+        this.actions.push({ type: 'decline-request', requestId: r.id, provider: pool.provider, reason: `provider ${pool.provider} is unhealthy` });
       }
       return;
     }
@@ -375,6 +519,13 @@ class Planner {
       const order = orderByLabels(r.labels, mine);
       this.actions.push({ type: 'fulfill-request', requestId: r.id, nodeIds: order });
     }
+  }
+
+  /** Whether another provider, not yet declined, has a pool with every label of the request. */
+  canMove(r: RequestRecord): boolean {
+    const declined = this.in_.declined?.get(r.id);
+    return this.in_.topology.pools.some((p) => p.provider !== r.provider && !declined?.has(p.provider) &&
+      r.labels.every((l) => p.labels.has(l)) && p.maxServers >= r.labels.length);
   }
 
   // ---- min-ready ----
@@ -388,13 +539,14 @@ class Planner {
       }
       let deficit = cfg.minReady - spare;
       while (deficit > 0) {
-        const pools = this.in_.topology.pools.filter((p) => p.labels.has(label) && this.free(p) > 0);
+        const pools = this.in_.topology.pools.filter((p) => p.labels.has(label) && !this.blocked(p, [label], null));
         if (!pools.length) break;
         // Spread a label over the providers that have it: the pool with the fewest of the label first.
         const count = (p: PoolView) => this.perPoolLabel.get(`${poolKey(p.provider, p.pool)}/${label}`) ?? 0;
-        pools.sort((a, b) => count(a) - count(b) || a.priority - b.priority || this.free(b) - this.free(a));
+        const degraded = (p: PoolView) => (this.cond(p.provider).health === 'degraded' ? 1 : 0);
+        pools.sort((a, b) => degraded(a) - degraded(b) || count(a) - count(b) || a.priority - b.priority || this.free(b) - this.free(a));
         const pool = pools[0];
-        this.reserve(pool.provider, pool.pool, 1);
+        this.reserve(pool.provider, pool.pool, [label], null);
         const lk = `${poolKey(pool.provider, pool.pool)}/${label}`;
         this.perPoolLabel.set(lk, (this.perPoolLabel.get(lk) ?? 0) + 1);
         this.actions.push({ type: 'launch', label, provider: pool.provider, pool: pool.pool });

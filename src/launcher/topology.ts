@@ -1,4 +1,5 @@
-import type { Config, PoolLabelConfig, ProviderConfig } from '../config/types.ts';
+import type { Config, PoolLabelConfig, ProviderConfig, TenantLimits } from '../config/types.ts';
+import type { Cost } from './quota.ts';
 
 /** One label as one pool serves it, with what a launch and a scan need to know. */
 export interface PoolLabel {
@@ -16,12 +17,16 @@ export interface PoolView {
   maxServers: number;
   priority: number;
   labels: Map<string, PoolLabel>;
+  /** The pool's own limits (max-servers, max-cores, max-ram); Infinity where unset. */
+  limit: Cost;
 }
 
 export interface ProviderLimits {
   bootTimeoutMs: number;
   launchTimeoutMs: number;
   launchRetries: number;
+  /** Most launches in flight at once; Infinity = no limit. */
+  maxConcurrency: number;
 }
 
 /** The parts of the configuration the planner reads, indexed once per configuration load. */
@@ -29,6 +34,7 @@ export interface Topology {
   labels: Map<string, { minReady: number; maxReadyAgeMs: number }>;
   pools: PoolView[];
   providers: Map<string, ProviderLimits & { config: ProviderConfig }>;
+  tenants: Map<string, Cost>;
 }
 
 export function buildTopology(config: Config): Topology {
@@ -38,17 +44,23 @@ export function buildTopology(config: Config): Topology {
   for (const p of config.providers) {
     providers.set(p.name, {
       bootTimeoutMs: p.bootTimeout * 1000, launchTimeoutMs: p.launchTimeout * 1000,
-      launchRetries: p.launchRetries, config: p,
+      launchRetries: p.launchRetries, maxConcurrency: p.maxConcurrency > 0 ? p.maxConcurrency : Infinity, config: p,
     });
     for (const pool of p.pools) {
       const pl = new Map<string, PoolLabel>();
       for (const l of pool.labels) {
         pl.set(l.name, { label: l.name, connectionPort: l.connectionPort, username: l.username, hostKeyChecking: l.hostKeyChecking, config: l });
       }
-      pools.push({ provider: p.name, pool: pool.name, maxServers: pool.maxServers, priority: pool.priority, labels: pl });
+      pools.push({
+        provider: p.name, pool: pool.name, maxServers: pool.maxServers, priority: pool.priority, labels: pl,
+        limit: { instances: pool.maxServers, cores: pool.maxCores ?? Infinity, ram: pool.maxRam ?? Infinity },
+      });
     }
   }
-  return { labels, pools, providers };
+  const tenants = new Map((config.tenantResourceLimits ?? []).map((t: TenantLimits) => [t.tenantName, {
+    instances: t.maxServers ?? Infinity, cores: t.maxCores ?? Infinity, ram: t.maxRam ?? Infinity,
+  }]));
+  return { labels, pools, providers, tenants };
 }
 
 export function poolKey(provider: string, pool: string): string {

@@ -1,0 +1,94 @@
+import type { CloudErrorKind } from '../../providers/errors.ts';
+
+export type HealthState = 'healthy' | 'degraded' | 'unhealthy';
+
+/** Failures that say something about the provider, not about one node or our configuration. */
+export const PROVIDER_FAULTS: ReadonlySet<CloudErrorKind> = new Set(['transient', 'rate-limit', 'capacity']);
+
+/**
+ * A provider's health from its recent results. Consecutive provider faults (API errors, timeouts,
+ * "No valid host", boot timeouts) make it degraded (2) and then unhealthy (5); an unhealthy provider
+ * gets no new launches for a cool-down that doubles each time (10 s up to 5 min), after which a
+ * successful server list (token + list: the probe) makes it healthy again. Any success resets it.
+ */
+export class ProviderHealth {
+  state: HealthState = 'healthy';
+  reason: string | null = null;
+  since: number;
+  consecutive = 0;
+  /** While unhealthy: no probe counts before this time. */
+  coolDownUntil = 0;
+  private trips = 0;
+
+  constructor(now: number, private readonly limits = { degradedAfter: 2, unhealthyAfter: 5, baseCoolDownMs: 10_000, maxCoolDownMs: 300_000 }) {
+    this.since = now;
+  }
+
+  /** Records a provider fault; returns true when the state changed. */
+  failure(now: number, reason: string): boolean {
+    this.consecutive++;
+    const before = this.state;
+    if (this.consecutive >= this.limits.unhealthyAfter) {
+      if (before !== 'unhealthy') {
+        this.trips++;
+        this.coolDownUntil = now + Math.min(this.limits.maxCoolDownMs, this.limits.baseCoolDownMs * 2 ** (this.trips - 1));
+      }
+      this.set('unhealthy', now, `${this.consecutive} failures in a row, last: ${reason}`);
+    } else if (this.consecutive >= this.limits.degradedAfter && before === 'healthy') {
+      this.set('degraded', now, `${this.consecutive} failures in a row, last: ${reason}`);
+    } else if (before !== 'healthy') {
+      this.reason = `${this.consecutive} failures in a row, last: ${reason}`;
+    }
+    return before !== this.state;
+  }
+
+  /** Records a success of a launch or a call; an unhealthy provider only recovers by a probe. */
+  success(now: number): boolean {
+    if (this.state === 'unhealthy') return false;
+    return this.reset(now);
+  }
+
+  /** A server list (token + list) answered: brings an unhealthy provider back once its cool-down is over. */
+  probe(now: number): boolean {
+    if (this.state === 'unhealthy' && now < this.coolDownUntil) return false;
+    return this.reset(now);
+  }
+
+  private reset(now: number): boolean {
+    const changed = this.state !== 'healthy';
+    this.consecutive = 0;
+    if (changed) this.set('healthy', now, null);
+    return changed;
+  }
+
+  private set(state: HealthState, now: number, reason: string | null): void {
+    if (state !== this.state) this.since = now;
+    this.state = state;
+    this.reason = reason;
+  }
+}
+
+/**
+ * Exponential backoff with jitter for one provider and label: 1 s, 2 s, 4 s ... up to 5 min, each
+ * drawn from [50 %, 150 %] so that launchers and labels do not retry in step; a `Retry-After` from
+ * the cloud is a floor.
+ */
+export class Backoff {
+  private failures = new Map<string, number>();
+  readonly until = new Map<string, number>();
+
+  constructor(private readonly random: () => number = Math.random, private readonly baseMs = 1000, private readonly maxMs = 300_000) {}
+
+  failure(key: string, now: number, retryAfterMs?: number): number {
+    const n = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, n);
+    const delay = Math.max(retryAfterMs ?? 0, Math.min(this.maxMs, this.baseMs * 2 ** (n - 1)) * (0.5 + this.random()));
+    this.until.set(key, now + delay);
+    return delay;
+  }
+
+  success(key: string): void {
+    this.failures.delete(key);
+    this.until.delete(key);
+  }
+}
