@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Config } from '../../src/config/types.ts';
 import type { NodeRecord, RequestRecord } from '../../src/model.ts';
 import type { ServerView } from '../../providers/provider.ts';
-import { plan, type Action, type PlanInput, type ProviderCloudView, CREATE_GRACE_MS } from '../../src/launcher/planner.ts';
+import { plan, type Action, type PlanInput, type ProviderCloudView, type ProviderConditions, CREATE_GRACE_MS } from '../../src/launcher/planner.ts';
 import { buildTopology } from '../../src/launcher/topology.ts';
 
 // A small world: two providers; `east` has two labels, `west` only jammy. Time is a number we pass in.
@@ -246,4 +246,124 @@ test('a server whose node is still being created is not a leak', () => {
   const n = node({ state: 'building', step: 'creating', serverId: null });
   const s = server('new', { name: n.hostname, state: 'building', metadata: { nodepool_provider_name: 'east', nodepool_node_id: n.id } });
   assert.ok(!run({ nodes: [n], east: view([s], T0, 9), leaks: [['east/new', 1]] }).some((a) => a.type === 'delete-leak'));
+});
+
+// ---- quota, health and spillover ----
+
+function conditions(o: Partial<ProviderConditions> = {}): ProviderConditions {
+  return { health: 'healthy', labelCost: new Map(), cloudRoom: null, pausedUntil: new Map(), backoffUntil: new Map(), ...o };
+}
+
+function runWith(o: Parameters<typeof run>[0] & { east?: ProviderCloudView; cond?: Record<string, Partial<ProviderConditions>>; declined?: [string, string[]][] }): Action[] {
+  const seen = (provider: string) => view((o.nodes ?? []).filter((n) => n.provider === provider && n.serverId).map((n) => server(n.serverId!)));
+  return plan({
+    now: o.now ?? T0, launcher: 'me', topology: buildTopology(o.cfg ?? config()), nodes: o.nodes ?? [], requests: o.requests ?? [],
+    cloud: new Map([['east', o.east ?? seen('east')], ['west', o.west ?? seen('west')]]), inflight: new Set(o.inflight ?? []),
+    deleteCalledAt: new Map(o.deleteCalledAt ?? []), leakSightings: new Map(o.leaks ?? []),
+    conditions: new Map(Object.entries(o.cond ?? {}).map(([k, v]) => [k, conditions(v)])),
+    declined: new Map((o.declined ?? []).map(([r, ps]) => [r, new Set(ps)])),
+  }).actions;
+}
+
+const claimsOf = (acts: Action[]) => acts.filter((a) => a.type === 'claim-request') as Extract<Action, { type: 'claim-request' }>[];
+const small = { instances: 1, cores: 2, ram: 2048 };
+
+test('the cloud limits less what servers we do not manage use are never exceeded, so the cloud never says no', () => {
+  const cfg = config({ maxServers: 10 });
+  cfg.providers.pop();
+  const rs = [request({}), request({}), request({})];
+  // The cloud leaves room for 4 cores: two small nodes.
+  const acts = runWith({ cfg, requests: rs, cond: { east: { labelCost: new Map([['main/jammy', small]]), cloudRoom: { instances: 10, cores: 4, ram: 100_000 } } } });
+  assert.equal(claimsOf(acts).length, 2);
+});
+
+test('a pool never launches past its max-cores', () => {
+  const cfg = config({ maxServers: 10 });
+  cfg.providers.pop();
+  cfg.providers[0].pools[0].maxCores = 5;
+  const acts = runWith({ cfg, requests: [request({}), request({}), request({})], cond: { east: { labelCost: new Map([['main/jammy', small]]) } } });
+  assert.equal(claimsOf(acts).length, 2);
+});
+
+test('a tenant never holds more than its limit across providers', () => {
+  const cfg = config({ maxServers: 10 });
+  cfg.tenantResourceLimits = [{ tenantName: 'acme', maxServers: 1 }];
+  const held = request({ id: 'held', state: 'fulfilled', tenant: 'acme', holderExpires: T0 + 60_000 });
+  const busy = node({ state: 'in-use', allocatedTo: 'held' });
+  const mine = request({ tenant: 'acme' });
+  const other = request({ tenant: 'globex' });
+  const acts = runWith({ cfg, nodes: [busy], requests: [held, mine, other] });
+  assert.deepEqual(claimsOf(acts).map((c) => c.requestId), [other.id]);
+});
+
+test('a paused pool launches nothing until its pause ends; the request waits', () => {
+  const cfg = config();
+  cfg.providers.pop();
+  const r = request({});
+  const paused = { east: { pausedUntil: new Map([['main', T0 + 5000]]) } };
+  assert.deepEqual(runWith({ cfg, requests: [r], cond: paused }), []);
+  assert.equal(claimsOf(runWith({ cfg, requests: [r], cond: paused, now: T0 + 5000 })).length, 1);
+});
+
+test('a label in backoff is not launched there; another provider with the label is used', () => {
+  const r = request({});
+  const acts = runWith({ requests: [r], cond: { east: { backoffUntil: new Map([['jammy', T0 + 1000]]) } } });
+  assert.deepEqual(claimsOf(acts).map((c) => c.provider), ['west']);
+});
+
+test('an unhealthy provider gets no new launches; its ready nodes are not handed out either', () => {
+  const ready = node({ provider: 'east' });
+  const r = request({});
+  const acts = runWith({ nodes: [ready], requests: [r], cond: { east: { health: 'unhealthy' } } });
+  assert.deepEqual(claimsOf(acts).map((c) => [c.provider, c.allocate.length]), [['west', 0]]);
+});
+
+test('a degraded provider is used only after a healthy one', () => {
+  const r = request({});
+  assert.deepEqual(claimsOf(runWith({ requests: [r], cond: { west: { health: 'degraded' } } })).map((c) => c.provider), ['east']);
+  assert.deepEqual(claimsOf(runWith({ requests: [r], cond: { east: { health: 'degraded' } } })).map((c) => c.provider), ['west']);
+});
+
+test('"No valid host" moves the request to another provider that has its labels instead of retrying there', () => {
+  const r = request({ state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const n = node({ state: 'building', step: 'booting', serverId: 'sx', allocatedTo: r.id });
+  const acts = runWith({ nodes: [n], requests: [r], east: view([server('sx', { state: 'error', status: 'ERROR', fault: { code: 500, message: 'No valid host was found.', kind: 'capacity' } })]) });
+  assert.deepEqual(types(acts), ['launch-failed', 'decline-request']);
+  assert.equal((acts[0] as { moved?: boolean }).moved, true);
+});
+
+test('a declined request is claimed by another provider, and by the one that declined only when no other can', () => {
+  const r = request({});
+  assert.deepEqual(claimsOf(runWith({ requests: [r], declined: [[r.id, ['east']]] })).map((c) => c.provider), ['west']);
+  const noble = request({ labels: ['noble'] });
+  assert.deepEqual(claimsOf(runWith({ requests: [noble], declined: [[noble.id, ['east']]] })).map((c) => c.provider), ['east']);
+});
+
+test('a quota fault on a server (the quota race) does not use an attempt nor fail the request', () => {
+  const r = request({ labels: ['noble'], state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const n = node({ label: 'noble', state: 'building', step: 'booting', serverId: 'sq', allocatedTo: r.id, attempt: 3 });
+  const acts = runWith({ nodes: [n], requests: [r], east: view([server('sq', { state: 'error', status: 'ERROR', fault: { code: 413, message: 'Quota exceeded for instances', kind: 'quota' } })]) });
+  assert.deepEqual(acts, [{ type: 'launch-failed', nodeId: n.id, reason: 'server went to ERROR: 413 Quota exceeded for instances', retry: false, kind: 'quota' }]);
+});
+
+test('a request waiting on a full pool makes room by deleting the oldest ready node of another label, never an in-use or held one', () => {
+  const cfg = config({ maxServers: 3 });
+  cfg.providers.pop();
+  const holder = request({ id: 'h', state: 'fulfilled', holderExpires: T0 + 60_000 });
+  const inUse = node({ label: 'noble', state: 'in-use', allocatedTo: 'h', stateTime: T0 - 9000 });
+  const held = node({ label: 'noble', state: 'hold', stateTime: T0 - 8000 });
+  const older = node({ label: 'noble', stateTime: T0 - 7000 });
+  const r = request({ labels: ['jammy'] });
+  const acts = runWith({ cfg, nodes: [inUse, held, older], requests: [holder, r] });
+  assert.deepEqual(acts.map((a) => [a.type, (a as { nodeId?: string }).nodeId]), [['delete-node', older.id]]);
+  // Once that node is on its way out, nothing more is deleted.
+  const leaving = { ...older, state: 'deleting' as const };
+  assert.deepEqual(runWith({ cfg, nodes: [inUse, held, leaving], requests: [holder, r], deleteCalledAt: [[older.id, T0 - 1]], east: view([server(inUse.serverId!), server(held.serverId!), server(older.serverId!, { state: 'deleting' })]) }), []);
+});
+
+test('max-concurrency bounds the launches in flight in a provider', () => {
+  const cfg = config({ minReady: { jammy: 5 } });
+  cfg.providers.pop();
+  cfg.providers[0].maxConcurrency = 2;
+  assert.equal(runWith({ cfg }).filter((a) => a.type === 'launch').length, 2);
 });
