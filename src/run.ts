@@ -71,7 +71,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     }));
   }
 
-  const store = openStore(config.store);
+  const store = await openStore(config.store, { listen: true, applicationName: opts.launcherName ?? 'nodepool-run' });
   const launcher = new Launcher({ config, store, adapters, logger: logger.child({ component: 'launcher' }), name: opts.launcherName });
   let api: FastifyInstance | null = null;
   try {

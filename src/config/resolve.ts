@@ -23,7 +23,7 @@ export function resolveConfig(y: NodepoolYaml, path: string | null): Config {
       port: y.api.port,
       requestLeaseTimeout: y.api['request-lease-timeout'],
     },
-    store: { driver: y.store.driver, path: y.store.path },
+    store: { driver: y.store.driver, path: y.store.path, url: y.store.url ?? null, poolSize: y.store['pool-size'] },
     cloudSim: {
       enabled: y['cloud-sim'].enabled,
       port: y['cloud-sim'].port,

@@ -160,8 +160,20 @@ export const apiSchema = z
 
 export const storeSchema = z
   .strictObject({
-    driver: z.literal('sqlite').default('sqlite').describe('Store implementation. Only `sqlite` for now.'),
+    driver: z
+      .enum(['sqlite', 'postgres'], { error: 'must be sqlite or postgres' })
+      .default('sqlite')
+      .describe('Store implementation: `sqlite` (one process, a file) or `postgres` (any number of processes).'),
     path: name.default('nodepool.sqlite').describe("SQLite file, relative to the configuration file's folder."),
+    url: name
+      .optional()
+      .describe('PostgreSQL connection URL (`postgres://user@host:5432/db`). Default: the DATABASE_URL variable.'),
+    'pool-size': z
+      .number()
+      .int()
+      .min(1)
+      .default(10)
+      .describe('Most PostgreSQL connections one process opens, besides the one that listens for changes.'),
   })
   .describe('Where nodes, requests and images are recorded.');
 

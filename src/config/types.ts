@@ -89,9 +89,13 @@ export interface ApiConfig {
 }
 
 export interface StoreConfig {
-  driver: 'sqlite';
+  driver: 'sqlite' | 'postgres';
   /** SQLite file path, relative to the config file's folder. */
   path: string;
+  /** PostgreSQL URL; null or absent: the DATABASE_URL variable. */
+  url?: string | null;
+  /** Most PostgreSQL connections of one process (the listening one aside). Default 10. */
+  poolSize?: number;
 }
 
 /** The built-in OpenStack simulator, started by `nodepool run` when `cloud-sim.enabled`. */

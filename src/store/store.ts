@@ -25,7 +25,14 @@ export interface StoreCondition<S extends string> {
 export type NodePatch = Partial<Omit<NodeRecord, 'id'>>;
 export type RequestPatch = Partial<Omit<RequestRecord, 'id'>>;
 
+/** A pool's limit checked by a guarded insert. */
+export interface PoolGuard {
+  maxServers: number;
+}
+
 export interface NodeFilter {
+  /** Only these ids (the rows a change event named). */
+  ids?: readonly string[];
   states?: readonly NodeState[];
   provider?: string;
   label?: string;
@@ -33,6 +40,8 @@ export interface NodeFilter {
 }
 
 export interface RequestFilter {
+  /** Only these ids. */
+  ids?: readonly string[];
   states?: readonly RequestState[];
   /** Only fulfilled requests whose holder lease is running (their nodes are in use). */
   withHolderLease?: boolean;
@@ -58,8 +67,12 @@ export interface StoreEvent {
 }
 
 export interface Store {
-  /** Adds a node record (written before any cloud call: promise 1). */
-  insertNode(node: NodeRecord, by: string): Promise<void>;
+  /**
+   * Adds a node record (written before any cloud call: promise 1). With a guard, adds it only if
+   * its pool holds fewer than `maxServers` nodes, counted in the store atomically with the insert
+   * (so two launchers never both take a pool's last slot); returns whether it was added.
+   */
+  insertNode(node: NodeRecord, by: string, guard?: PoolGuard): Promise<boolean>;
   /** Reads one node; null when gone. */
   getNode(id: string): Promise<NodeRecord | null>;
   /** Lists nodes, oldest first. */
@@ -86,7 +99,10 @@ export interface Store {
   upsertLauncher(rec: LauncherRecord): Promise<void>;
   listLaunchers(): Promise<LauncherRecord[]>;
 
-  /** Subscribes to changes made through this store object; returns the unsubscribe function. */
+  /**
+   * Subscribes to committed changes: those made through this store object, and with PostgreSQL
+   * those of every other process too (LISTEN/NOTIFY); returns the unsubscribe function.
+   */
   subscribe(listener: (e: StoreEvent) => void): () => void;
   close(): Promise<void>;
 }

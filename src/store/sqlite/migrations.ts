@@ -38,6 +38,11 @@ CREATE TABLE launchers (
 );
 `,
   },
+  {
+    id: 2,
+    name: 'nodes by pool, for the guarded insert that counts a pool',
+    sql: 'CREATE INDEX nodes_pool ON nodes (provider, pool);',
+  },
 ];
 
 export class SchemaTooNewError extends Error {

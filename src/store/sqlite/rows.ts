@@ -1,31 +1,15 @@
 import type { NodeRecord, NodeState, RequestRecord, RequestState } from '../../model.ts';
 import type { NodePatch, RequestPatch, StoreCondition } from '../store.ts';
+import { columns, encodeJson, type Table } from '../columns.ts';
+
+export type { Table } from '../columns.ts';
 
 /**
  * Row codecs and SQL for the hot paths. The reconcile loop reads a snapshot and writes a few rows
  * per pass; through drizzle's query builder, building the SQL and mapping the rows took 40% of
  * the launcher's CPU in a 500-request burst, so these statements are written once, cached by
- * their text, and rows are mapped by hand. The column names are those of ./schema.ts.
+ * their text, and rows are mapped by hand. The column names are those of ../columns.ts.
  */
-
-const NODE_COLUMNS: Record<keyof NodeRecord, string> = {
-  id: 'id', label: 'label', provider: 'provider', pool: 'pool', state: 'state', step: 'step', serverId: 'server_id',
-  hostname: 'hostname', interfaceIp: 'interface_ip', publicIpv4: 'public_ipv4', privateIpv4: 'private_ipv4',
-  publicIpv6: 'public_ipv6', az: 'az', connectionPort: 'connection_port', username: 'username', hostKeys: 'host_keys',
-  allocatedTo: 'allocated_to', attempt: 'attempt', leaseOwner: 'lease_owner', leaseExpires: 'lease_expires',
-  holdReason: 'hold_reason', holdExpires: 'hold_expires', comment: 'comment', createdAt: 'created_at',
-  stateTime: 'state_time', launchStartedAt: 'launch_started_at',
-};
-
-const REQUEST_COLUMNS: Record<keyof RequestRecord, string> = {
-  id: 'id', state: 'state', labels: 'labels', requestor: 'requestor', priority: 'priority', tenant: 'tenant',
-  provider: 'provider', pool: 'pool', nodes: 'nodes', reason: 'reason', leaseOwner: 'lease_owner',
-  leaseExpires: 'lease_expires', holderExpires: 'holder_expires', createdAt: 'created_at', stateTime: 'state_time',
-  fulfilledAt: 'fulfilled_at',
-};
-
-const NODE_JSON = new Set(['hostKeys']);
-const REQUEST_JSON = new Set(['labels', 'nodes']);
 
 export interface RawNode {
   id: string; label: string; provider: string; pool: string; state: string; step: string | null; server_id: string | null;
@@ -61,15 +45,7 @@ export function requestFromRaw(r: RawRequest): RequestRecord {
   };
 }
 
-export type Table = 'nodes' | 'requests';
-
-function columns(table: Table): Record<string, string> {
-  return table === 'nodes' ? NODE_COLUMNS : REQUEST_COLUMNS;
-}
-
-function encode(table: Table, key: string, value: unknown): unknown {
-  return (table === 'nodes' ? NODE_JSON : REQUEST_JSON).has(key) ? JSON.stringify(value) : value;
-}
+const encode = encodeJson;
 
 /** `INSERT INTO table (...) VALUES (...)` for a whole record, and its arguments. */
 export function insertSql(table: Table, rec: NodeRecord | RequestRecord): { sql: string; args: unknown[] } {

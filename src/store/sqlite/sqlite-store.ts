@@ -5,7 +5,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { and, asc, eq } from 'drizzle-orm';
 import type { NodeRecord, NodeState, RequestRecord, RequestState, StateChange } from '../../model.ts';
 import type {
-  LauncherRecord, NodeFilter, NodePatch, RequestFilter, RequestPatch, Store, StoreCondition, StoreEvent,
+  LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch, Store, StoreCondition, StoreEvent,
 } from '../store.ts';
 import { launchers, stateChanges } from './schema.ts';
 import { migrate } from './migrations.ts';
@@ -51,14 +51,23 @@ export class SqliteStore implements Store {
       .run(this.now(), kind, id, from, to, by, reason ?? null);
   }
 
-  private insert(table: Table, rec: NodeRecord | RequestRecord, by: string, reason: string | null): void {
+  private insert(table: Table, rec: NodeRecord | RequestRecord, by: string, reason: string | null, guard?: PoolGuard): boolean {
     const kind = table === 'nodes' ? 'node' : 'request';
     const { sql, args } = insertSql(table, rec);
-    this.sqlite.transaction(() => {
+    // IMMEDIATE: the count and the insert hold the write lock together, even against another
+    // process writing the same file.
+    const ok = this.sqlite.transaction(() => {
+      if (guard) {
+        const n = rec as NodeRecord;
+        const row = this.statement('SELECT COUNT(*) AS n FROM nodes WHERE provider = ? AND pool = ?').get(n.provider, n.pool) as { n: number };
+        if (row.n >= guard.maxServers) return false;
+      }
       this.statement(sql).run(...args);
       this.audit(kind, rec.id, null, rec.state, by, reason);
-    })();
-    this.publish({ kind, id: rec.id, state: rec.state });
+      return true;
+    }).immediate();
+    if (ok) this.publish({ kind, id: rec.id, state: rec.state });
+    return ok;
   }
 
   /** A conditional update; audits a state change and publishes it. */
@@ -76,8 +85,8 @@ export class SqliteStore implements Store {
     return ok;
   }
 
-  async insertNode(node: NodeRecord, by: string): Promise<void> {
-    this.insert('nodes', node, by, node.comment);
+  async insertNode(node: NodeRecord, by: string, guard?: PoolGuard): Promise<boolean> {
+    return this.insert('nodes', node, by, node.comment, guard);
   }
 
   async getNode(id: string): Promise<NodeRecord | null> {
@@ -88,6 +97,7 @@ export class SqliteStore implements Store {
   async listNodes(filter: NodeFilter = {}): Promise<NodeRecord[]> {
     const where: string[] = [];
     const args: unknown[] = [];
+    if (filter.ids) { where.push(`id IN (SELECT value FROM json_each(?))`); args.push(JSON.stringify(filter.ids)); }
     if (filter.states) { where.push(`state IN (${filter.states.map(() => '?').join(',')})`); args.push(...filter.states); }
     if (filter.provider) { where.push('provider = ?'); args.push(filter.provider); }
     if (filter.label) { where.push('label = ?'); args.push(filter.label); }
@@ -130,6 +140,7 @@ export class SqliteStore implements Store {
   async listRequests(filter: RequestFilter = {}): Promise<RequestRecord[]> {
     const where: string[] = [];
     const args: unknown[] = [];
+    if (filter.ids) { where.push(`id IN (SELECT value FROM json_each(?))`); args.push(JSON.stringify(filter.ids)); }
     if (filter.states) { where.push(`state IN (${filter.states.map(() => '?').join(',')})`); args.push(...filter.states); }
     if (filter.withHolderLease) where.push('holder_expires IS NOT NULL');
     const order = filter.limit ? ` ORDER BY created_at DESC, id DESC LIMIT ${Math.max(0, Math.floor(filter.limit))}` : ' ORDER BY created_at, id';

@@ -1,0 +1,121 @@
+import type pg from 'pg';
+
+/**
+ * Numbered, append-only migrations of the PostgreSQL store (the model is graphile-worker's
+ * src/migrate.ts). Each one says whether it is *breaking*: whether a process of the release before
+ * it stops working once it has run. Adding a table, a nullable column or an index is not breaking,
+ * so such a migration runs at start while launchers of the previous release keep working (a rolling
+ * upgrade); renaming or dropping a column, or changing what a value means, is breaking and runs
+ * only from `nodepool migrate`, once the older processes are stopped.
+ *
+ * A process refuses a database that has a breaking migration it does not know (written by a newer
+ * release), and works on one whose only unknown migrations are not breaking.
+ */
+export interface Migration {
+  id: number;
+  name: string;
+  breaking: boolean;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    id: 1,
+    name: 'nodes, requests, audit log, launchers',
+    breaking: true,
+    sql: `
+CREATE TABLE nodes (
+  id text PRIMARY KEY, label text NOT NULL, provider text NOT NULL, pool text NOT NULL,
+  state text NOT NULL, step text, server_id text, hostname text NOT NULL,
+  interface_ip text, public_ipv4 text, private_ipv4 text, public_ipv6 text, az text,
+  connection_port integer NOT NULL, username text NOT NULL, host_keys jsonb NOT NULL,
+  allocated_to text, attempt integer NOT NULL, lease_owner text, lease_expires bigint,
+  hold_reason text, hold_expires bigint, comment text,
+  created_at bigint NOT NULL, state_time bigint NOT NULL, launch_started_at bigint
+);
+CREATE INDEX nodes_state ON nodes (state);
+CREATE INDEX nodes_allocated_to ON nodes (allocated_to);
+CREATE INDEX nodes_pool ON nodes (provider, pool);
+CREATE INDEX nodes_lease_owner ON nodes (lease_owner);
+CREATE TABLE requests (
+  id text PRIMARY KEY, state text NOT NULL, labels jsonb NOT NULL, requestor text NOT NULL,
+  priority integer NOT NULL, tenant text, provider text, pool text, nodes jsonb NOT NULL,
+  reason text, lease_owner text, lease_expires bigint, holder_expires bigint,
+  created_at bigint NOT NULL, state_time bigint NOT NULL, fulfilled_at bigint
+);
+CREATE INDEX requests_state ON requests (state);
+CREATE INDEX requests_lease_owner ON requests (lease_owner);
+CREATE TABLE state_changes (
+  seq bigserial PRIMARY KEY, at bigint NOT NULL, kind text NOT NULL, id text NOT NULL,
+  from_state text, to_state text NOT NULL, "by" text NOT NULL, reason text
+);
+CREATE INDEX state_changes_id ON state_changes (kind, id);
+CREATE TABLE launchers (
+  name text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, version text NOT NULL,
+  providers jsonb NOT NULL, started_at bigint NOT NULL, heartbeat_at bigint NOT NULL
+);
+`,
+  },
+];
+
+export class SchemaTooNewError extends Error {
+  constructor(readonly found: number, readonly known: number) {
+    super(`the store's schema has breaking migration ${found}, newer than this release knows (${known}); upgrade nodepool`);
+    this.name = 'SchemaTooNewError';
+  }
+}
+
+export class MigrationNeededError extends Error {
+  constructor(readonly pending: number[]) {
+    super(`the store needs breaking migration${pending.length > 1 ? 's' : ''} ${pending.join(', ')}: stop the processes of the older release, then run \`nodepool migrate\``);
+    this.name = 'MigrationNeededError';
+  }
+}
+
+/** Arbitrary constant: the advisory lock that serialises migrations between processes. */
+const MIGRATION_LOCK = 7_324_501;
+
+export interface MigrateOptions {
+  /**
+   * `start`: what a starting process may do: run every missing migration on an empty database, or
+   * the missing ones if none is breaking; otherwise throw MigrationNeededError.
+   * `all`: `nodepool migrate`, run every missing migration.
+   */
+  mode: 'start' | 'all';
+  migrations?: Migration[];
+}
+
+/** Brings the schema up to date under an advisory lock; returns the ids applied. */
+export async function migrate(pool: pg.Pool, opts: MigrateOptions): Promise<number[]> {
+  const migrations = opts.migrations ?? MIGRATIONS;
+  const known = migrations[migrations.length - 1].id;
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      id integer PRIMARY KEY, name text NOT NULL, breaking boolean NOT NULL, applied_at bigint NOT NULL)`);
+    const applied = (await client.query<{ id: number; breaking: boolean }>('SELECT id, breaking FROM schema_migrations')).rows;
+    const newer = applied.filter((m) => m.id > known && m.breaking).map((m) => m.id);
+    if (newer.length) throw new SchemaTooNewError(Math.max(...newer), known);
+    const done = new Set(applied.map((m) => m.id));
+    const pending = migrations.filter((m) => !done.has(m.id));
+    if (opts.mode === 'start' && done.size > 0 && pending.some((m) => m.breaking)) {
+      throw new MigrationNeededError(pending.filter((m) => m.breaking).map((m) => m.id));
+    }
+    for (const m of pending) {
+      await client.query('BEGIN');
+      try {
+        await client.query(m.sql);
+        await client.query('INSERT INTO schema_migrations (id, name, breaking, applied_at) VALUES ($1, $2, $3, $4)', [m.id, m.name, m.breaking, Date.now()]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw err;
+      }
+    }
+    return pending.map((m) => m.id);
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    client.release();
+  }
+}

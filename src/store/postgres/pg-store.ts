@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { and, asc, eq } from 'drizzle-orm';
+import type { NodeRecord, NodeState, RequestRecord, RequestState, StateChange } from '../../model.ts';
+import type {
+  LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch, Store, StoreCondition, StoreEvent,
+} from '../store.ts';
+import type { Table } from '../columns.ts';
+import { createPool, type ConnectOptions } from './connect.ts';
+import { ChangeListener } from './listen.ts';
+import { migrate } from './migrations.ts';
+import { launchers, stateChanges } from './schema.ts';
+import {
+  insertSql, nodeFromPg, removeSql, requestFromPg, selectSql, updateSql, type PgNode, type PgRequest, type Sql, type WriteMeta,
+} from './rows.ts';
+
+export interface PgStoreOptions extends ConnectOptions {
+  now?: () => number;
+  /** Open a LISTEN connection at once, so changes of other processes reach `subscribe` listeners. */
+  listen?: boolean;
+  /** Bring the schema up to date as a starting process may (default), or leave it alone. */
+  migrate?: 'start' | 'none';
+  onError?: (err: Error) => void;
+}
+
+/**
+ * The PostgreSQL store, shared by any number of processes. Every write is one statement (or, for a
+ * guarded insert, one short transaction) that checks its condition, writes its audit row and
+ * announces itself with NOTIFY, so a process that lost a lease cannot overwrite the new owner's
+ * work and every other process hears of the change within milliseconds of the commit.
+ * Statements are prepared once per connection (named by their text).
+ */
+export class PgStore implements Store {
+  readonly pool: pg.Pool;
+  private readonly db: NodePgDatabase;
+  private readonly listeners = new Set<(e: StoreEvent) => void>();
+  private readonly names = new Map<string, string>();
+  private readonly now: () => number;
+  /** Tells this process's own announcements from the others'. */
+  private readonly origin = randomUUID();
+  private listener: ChangeListener | null = null;
+  private closed = false;
+  /** Round trips to the server, for the benchmark's queries per node. */
+  queries = 0;
+
+  private constructor(private readonly opts: PgStoreOptions) {
+    this.pool = createPool(opts);
+    // An idle connection killed by the server (restart, pg_terminate_backend) is dropped by the
+    // pool and replaced on the next query; without a handler the error would end the process.
+    this.pool.on('error', (err) => opts.onError?.(err));
+    this.db = drizzle(this.pool);
+    this.now = opts.now ?? Date.now;
+  }
+
+  static async open(opts: PgStoreOptions): Promise<PgStore> {
+    const store = new PgStore(opts);
+    try {
+      if ((opts.migrate ?? 'start') === 'start') await migrate(store.pool, { mode: 'start' });
+      if (opts.listen) await store.listen();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+    return store;
+  }
+
+  /** Starts hearing other processes' changes; resolves once LISTEN is in place. */
+  async listen(): Promise<void> {
+    if (!this.listener && !this.closed) {
+      this.listener = new ChangeListener(this.opts, this.origin, (e) => this.publish(e), { onError: this.opts.onError });
+    }
+    await this.listener?.ready;
+  }
+
+  /** Runs one statement, prepared on its connection under a name derived from its text. */
+  private async run<R extends pg.QueryResultRow>(q: Sql, client: pg.Pool | pg.PoolClient = this.pool): Promise<R[]> {
+    let name = this.names.get(q.text);
+    if (!name) { name = `np${this.names.size}`; this.names.set(q.text, name); }
+    this.queries++;
+    return (await client.query<R>({ name, text: q.text, values: q.values })).rows;
+  }
+
+  private publish(e: StoreEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private meta(by: string, reason: string | null | undefined): WriteMeta {
+    return { at: this.now(), by, reason: reason ?? null, origin: this.origin };
+  }
+
+  private async write(q: Sql, client?: pg.PoolClient): Promise<boolean> {
+    const [row] = await this.run<{ changed: number }>(q, client);
+    return row.changed > 0;
+  }
+
+  async insertNode(node: NodeRecord, by: string, guard?: PoolGuard): Promise<boolean> {
+    const q = insertSql('nodes', node, this.meta(by, node.comment), guard);
+    if (!guard) {
+      await this.write(q);
+      this.publish({ kind: 'node', id: node.id, state: node.state });
+      return true;
+    }
+    // The count and the insert must not interleave with another launcher's for the same pool:
+    // an advisory lock per pool, held to the end of the transaction, orders them. The lock is
+    // taken in its own statement so that the counting statement's snapshot is taken after it.
+    const client = await this.pool.connect();
+    let ok = false;
+    try {
+      this.queries += 2;
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`nodepool-pool:${node.provider}/${node.pool}`]);
+      ok = await this.write(q, client);
+      this.queries++;
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      client.release(err as Error);
+      throw err;
+    }
+    client.release();
+    if (ok) this.publish({ kind: 'node', id: node.id, state: node.state });
+    return ok;
+  }
+
+  async getNode(id: string): Promise<NodeRecord | null> {
+    const [row] = await this.run<PgNode>({ text: 'SELECT * FROM nodes WHERE id = $1', values: [id] });
+    return row ? nodeFromPg(row) : null;
+  }
+
+  async listNodes(filter: NodeFilter = {}): Promise<NodeRecord[]> {
+    return (await this.run<PgNode>(selectSql('nodes', filter))).map(nodeFromPg);
+  }
+
+  private async update(table: Table, id: string, patch: NodePatch | RequestPatch, by: string, cond: StoreCondition<string> | undefined, reason: string | null | undefined): Promise<boolean> {
+    const event: StoreEvent = { kind: table === 'nodes' ? 'node' : 'request', id, state: patch.state ?? '' };
+    const ok = await this.write(updateSql(table, id, patch, cond, this.meta(by, reason)));
+    if (ok) this.publish(event);
+    return ok;
+  }
+
+  async updateNode(id: string, patch: NodePatch, by: string, cond?: StoreCondition<NodeState>, reason?: string): Promise<boolean> {
+    return this.update('nodes', id, patch, by, cond, reason ?? patch.comment);
+  }
+
+  async renewLeases(owner: string, until: number): Promise<number> {
+    const [row] = await this.run<{ n: number }>({
+      text: `WITH n AS (UPDATE nodes SET lease_expires = $2 WHERE lease_owner = $1 RETURNING 1),
+r AS (UPDATE requests SET lease_expires = $2 WHERE lease_owner = $1 RETURNING 1)
+SELECT ((SELECT count(*) FROM n) + (SELECT count(*) FROM r))::int AS n`,
+      values: [owner, until],
+    });
+    return row.n;
+  }
+
+  async removeNode(id: string, by: string, cond?: StoreCondition<NodeState>): Promise<boolean> {
+    const ok = await this.write(removeSql(id, cond, this.meta(by, null)));
+    if (ok) this.publish({ kind: 'node', id, state: 'gone' });
+    return ok;
+  }
+
+  async insertRequest(req: RequestRecord, by: string): Promise<void> {
+    await this.write(insertSql('requests', req, this.meta(by, req.reason)));
+    this.publish({ kind: 'request', id: req.id, state: req.state });
+  }
+
+  async getRequest(id: string): Promise<RequestRecord | null> {
+    const [row] = await this.run<PgRequest>({ text: 'SELECT * FROM requests WHERE id = $1', values: [id] });
+    return row ? requestFromPg(row) : null;
+  }
+
+  async listRequests(filter: RequestFilter = {}): Promise<RequestRecord[]> {
+    return (await this.run<PgRequest>(selectSql('requests', filter))).map(requestFromPg);
+  }
+
+  async updateRequest(id: string, patch: RequestPatch, by: string, cond?: StoreCondition<RequestState>, reason?: string): Promise<boolean> {
+    return this.update('requests', id, patch, by, cond, reason ?? patch.reason);
+  }
+
+  async listChanges(kind: 'node' | 'request', id: string): Promise<StateChange[]> {
+    this.queries++;
+    const rows = await this.db.select().from(stateChanges)
+      .where(and(eq(stateChanges.kind, kind), eq(stateChanges.id, id))).orderBy(asc(stateChanges.seq));
+    return rows.map((r) => ({ at: r.at, kind: r.kind as 'node' | 'request', id: r.id, from: r.from, to: r.to, by: r.by, reason: r.reason }));
+  }
+
+  async upsertLauncher(rec: LauncherRecord): Promise<void> {
+    this.queries++;
+    await this.db.insert(launchers).values(rec).onConflictDoUpdate({ target: launchers.name, set: rec });
+  }
+
+  async listLaunchers(): Promise<LauncherRecord[]> {
+    this.queries++;
+    return this.db.select().from(launchers).orderBy(asc(launchers.name));
+  }
+
+  subscribe(listener: (e: StoreEvent) => void): () => void {
+    this.listeners.add(listener);
+    void this.listen();
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    await this.listener?.close();
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,147 @@
+import type { NodeRecord, NodeState, RequestRecord, RequestState } from '../../model.ts';
+import type { NodePatch, RequestPatch, StoreCondition } from '../store.ts';
+import { columns, encodeJson, type Table } from '../columns.ts';
+
+/**
+ * The SQL of the hot paths, written by hand as on SQLite (../sqlite/rows.ts says why), each write
+ * one statement: the conditional change, its audit row and its NOTIFY travel together in one
+ * round trip, and the NOTIFY is delivered by PostgreSQL only if the change commits.
+ */
+
+/** The channel every change is announced on; the payload is JSON (see `notifyPayload`). */
+export const CHANNEL = 'nodepool_changes';
+
+export interface PgNode {
+  id: string; label: string; provider: string; pool: string; state: string; step: string | null; server_id: string | null;
+  hostname: string; interface_ip: string | null; public_ipv4: string | null; private_ipv4: string | null; public_ipv6: string | null;
+  az: string | null; connection_port: number; username: string; host_keys: string[]; allocated_to: string | null; attempt: number;
+  lease_owner: string | null; lease_expires: number | null; hold_reason: string | null; hold_expires: number | null;
+  comment: string | null; created_at: number; state_time: number; launch_started_at: number | null;
+}
+
+export interface PgRequest {
+  id: string; state: string; labels: string[]; requestor: string; priority: number; tenant: string | null; provider: string | null;
+  pool: string | null; nodes: string[]; reason: string | null; lease_owner: string | null; lease_expires: number | null;
+  holder_expires: number | null; created_at: number; state_time: number; fulfilled_at: number | null;
+}
+
+export function nodeFromPg(r: PgNode): NodeRecord {
+  return {
+    id: r.id, label: r.label, provider: r.provider, pool: r.pool, state: r.state as NodeState, step: r.step as NodeRecord['step'],
+    serverId: r.server_id, hostname: r.hostname, interfaceIp: r.interface_ip, publicIpv4: r.public_ipv4, privateIpv4: r.private_ipv4,
+    publicIpv6: r.public_ipv6, az: r.az, connectionPort: r.connection_port, username: r.username, hostKeys: r.host_keys,
+    allocatedTo: r.allocated_to, attempt: r.attempt, leaseOwner: r.lease_owner, leaseExpires: r.lease_expires,
+    holdReason: r.hold_reason, holdExpires: r.hold_expires, comment: r.comment, createdAt: r.created_at, stateTime: r.state_time,
+    launchStartedAt: r.launch_started_at,
+  };
+}
+
+export function requestFromPg(r: PgRequest): RequestRecord {
+  return {
+    id: r.id, state: r.state as RequestState, labels: r.labels, requestor: r.requestor, priority: r.priority,
+    tenant: r.tenant, provider: r.provider, pool: r.pool, nodes: r.nodes, reason: r.reason, leaseOwner: r.lease_owner,
+    leaseExpires: r.lease_expires, holderExpires: r.holder_expires, createdAt: r.created_at, stateTime: r.state_time,
+    fulfilledAt: r.fulfilled_at,
+  };
+}
+
+export interface Sql { text: string; values: unknown[] }
+
+/** Collects parameters and hands out their `$n` placeholders. */
+class Params {
+  readonly values: unknown[] = [];
+  add(v: unknown): string {
+    this.values.push(v);
+    return `$${this.values.length}`;
+  }
+}
+
+const kindOf = (table: Table) => (table === 'nodes' ? 'node' : 'request');
+
+/**
+ * The tail shared by every write: an audit row per changed row whose state moved (from `src` with
+ * columns id, from_state, to_state), a NOTIFY per changed row, and the count of changed rows.
+ */
+function auditAndNotify(p: Params, table: Table, src: string, o: { at: number; by: string; reason: string | null; audit: boolean; event: string; origin: string }): string {
+  const kind = p.add(kindOf(table));
+  const audit = o.audit
+    ? `, aud AS (INSERT INTO state_changes (at, kind, id, from_state, to_state, "by", reason)
+        SELECT ${p.add(o.at)}, ${kind}, id, from_state, to_state, ${p.add(o.by)}, ${p.add(o.reason)} FROM ${src}
+        WHERE from_state IS DISTINCT FROM to_state)`
+    : '';
+  const payload = `json_build_object('kind', ${kind}::text, 'id', id, 'state', ${p.add(o.event)}::text, 'origin', ${p.add(o.origin)}::text)::text`;
+  return `${audit}, ntf AS (SELECT pg_notify('${CHANNEL}', ${payload}) FROM ${src})
+SELECT (SELECT count(*) FROM ${src})::int AS changed, (SELECT count(*) FROM ntf)::int AS notified`;
+}
+
+export interface WriteMeta { at: number; by: string; reason: string | null; origin: string }
+
+/** Inserts a whole record; with `guard`, only if its pool holds fewer than `maxServers` nodes. */
+export function insertSql(table: Table, rec: NodeRecord | RequestRecord, meta: WriteMeta, guard?: { maxServers: number }): Sql {
+  const cols = columns(table);
+  const keys = Object.keys(cols);
+  const p = new Params();
+  const values = keys.map((k) => p.add(encodeJson(table, k, (rec as unknown as Record<string, unknown>)[k])));
+  let source = `VALUES (${values.join(', ')})`;
+  if (guard) {
+    const n = rec as NodeRecord;
+    source = `SELECT ${values.join(', ')} WHERE (SELECT count(*) FROM nodes WHERE provider = ${p.add(n.provider)} AND pool = ${p.add(n.pool)}) < ${p.add(guard.maxServers)}`;
+  }
+  const text = `WITH ins AS (INSERT INTO ${table} (${keys.map((k) => cols[k]).join(', ')}) ${source}
+  RETURNING id, NULL::text AS from_state, state AS to_state)${auditAndNotify(p, table, 'ins', { ...meta, audit: true, event: rec.state })}`;
+  return { text, values: p.values };
+}
+
+/** The WHERE clause of a conditional write (see `StoreCondition`) on the row aliased `t`. */
+function condition(p: Params, table: Table, id: string, cond: StoreCondition<string> | undefined): string {
+  const parts = [`t.id = ${p.add(id)}`];
+  if (cond?.states) parts.push(`t.state = ANY(${p.add(cond.states)}::text[])`);
+  if (cond?.leaseFreeOr) {
+    parts.push(`(t.lease_owner IS NULL OR t.lease_owner = ${p.add(cond.leaseFreeOr.owner)} OR t.lease_expires < ${p.add(cond.leaseFreeOr.now)})`);
+  }
+  if (table === 'nodes' && cond?.unallocated) parts.push('t.allocated_to IS NULL');
+  if (table === 'nodes' && cond?.allocatedTo) parts.push(`t.allocated_to = ${p.add(cond.allocatedTo)}`);
+  if (table === 'requests' && cond?.holderLeaseAfter !== undefined) parts.push(`t.holder_expires > ${p.add(cond.holderLeaseAfter)}`);
+  return parts.join(' AND ');
+}
+
+/**
+ * A conditional update. When it changes the state, the row is first locked (`FOR UPDATE` in `prev`)
+ * so the audit's from-state is the one the update replaced, even when another process wrote the
+ * row between this statement's snapshot and its update.
+ */
+export function updateSql(table: Table, id: string, patch: NodePatch | RequestPatch, cond: StoreCondition<string> | undefined, meta: WriteMeta): Sql {
+  const cols = columns(table);
+  const p = new Params();
+  const keys = Object.keys(patch).filter((k) => k in cols && k !== 'id' && (patch as Record<string, unknown>)[k] !== undefined);
+  const set = keys.length ? keys.map((k) => `${cols[k]} = ${p.add(encodeJson(table, k, (patch as Record<string, unknown>)[k]))}`).join(', ') : 'id = t.id';
+  const where = condition(p, table, id, cond);
+  const state = (patch as { state?: string }).state;
+  const text = state
+    ? `WITH prev AS (SELECT id, state FROM ${table} WHERE id = ${p.add(id)} FOR UPDATE),
+upd AS (UPDATE ${table} t SET ${set} FROM prev WHERE prev.id = t.id AND ${where} RETURNING t.id, prev.state AS from_state, t.state AS to_state)`
+    : `WITH upd AS (UPDATE ${table} t SET ${set} WHERE ${where} RETURNING t.id, t.state AS from_state, t.state AS to_state)`;
+  return { text: text + auditAndNotify(p, table, 'upd', { ...meta, audit: !!state, event: state ?? '' }), values: p.values };
+}
+
+/** A conditional delete of a node, audited as a change to `gone`. */
+export function removeSql(id: string, cond: StoreCondition<string> | undefined, meta: WriteMeta): Sql {
+  const p = new Params();
+  const where = condition(p, 'nodes', id, cond);
+  const text = `WITH del AS (DELETE FROM nodes t WHERE ${where} RETURNING t.id, t.state AS from_state, 'gone'::text AS to_state)`;
+  return { text: text + auditAndNotify(p, 'nodes', 'del', { ...meta, reason: null, audit: true, event: 'gone' }), values: p.values };
+}
+
+/** `SELECT * FROM table` with the filters of `listNodes`/`listRequests`. */
+export function selectSql(table: Table, f: { ids?: readonly string[]; states?: readonly string[]; provider?: string; label?: string; allocatedTo?: string; withHolderLease?: boolean; limit?: number }): Sql {
+  const p = new Params();
+  const where: string[] = [];
+  if (f.ids) where.push(`id = ANY(${p.add(f.ids)}::text[])`);
+  if (f.states) where.push(`state = ANY(${p.add(f.states)}::text[])`);
+  if (f.provider) where.push(`provider = ${p.add(f.provider)}`);
+  if (f.label) where.push(`label = ${p.add(f.label)}`);
+  if (f.allocatedTo) where.push(`allocated_to = ${p.add(f.allocatedTo)}`);
+  if (f.withHolderLease) where.push('holder_expires IS NOT NULL');
+  const order = f.limit ? ` ORDER BY created_at DESC, id DESC LIMIT ${Math.max(0, Math.floor(f.limit))}` : ' ORDER BY created_at, id';
+  return { text: `SELECT * FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order}`, values: p.values };
+}

@@ -1,0 +1,105 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PgStore } from '../../src/store/postgres/pg-store.ts';
+import { createPool } from '../../src/store/postgres/connect.ts';
+import { MIGRATIONS, MigrationNeededError, migrate, type Migration } from '../../src/store/postgres/migrations.ts';
+import { newRequestRecord } from '../../src/store/records.ts';
+import type { StoreEvent } from '../../src/store/store.ts';
+import { emptyDatabase, postgresSkipReason, sqlOn, testDatabase, type TestDatabase } from '../support/postgres.ts';
+import { storeContract } from './store-contract.ts';
+
+const skip = await postgresSkipReason();
+if (skip) test(`postgres store: ${skip}`, { skip }, () => {});
+
+let db: TestDatabase;
+before(async () => { if (!skip) db = await testDatabase('np_store'); });
+after(async () => { await db?.drop(); });
+
+storeContract('postgres', async () => {
+  await sqlOn(db.url, 'TRUNCATE nodes, requests, state_changes, launchers');
+  const store = await PgStore.open({ url: db.url, max: 4 });
+  return { store, another: () => PgStore.open({ url: db.url, max: 4 }), done: () => store.close() };
+}, skip ?? false);
+
+const pgTest = (title: string, fn: () => Promise<void>) => test(`postgres: ${title}`, { skip: skip || false }, fn);
+
+pgTest("another process's changes reach this process's listeners through LISTEN/NOTIFY, once each", async () => {
+  const api = await PgStore.open({ url: db.url, max: 2, listen: true });
+  const launcher = await PgStore.open({ url: db.url, max: 2, listen: true });
+  try {
+    const heard: StoreEvent[] = [];
+    const got = new Promise<void>((resolve) => launcher.subscribe((e) => { heard.push(e); if (e.state === 'pending') resolve(); }));
+    const req = newRequestRecord({ labels: ['l'], requestor: 'ci', now: 1 });
+    await api.insertRequest(req, 'api');
+    await api.updateRequest(req.id, { state: 'pending' }, 'api');
+    await got;
+    assert.deepEqual(heard, [{ kind: 'request', id: req.id, state: 'requested' }, { kind: 'request', id: req.id, state: 'pending' }]);
+    // The writer hears its own change once (at once, not again through NOTIFY).
+    const own: string[] = [];
+    api.subscribe((e) => own.push(e.state));
+    await api.updateRequest(req.id, { state: 'failed' }, 'api');
+    await launcher.updateRequest(req.id, { reason: 'seen' }, 'l');
+    await new Promise<void>((resolve) => api.subscribe((e) => { if (e.kind === 'request' && e.state === '') resolve(); }));
+    assert.deepEqual(own, ['failed', '']);
+  } finally {
+    await api.close();
+    await launcher.close();
+  }
+});
+
+pgTest('a listener whose connection is killed listens again and hears later changes', async () => {
+  const watcher = await PgStore.open({ url: db.url, max: 1, listen: true, applicationName: 'np-test-watcher' });
+  const writer = await PgStore.open({ url: db.url, max: 1 });
+  try {
+    await sqlOn(db.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'np-test-watcher:listen'");
+    const req = newRequestRecord({ labels: ['l'], requestor: 'ci', now: 1 });
+    const heard = new Promise<void>((resolve) => watcher.subscribe((e) => { if (e.id === req.id) resolve(); }));
+    // Changes announced while nobody listened are lost (the readers' timers cover them); keep
+    // writing until the listener is back.
+    const writing = setInterval(() => { void writer.updateRequest(req.id, { reason: String(Date.now()) }, 'w').catch(() => {}); }, 50);
+    await writer.insertRequest(req, 'api');
+    await heard;
+    clearInterval(writing);
+  } finally {
+    await watcher.close();
+    await writer.close();
+  }
+});
+
+pgTest('a starting process migrates an empty database, and refuses one with a newer breaking migration', async () => {
+  const empty = await emptyDatabase();
+  try {
+    const store = await PgStore.open({ url: empty.url, max: 1 });
+    await store.close();
+    const applied = await sqlOn(empty.url, 'SELECT id FROM schema_migrations ORDER BY id');
+    assert.deepEqual(applied.rows.map((r) => r.id), MIGRATIONS.map((m) => m.id));
+
+    // A newer release added a column (not breaking): this release keeps working beside it.
+    const next = MIGRATIONS.length + 1;
+    await sqlOn(empty.url, 'ALTER TABLE nodes ADD COLUMN cost integer');
+    await sqlOn(empty.url, 'INSERT INTO schema_migrations (id, name, breaking, applied_at) VALUES ($1, $2, false, 0)', [next, 'future column']);
+    const still = await PgStore.open({ url: empty.url, max: 1 });
+    await still.close();
+
+    await sqlOn(empty.url, 'INSERT INTO schema_migrations (id, name, breaking, applied_at) VALUES ($1, $2, true, 0)', [next + 1, 'future rename']);
+    await assert.rejects(PgStore.open({ url: empty.url, max: 1 }), /newer than this release knows/);
+  } finally {
+    await empty.drop();
+  }
+});
+
+pgTest('a breaking migration waits for `nodepool migrate`; one that is not runs at start', async () => {
+  const empty = await emptyDatabase();
+  const pool = createPool({ url: empty.url, max: 1 });
+  try {
+    await migrate(pool, { mode: 'start' });
+    const additive: Migration = { id: MIGRATIONS.length + 1, name: 'an index', breaking: false, sql: 'CREATE INDEX nodes_label ON nodes (label)' };
+    const rename: Migration = { id: MIGRATIONS.length + 2, name: 'a rename', breaking: true, sql: 'ALTER TABLE nodes RENAME COLUMN az TO zone' };
+    assert.deepEqual(await migrate(pool, { mode: 'start', migrations: [...MIGRATIONS, additive] }), [additive.id]);
+    await assert.rejects(migrate(pool, { mode: 'start', migrations: [...MIGRATIONS, additive, rename] }), MigrationNeededError);
+    assert.deepEqual(await migrate(pool, { mode: 'all', migrations: [...MIGRATIONS, additive, rename] }), [rename.id]);
+  } finally {
+    await pool.end();
+    await empty.drop();
+  }
+});
