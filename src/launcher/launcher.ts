@@ -62,7 +62,7 @@ export interface ProviderRuntime {
   limitsReadAt: number | null;
 }
 
-/** How often the cloud's absolute limits are read again (also at once after a quota refusal). */
+/** How often the cloud's absolute limits are read again, at most (also at once after a quota refusal). */
 const LIMITS_EVERY_MS = 60_000;
 
 /**
@@ -184,7 +184,10 @@ export class Launcher {
     };
     for (const name of this.providers.keys()) {
       const rt = this.providers.get(name)!;
-      if (rt.limitsReadAt === null || now - rt.limitsReadAt >= LIMITS_EVERY_MS) void this.readFacts(name, nodes).then(() => this.wake());
+      // One GET /limits per refresh-interval (10 s by default, at most a minute) keeps the room we
+      // see close to the cloud's: usage by others and limits changed by the cloud's operators.
+      const every = Math.min(LIMITS_EVERY_MS, this.topology.providers.get(name)!.config.refreshInterval * 1000);
+      if (rt.limitsReadAt === null || now - rt.limitsReadAt >= every) void this.readFacts(name, nodes).then(() => this.wake());
     }
     const result = plan(input);
     this.passes++;
@@ -238,7 +241,7 @@ export class Launcher {
       rt.cloudRoom = cloudRoom(limits, ours);
       this.opts.logger.info({ provider: name, limits, room: rt.cloudRoom }, 'cloud limits read');
     } catch (err) {
-      rt.limitsReadAt = this.now() - LIMITS_EVERY_MS + 5000; // try again in 5 s
+      // Tried again after the usual interval: an unreachable cloud is not asked on every pass.
       this.opts.logger.warn({ provider: name, err }, 'reading flavors and limits failed');
     }
   }

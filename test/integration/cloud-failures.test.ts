@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSystem, type System } from '../../src/run.ts';
+import { silentLogger } from '../../src/log.ts';
+import { createOpenStackProvider } from '../../providers/openstack/index.ts';
+import { api, eventually, randomSshPort, scratch, writeConfig } from './helpers.ts';
+
+// Clouds that fail: a provider offline, a cloud whose quota is smaller than our pools (and partly
+// used by servers we do not manage), and a limit lowered behind our back.
+
+async function system(dir: string, providers: string[], o: { maxServers?: number } = {}): Promise<System> {
+  const port = randomSshPort();
+  const provider = (name: string) => `
+  - name: ${name}
+    driver: openstack
+    cloud: ${name}
+    list-interval: 0.05
+    refresh-interval: 2
+    boot-timeout: 20
+    cloud-images: [{name: jammy, image-name: ubuntu-22.04}]
+    pools:
+      - name: main
+        max-servers: ${o.maxServers ?? 10}
+        networks: [private]
+        labels: [{name: jammy, flavor-name: m1.small, cloud-image: jammy, connection-port: ${port}}]`;
+  const config = writeConfig(dir, `
+labels: [{name: jammy}]
+providers:${providers.map(provider).join('')}
+api: {listen: 127.0.0.1, port: 0}
+store: {path: state.sqlite}
+cloud-sim: {enabled: true, boot-delay: 0.1, delete-delay: 0.05, ssh-port: ${port}}
+`);
+  return startSystem({ config, logger: silentLogger(), env: {} });
+}
+
+const request = async (sys: System, labels = ['jammy']) => (await api(sys.apiUrl, 'POST', '/api/v1/requests', { labels, requestor: 'ci' })).body.id as string;
+const state = async (sys: System, id: string, wait = 0) => (await api(sys.apiUrl, 'GET', `/api/v1/requests/${id}?wait=${wait}`)).body;
+
+test('with one provider offline every request is served by the other, and what was left there is cleaned up when it returns', async () => {
+  const tmp = scratch();
+  const sys = await system(tmp.dir, ['sim-a', 'sim-b']);
+  try {
+    const a = sys.sim!.cloud('sim-a');
+    // A node in sim-a, in use when the cloud goes away, released while it is away.
+    const first = await request(sys);
+    let got = await state(sys, first, 30);
+    while (got.provider !== 'sim-a') {
+      await api(sys.apiUrl, 'POST', `/api/v1/requests/${first}/release`, { state: 'used' });
+      got = await state(sys, await request(sys), 30);
+    }
+    await a.setOffline(true);
+    await api(sys.apiUrl, 'POST', `/api/v1/requests/${got.id}/release`, { state: 'used' });
+
+    const ids = await Promise.all(Array.from({ length: 8 }, () => request(sys)));
+    for (const id of ids) {
+      const r = await state(sys, id, 60);
+      assert.equal(r.state, 'fulfilled', JSON.stringify(r));
+      assert.equal(r.provider, 'sim-b');
+    }
+    const health = sys.launcher.providerStatus().find((p) => p.name === 'sim-a')!;
+    assert.equal(health.health, 'unhealthy');
+    assert.match(health.reason ?? '', /failures in a row/);
+
+    await a.setOffline(false);
+    await eventually('sim-a cleaned and healthy again', async () =>
+      a.servers().filter((s) => s.status !== 'DELETED').length === 0 &&
+      sys.launcher.providerStatus().find((p) => p.name === 'sim-a')!.health === 'healthy', 60_000, 100);
+    for (const id of ids) await api(sys.apiUrl, 'POST', `/api/v1/requests/${id}/release`, { state: 'used' });
+    await eventually('every node gone', async () => (await sys.store.listNodes()).length === 0, 20_000);
+  } finally {
+    await sys.stop();
+    tmp.done();
+  }
+});
+
+test('a cloud quota smaller than max-servers, partly used by others, is never exceeded; a limit lowered behind our back pauses the pool and fails nothing', async () => {
+  const tmp = scratch();
+  const sys = await system(tmp.dir, ['sim-a']);
+  try {
+    const a = sys.sim!.cloud('sim-a');
+    a.setQuota({ instances: 4 });
+    // Someone else's server in the same project.
+    const cred = (sys.sim!.cloudsYaml() as any).clouds['sim-a'];
+    const other = createOpenStackProvider({ name: 'other-user', credentials: {
+      cloud: 'sim-a', authType: 'password', authUrl: cred.auth.auth_url, username: cred.auth.username, password: cred.auth.password,
+      projectName: cred.auth.project_name, userDomainName: cred.auth.user_domain_name, projectDomainName: cred.auth.project_domain_name,
+      interface: 'public', verify: true,
+    } });
+    const flavor = (await other.listFlavors()).find((f) => f.name === 'm1.small')!;
+    const image = (await other.findImage('ubuntu-22.04'))!;
+    const net = (await other.findNetwork('private'))!;
+    await other.createServer({ name: 'not-ours', flavorId: flavor.id, imageId: image.id, networkIds: [net.id], metadata: {}, tags: [] });
+    await sys.launcher.readFacts('sim-a', await sys.store.listNodes());
+
+    const ids = await Promise.all(Array.from({ length: 5 }, () => request(sys)));
+    await eventually('three requests fulfilled', async () => (await Promise.all(ids.map((id) => state(sys, id)))).filter((r) => r.state === 'fulfilled').length === 3);
+    const creates = () => a.stats().calls['nova POST /servers'] ?? 0;
+    assert.equal(creates(), 4, 'three creates of ours plus the other user\'s: the cloud never had to refuse one');
+    const waiting = (await Promise.all(ids.map((id) => state(sys, id)))).filter((r) => r.state !== 'fulfilled');
+    assert.deepEqual(waiting.map((r) => r.state).sort(), ['requested', 'requested']);
+
+    // The cloud's limit drops behind our back; a release frees a slot we believe we have.
+    a.setQuota({ instances: 3 });
+    const done = (await Promise.all(ids.map((id) => state(sys, id)))).filter((r) => r.state === 'fulfilled');
+    await api(sys.apiUrl, 'POST', `/api/v1/requests/${done[0].id}/release`, { state: 'used' });
+    // The refused create pauses the pool; the limits are read again; nothing fails.
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await Promise.all(ids.map((id) => state(sys, id)));
+    assert.ok(after.every((r) => r.state !== 'failed'), JSON.stringify(after.map((r) => [r.state, r.reason])));
+    // Room comes back: the waiting requests are served.
+    a.setQuota({ instances: 10 });
+    for (const r of waiting) assert.equal((await state(sys, r.id, 60)).state, 'fulfilled');
+    await other.close();
+  } finally {
+    await sys.stop();
+    tmp.done();
+  }
+});
