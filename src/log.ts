@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { scrubSecrets } from './secrets/known.ts';
 
 export type { Logger };
 
@@ -7,6 +8,7 @@ export const REDACT_PATHS = [
   'password', '*.password', '*.*.password', 'secret', '*.secret', '*.*.secret',
   'token', '*.token', 'authorization', '*.authorization', '*.headers["x-auth-token"]',
   '*.headers.authorization', 'application_credential_secret', '*.application_credential_secret',
+  'applicationCredentialSecret', '*.applicationCredentialSecret', 'secretKey', '*.secretKey',
 ];
 
 export interface LogOptions {
@@ -20,7 +22,11 @@ export interface LogOptions {
  */
 export function createLogger(opts: LogOptions = {}): Logger {
   const level = opts.level ?? process.env.NODEPOOL_LOG_LEVEL ?? 'info';
-  const options = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } };
+  const options = {
+    level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid },
+    // Redaction covers known field names; this covers the values themselves wherever they appear.
+    hooks: { streamWrite: scrubSecrets },
+  };
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 

@@ -3,6 +3,7 @@ import type { ProviderAdapter } from '../providers/provider.ts';
 import { createOpenStackProvider } from '../providers/openstack/index.ts';
 import type { CloudCredentials } from './config/cloud-credentials.ts';
 import { loadClouds, resolveCloud } from './config/clouds.ts';
+import { cloudsUnseal } from './config/sealed-values.ts';
 import type { Config } from './config/types.ts';
 import type { Logger } from './log.ts';
 import { Launcher } from './launcher/launcher.ts';
@@ -41,7 +42,7 @@ export interface System {
  */
 export async function startSystem(opts: SystemOptions): Promise<System> {
   const { config, logger } = opts;
-  const loaded = loadClouds({ env: opts.env ?? process.env });
+  const loaded = loadClouds({ env: opts.env ?? process.env, unseal: cloudsUnseal(config.secrets?.keyFile ?? null) });
   const simulated = config.providers
     .filter((p) => config.cloudSim.enabled === true || (config.cloudSim.enabled === 'auto' && !(p.cloud in loaded.entries)))
     .map((p) => p.cloud);

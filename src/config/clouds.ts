@@ -16,6 +16,7 @@ import type { CloudsFile } from './clouds-files.ts';
 import { ConfigError, UnknownCloudError, plural } from './errors.ts';
 import type { ConfigIssue } from './errors.ts';
 import { formatPath, hasNode, locate } from './yaml-source.ts';
+import { NO_KEY, unsealEntry, type UnsealFn } from './sealed-clouds.ts';
 import type { KeyMatcher, PathSegment } from './yaml-source.ts';
 
 export interface LoadCloudsOptions {
@@ -24,6 +25,8 @@ export interface LoadCloudsOptions {
   home?: string;
   /** System folders searched last; default /etc/xdg/openstack and /etc/openstack. */
   siteDirs?: string[];
+  /** Opens sealed values (`sealed:v1:...`); without it a sealed value is a problem of its cloud. */
+  unseal?: UnsealFn;
 }
 
 export interface LoadedClouds {
@@ -69,9 +72,10 @@ export function loadClouds(opts: LoadCloudsOptions = {}): LoadedClouds {
   const merged = mergeClouds(clouds.file?.clouds ?? {}, secure.file?.clouds ?? {});
   for (const [name, raw] of Object.entries(merged)) {
     const locator = fileLocator(name, clouds.file, secure.file);
+    const sealed = unsealEntry(raw, opts.unseal ?? NO_KEY);
     entries[name] = {
       file: locator.file,
-      regions: readCloudEntry(name, raw, home).map((r) => placeProblems(r, locator.place)),
+      regions: readCloudEntry(name, raw, home).map((r) => placeProblems(withProblems(r, sealed), locator.place)),
     };
   }
   const envName = addEnvironmentCloud(entries, env, home);
@@ -179,6 +183,11 @@ function missingNamedFiles(env: NodeJS.ProcessEnv): ConfigIssue[] {
     if (!file || existsSync(file)) return [];
     return [{ file: ENVIRONMENT, path: variable, line: 0, column: 0, message: `names ${file}, which does not exist` }];
   });
+}
+
+/** A region read from an entry some of whose values could not be unsealed cannot be used. */
+function withProblems(r: RegionResult, problems: EntryProblem[]): RegionResult {
+  return problems.length ? { region: r.region, problems: [...problems, ...r.problems] } : r;
 }
 
 function placeProblems(r: RegionResult, place: (p: EntryProblem) => ConfigIssue): CloudEntryResult['regions'][number] {

@@ -9,6 +9,7 @@ import type { Finding } from './cross-checks.ts';
 import { ConfigError } from './errors.ts';
 import type { ConfigIssue } from './errors.ts';
 import { resolveConfig } from './resolve.ts';
+import { unsealTree } from './sealed-values.ts';
 import { nodepoolSchema } from './schema.ts';
 import type { Config } from './types.ts';
 import { formatPath, locate, parseYaml } from './yaml-source.ts';
@@ -31,10 +32,12 @@ export function validateConfigText(text: string, filename: string): ConfigValida
   }
   // An empty file is an empty configuration (every section has a default).
   const data = parsed.data ?? {};
+  // Sealed values are opened first: the schema and the cross-checks see clear values only.
+  const sealedErrors = unsealTree(data, parsed.source, filename);
   const result = nodepoolSchema.safeParse(data);
   const schemaErrors = result.success ? [] : zodIssuesToConfigIssues(result.error.issues, parsed.source, data, nodepoolSchema);
   const checks = crossCheck(data);
-  const errors = sortByPosition([...schemaErrors, ...place(checks.errors, parsed.source)]);
+  const errors = sortByPosition([...sealedErrors, ...schemaErrors, ...place(checks.errors, parsed.source)]);
   const warnings = sortByPosition([...parsed.warnings, ...place(checks.warnings, parsed.source)]);
   const config = errors.length === 0 && result.success ? resolveConfig(result.data, null) : null;
   return { config, errors, warnings };
@@ -70,7 +73,9 @@ export function withFileLocation(config: Config, path: string): Config {
   const storePath = config.store.path;
   // `:memory:` is SQLite's name for a database without a file.
   const resolved = storePath === ':memory:' || isAbsolute(storePath) ? storePath : resolve(dirname(file), storePath);
-  return { ...config, path: file, store: { ...config.store, path: resolved } };
+  const keyFile = config.secrets?.keyFile ?? null;
+  const secrets = { keyFile: keyFile === null || isAbsolute(keyFile) ? keyFile : resolve(dirname(file), keyFile) };
+  return { ...config, path: file, store: { ...config.store, path: resolved }, secrets };
 }
 
 function place(findings: Finding[], source: YamlSource): ConfigIssue[] {

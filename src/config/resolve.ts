@@ -22,7 +22,11 @@ export function resolveConfig(y: NodepoolYaml, path: string | null): Config {
       listen: y.api.listen,
       port: y.api.port,
       requestLeaseTimeout: y.api['request-lease-timeout'],
+      readPublic: y.api['read-public'],
+      tokens: y.api.tokens.map((t) => ({ name: t.name, role: t.role, hash: t.hash })),
     },
+    secrets: { keyFile: y.secrets['key-file'] ?? null },
+    status: { sampleInterval: y.status['sample-interval'], retention: y.status.retention },
     store: { driver: y.store.driver, path: y.store.path, url: y.store.url ?? null, poolSize: y.store['pool-size'] },
     cloudSim: {
       enabled: y['cloud-sim'].enabled,

@@ -147,6 +147,19 @@ export const providerSchema = z
   })
   .describe('One region of one OpenStack cloud.');
 
+export const apiTokenSchema = z
+  .strictObject({
+    name: name.describe('Who holds the token; a requestor token may only act on requests whose `requestor` is this name.'),
+    role: z
+      .enum(['admin', 'requestor', 'read'], { error: 'must be admin, requestor or read' })
+      .describe('admin: everything (hold, delete, erase); requestor: its own node requests; read: status only.'),
+    hash: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 hex digits>, as `nodepool token new` or `nodepool token hash` prints it')
+      .describe("SHA-256 of the token; the token itself is never stored."),
+  })
+  .describe('One API token.');
+
 export const apiSchema = z
   .strictObject({
     listen: name.default('127.0.0.1').describe('Address the node-request API and status pages listen on.'),
@@ -155,8 +168,34 @@ export const apiSchema = z
       .positive()
       .default(600)
       .describe("Seconds a requestor's hold on fulfilled nodes lasts without a heartbeat."),
+    'read-public': z
+      .boolean()
+      .default(true)
+      .describe('Status reads (status paths, /metrics, GET /api/v1/...) need no token; false: any configured token.'),
+    tokens: z
+      .array(apiTokenSchema)
+      .default([])
+      .describe('API tokens, stored hashed (`nodepool token new` makes one). With none, writes are open to anyone who reaches the API.'),
   })
   .describe('The node-request HTTP API.');
+
+export const secretsSchema = z
+  .strictObject({
+    'key-file': name
+      .optional()
+      .describe("The daemon's key pair from `nodepool secret keygen`, relative to this file's folder; opens the `sealed:v1:` values of nodepool.yaml, clouds.yaml and secure.yaml. Default: none."),
+  })
+  .describe('Sealed secrets.');
+
+export const statusSchema = z
+  .strictObject({
+    'sample-interval': seconds
+      .positive()
+      .default(60)
+      .describe("Seconds between two points of the status page's plots (requests waiting, wait times, nodes by state, launch failures)."),
+    retention: seconds.positive().default(86400).describe('Seconds of plot points kept in the store.'),
+  })
+  .describe('The status page and its time series.');
 
 export const storeSchema = z
   .strictObject({
@@ -214,6 +253,8 @@ export const nodepoolSchema = z
     api: apiSchema.prefault({}),
     store: storeSchema.prefault({}),
     'cloud-sim': cloudSimSchema.prefault({}),
+    secrets: secretsSchema.prefault({}),
+    status: statusSchema.prefault({}),
     // Image building comes with the builder; until then its entries only need a name.
     diskimages: z.array(z.looseObject({ name })).optional().describe(notUsedYet('images are not built yet')),
     webapp: webappSchema.optional(),

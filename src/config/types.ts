@@ -86,6 +86,29 @@ export interface ApiConfig {
   port: number;
   /** Seconds a requestor's lease on fulfilled nodes lasts without a heartbeat. Default 600. */
   requestLeaseTimeout: number;
+  /** Status reads need no token. Default true. (Absent in configurations built by hand: true.) */
+  readPublic?: boolean;
+  /** API tokens by hash. Default none: writes are open. */
+  tokens?: ApiTokenConfig[];
+}
+
+export interface ApiTokenConfig {
+  name: string;
+  role: 'admin' | 'requestor' | 'read';
+  /** `sha256:<hex>` of the token. */
+  hash: string;
+}
+
+export interface SecretsConfig {
+  /** Absolute path of the daemon's key pair; null when none is configured. */
+  keyFile: string | null;
+}
+
+export interface StatusConfig {
+  /** Seconds between two plot points. Default 60. */
+  sampleInterval: number;
+  /** Seconds of plot points kept. Default 86400. */
+  retention: number;
 }
 
 export interface StoreConfig {
@@ -129,4 +152,8 @@ export interface Config {
   api: ApiConfig;
   store: StoreConfig;
   cloudSim: CloudSimConfig;
+  /** Sealed secrets. (Absent in configurations built by hand: no key.) */
+  secrets?: SecretsConfig;
+  /** The status page's time series. (Absent in configurations built by hand: the defaults.) */
+  status?: StatusConfig;
 }

@@ -38,7 +38,7 @@ test('the example configuration loads, with its store beside it and every defaul
   assert.equal(east.pools[0].priority, 100);
   assert.deepEqual(east.pools[0].availabilityZones, []);
 
-  assert.deepEqual(config.api, { listen: '127.0.0.1', port: 8022, requestLeaseTimeout: 600 });
+  assert.deepEqual(config.api, { listen: '127.0.0.1', port: 8022, requestLeaseTimeout: 600, readPublic: true, tokens: [] });
   assert.deepEqual(config.cloudSim, { enabled: 'auto', port: 0, bootDelay: 1, deleteDelay: 0.5, sshPort: 2022 });
 });
 

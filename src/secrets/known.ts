@@ -1,0 +1,29 @@
+/**
+ * Clear values of the secrets this process has unsealed or been given. The logger scrubs every
+ * line it writes of them, so a secret that reaches a message by some path the redaction paths
+ * do not name (an error text, an unexpected field) is still never written.
+ */
+
+const MIN_LENGTH = 4;
+const secrets = new Set<string>();
+
+/** Remembers a clear value; values shorter than 4 characters are too common to scrub safely. */
+export function rememberSecret(clear: string): void {
+  if (clear.length >= MIN_LENGTH) secrets.add(clear);
+}
+
+export function knownSecretCount(): number {
+  return secrets.size;
+}
+
+/** `text` with every remembered secret (and its JSON-escaped form) replaced by `[redacted]`. */
+export function scrubSecrets(text: string): string {
+  if (secrets.size === 0) return text;
+  let out = text;
+  for (const s of secrets) {
+    if (out.includes(s)) out = out.split(s).join('[redacted]');
+    const escaped = JSON.stringify(s).slice(1, -1);
+    if (escaped !== s && out.includes(escaped)) out = out.split(escaped).join('[redacted]');
+  }
+  return out;
+}
