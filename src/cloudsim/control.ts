@@ -3,9 +3,14 @@
  * cloud is, its quota, and which failures come next. It reaches behind the API on purpose; a
  * client under test never sees it.
  */
-import type { BootFault, CallFault, QuotaSpec, ServerStateChange, SimServer, SimStats } from './types.ts';
+import type { FaultSettings } from './fault-spec.ts';
+import { inventory } from './inventory.ts';
+import type { BootFault, CallFault, QuotaSpec, ServerStateChange, SimInjected, SimInventory, SimServer, SimStats } from './types.ts';
 import { importKeypair } from './nova-other.ts';
-import type { CloudState, ServerRecord } from './state.ts';
+import { dropNextUploads } from './glance.ts';
+import type { CloudState, NetworkQuota, ServerRecord, VolumeQuota } from './state.ts';
+import { addUnmanagedServers } from './unmanaged.ts';
+import { volumeUsage } from './volume-ops.ts';
 
 export class CloudControl {
   constructor(private readonly cloud: CloudState) {}
@@ -38,6 +43,60 @@ export class CloudControl {
     this.cloud.quota = { ...this.cloud.quota, ...q };
   }
 
+  /** Neutron quota (floatingip, port); -1 is unlimited. Accepted below usage, as Neutron does. */
+  setNetworkQuota(q: Partial<NetworkQuota>): void {
+    this.cloud.networkQuota = { ...this.cloud.networkQuota, ...q };
+  }
+
+  /** Cinder quota (volumes, gigabytes); -1 is unlimited. */
+  setVolumeQuota(q: Partial<VolumeQuota>): void {
+    this.cloud.volumeQuota = { ...this.cloud.volumeQuota, ...q };
+  }
+
+  /** Quotas and usage of every service, as the admin endpoint reports them. */
+  quotas() {
+    const c = this.cloud;
+    return {
+      compute: { limit: { ...c.quota }, used: c.usage() },
+      network: { limit: { ...c.networkQuota }, used: { floatingip: c.floatingIps.size, port: c.ports.size } },
+      volume: { limit: { ...c.volumeQuota }, used: volumeUsage(c) },
+    };
+  }
+
+  /** Servers of other users of the project: ACTIVE at once, counted in quota and limits. Returns their ids. */
+  addUnmanagedServers(count: number, flavor?: string): string[] {
+    return addUnmanagedServers(this.cloud, count, flavor);
+  }
+
+  /** Replaces every injected fault (see fault-spec.ts); throws FaultSpecError naming a bad field. */
+  async setFaults(spec: unknown): Promise<FaultSettings & { seed: number }> {
+    this.cloud.plan.set(spec);
+    await this.cloud.lifecycle.setOffline(this.cloud.plan.offline);
+    return this.cloud.plan.view();
+  }
+
+  /** Replaces the top-level keys given (null removes one), keeping the others. */
+  async patchFaults(patch: unknown): Promise<FaultSettings & { seed: number }> {
+    this.cloud.plan.patch(patch);
+    await this.cloud.lifecycle.setOffline(this.cloud.plan.offline);
+    return this.cloud.plan.view();
+  }
+
+  /** The faults in force, with the seed of the generator. */
+  faults(): FaultSettings & { seed: number } {
+    return this.cloud.plan.view();
+  }
+
+  /** What the fault plan injected so far. */
+  injected(): SimInjected {
+    return Object.fromEntries(this.cloud.plan.injected);
+  }
+
+  /** Every resource the cloud holds: servers, ports, floating IPs, volumes, images, keypairs. */
+  inventory(): SimInventory {
+    return inventory(this.cloud);
+  }
+
   /** Applies to steps scheduled from now on. */
   setBootDelay(ms: number): void {
     this.cloud.config.bootDelayMs = ms;
@@ -47,9 +106,14 @@ export class CloudControl {
     this.cloud.config.deleteDelayMs = ms;
   }
 
-  /** Offline: every HTTP call to the cloud is reset and its nodes' SSH is down. */
-  setOffline(offline: boolean): Promise<void> {
-    return this.cloud.lifecycle.setOffline(offline);
+  /**
+   * Offline: every HTTP call to the cloud is reset (true or 'reset') or never answered
+   * ('timeout'), and its nodes' SSH is down. The admin endpoint still answers.
+   */
+  async setOffline(offline: boolean | 'reset' | 'timeout'): Promise<void> {
+    const mode = offline === true ? 'reset' : offline;
+    this.cloud.plan.setOffline(mode);
+    await this.cloud.lifecycle.setOffline(mode);
   }
 
   /** The next n boots are accepted (202) and end in ERROR with this fault at the boot delay. */
@@ -67,6 +131,18 @@ export class CloudControl {
     this.cloud.faults.failNextCalls(f);
   }
 
+  /** The next `n` image uploads lose their connection once `afterBytes` of data arrived; the image goes back to `queued`. */
+  dropNextUploads(n: number, afterBytes = 64 * 1024): void {
+    dropNextUploads(this.cloud, n, afterBytes);
+  }
+
+  /** Images of the project (ours and the public ones), as Glance holds them. */
+  images(): { id: string; name: string; status: string; size: number | null; checksum: string | null; tags: string[]; properties: Record<string, string> }[] {
+    return this.cloud.images.map((i) => ({
+      id: i.id, name: i.name, status: i.status, size: i.size, checksum: i.checksum, tags: [...i.tags], properties: { ...i.properties },
+    }));
+  }
+
   stats(): SimStats {
     return { total: this.cloud.totalCalls, calls: Object.fromEntries(this.cloud.calls) };
   }
@@ -74,6 +150,7 @@ export class CloudControl {
   resetStats(): void {
     this.cloud.calls.clear();
     this.cloud.totalCalls = 0;
+    this.cloud.plan.injected.clear();
   }
 
   addKeypair(name: string, publicKey: string): void {

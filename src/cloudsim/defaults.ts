@@ -28,6 +28,16 @@ export const DEFAULT_NETWORKS: NetworkSpec[] = [
 /** Nova's default quota (instances, cores, ram MiB). */
 export const DEFAULT_QUOTA = { instances: 10, cores: 20, ram: 51200 };
 
+/**
+ * Neutron's quota of the resources the simulator has: floatingip as Neutron's default
+ * (`neutron-quotas-show-200`); port unlimited unless set, because Neutron's 500 would stop the
+ * scale tests and benchmarks (thousands of servers) that raise only Nova's quota.
+ */
+export const DEFAULT_NETWORK_QUOTA = { floatingip: 100, port: -1 };
+
+/** Cinder's default quota (volumes, gigabytes). */
+export const DEFAULT_VOLUME_QUOTA = { volumes: 10, gigabytes: 1000 };
+
 /** Nova's other absolute limits, reported by GET /limits. */
 export const FIXED_LIMITS = { maxServerMeta: 128, maxTotalKeypairs: 100, maxServerGroups: 10, maxServerGroupMembers: 10 };
 
@@ -39,6 +49,9 @@ export const DEFAULTS = {
   sshPort: 2022,
   sshDelayMs: 0,
   tokenTtlMs: 3_600_000,
+  /** The recorded cloud took 4.2 s; small here so tests need not wait. */
+  floatingIpNovaDelayMs: 100,
+  volumeDelayMs: 100,
 };
 
 /** Nova's `[api] max_limit`: the page cap without `limit`. */

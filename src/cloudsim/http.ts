@@ -1,12 +1,17 @@
 /**
  * The one HTTP listener for every simulated cloud: `/<cloud>/identity`, `/<cloud>/compute`,
- * `/<cloud>/image`, `/<cloud>/network`. Each call goes: offline check (connection reset),
- * injected failure, token check, service step (Nova's microversion), handler; then the
- * service's headers, stats and a debug log line.
+ * `/<cloud>/image`, `/<cloud>/network`, `/<cloud>/volume`, and the simulator's own admin API
+ * under `/<cloud>/sim` (admin.ts). Each call goes: offline check (connection reset, or no
+ * answer), added latency, injected failure (counted, then by rate), token check, service step
+ * (Nova's microversion), handler; then the service's headers, stats and a debug log line.
  */
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../log.ts';
+import { registerAdmin } from './admin.ts';
+import { cinder } from './cinder.ts';
+import type { CallInfo } from './fault-plan.ts';
 import { failureMessage } from './faults.ts';
 import { glance } from './glance.ts';
 import { keystone } from './keystone.ts';
@@ -16,8 +21,30 @@ import { SimError, type RouteDef, type ServiceDef, type SimReply, type SimReques
 import type { CloudState } from './state.ts';
 import { requestId } from './util.ts';
 
-const SERVICES: ServiceDef[] = [keystone, nova, glance, neutron];
-const SERVICE_BY_PREFIX: Record<string, ServiceDef> = { identity: keystone, compute: nova, image: glance, network: neutron };
+const SERVICES: ServiceDef[] = [keystone, nova, glance, neutron, cinder];
+const SERVICE_BY_PREFIX: Record<string, ServiceDef> = { identity: keystone, compute: nova, image: glance, network: neutron, volume: cinder };
+
+/** A call the cloud does not answer: the connection is reset, or left hanging until the client gives up. */
+interface Drop {
+  drop: 'reset' | 'timeout';
+}
+
+/**
+ * Leaves a request without an answer. A held connection is dropped when the cloud comes back
+ * online (see Lifecycle.setOffline) or the simulator closes.
+ */
+function dropRequest(cloud: CloudState | undefined, request: FastifyRequest, reply: FastifyReply, how: Drop['drop']): void {
+  reply.hijack();
+  const socket: Socket = request.raw.socket;
+  if (how === 'reset' || !cloud) {
+    socket.resetAndDestroy();
+    return;
+  }
+  cloud.heldSockets.add(socket);
+  socket.once('close', () => cloud.heldSockets.delete(socket));
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** `nova GET /servers/{id}`: the route below the service's endpoint, ids as placeholders. */
 function routeName(svc: ServiceDef, path: string): string {
@@ -42,15 +69,32 @@ function send(reply: FastifyReply, res: SimReply): FastifyReply {
   return reply.send(Buffer.from(typeof res.body === 'string' ? res.body : JSON.stringify(res.body)));
 }
 
-async function answer(svc: ServiceDef, route: RouteDef, req: SimRequest, logger: Logger): Promise<SimReply> {
+/**
+ * The injected failure of this call, if any: counted ones first, then the rates. A 5xx or 429
+ * comes from in front of the service; a quota refusal from the service itself, so it is raised
+ * after the token check and the service's own step (Nova's microversion headers).
+ */
+function injected(svc: ServiceDef, req: SimRequest, call: CallInfo): { error: SimError; byService: boolean } | Drop | undefined {
+  const { cloud } = req;
+  const counted = cloud.faults.takeCall(svc.name, req.method, req.path);
+  const fault = counted ? { answer: counted.status, retryAfterSeconds: counted.retryAfterSeconds ?? 1 } : cloud.plan.callFault(call);
+  if (!fault) return undefined;
+  const { answer: a } = fault;
+  if (a === 'reset' || a === 'timeout') return { drop: a };
+  if (a === 'quota') return { error: svc.quotaError?.(req) ?? new SimError(500, failureMessage(svc.name, 500)), byService: true };
+  const headers = a === 429 ? { 'Retry-After': String(fault.retryAfterSeconds) } : undefined;
+  return { error: new SimError(a, failureMessage(svc.name, a), undefined, headers), byService: false };
+}
+
+async function answer(svc: ServiceDef, route: RouteDef, req: SimRequest, call: CallInfo, logger: Logger): Promise<SimReply | Drop> {
   const { cloud } = req;
   let res: SimReply;
   try {
-    const fault = cloud.faults.takeCall(svc.name, req.method, req.path);
-    if (fault) {
-      const headers = fault.status === 429 ? { 'Retry-After': String(fault.retryAfterSeconds ?? 1) } : undefined;
-      throw new SimError(fault.status, failureMessage(svc.name, fault.status), undefined, headers);
-    }
+    const wait = cloud.plan.latencyMs(call);
+    if (wait > 0) await sleep(wait);
+    const fault = injected(svc, req, call);
+    if (fault && 'drop' in fault) return fault;
+    if (fault && !fault.byService) throw fault.error;
     if (route.auth) {
       const header = req.headers['x-auth-token'];
       const token = cloud.validToken(typeof header === 'string' ? header : undefined);
@@ -63,6 +107,7 @@ async function answer(svc: ServiceDef, route: RouteDef, req: SimRequest, logger:
       req.token = token;
     }
     svc.before?.(req);
+    if (fault) throw fault.error;
     res = await route.handler(req);
   } catch (err) {
     if (err instanceof SimError) res = svc.error(req, err);
@@ -89,16 +134,19 @@ export function createHttpApp(clouds: Map<string, CloudState>, logger: Logger): 
     payload.on('error', (err: Error) => done(err, undefined));
   });
 
-  // An offline cloud answers nothing: the connection is reset, like a dead load balancer.
+  // An offline cloud answers nothing: the connection is reset, like a dead load balancer, or
+  // left hanging, like a black-holed network. The simulator's own admin API still answers.
   app.addHook('onRequest', (request, reply, done) => {
-    const name = /^\/([^/?]+)/.exec(request.url)?.[1];
-    if (name && clouds.get(name)?.offline) {
-      reply.hijack();
-      request.raw.socket.resetAndDestroy();
+    const [, name, prefix] = /^\/([^/?]+)(?:\/([^/?]+))?/.exec(request.url) ?? [];
+    const cloud = name ? clouds.get(name) : undefined;
+    if (cloud?.offline && prefix !== 'sim') {
+      dropRequest(cloud, request, reply, cloud.offline);
       return;
     }
     done();
   });
+
+  registerAdmin(app, clouds);
 
   for (const svc of SERVICES) {
     for (const route of svc.routes) {
@@ -120,7 +168,11 @@ export function createHttpApp(clouds: Map<string, CloudState>, logger: Logger): 
             stream: route.stream ? (request.body as Readable | undefined) : undefined,
           };
           cloud.countCall(name);
-          const res = await answer(svc, route, req, logger);
+          const res = await answer(svc, route, req, { service: svc.name, method: route.method, route: stats, path: req.path }, logger);
+          if ('drop' in res) {
+            logger.debug({ cloud: cloud.name, service: svc.name, method: route.method, route: stats, dropped: res.drop }, 'api call');
+            return dropRequest(cloud, request, reply, res.drop);
+          }
           logger.debug({ cloud: cloud.name, service: svc.name, method: route.method, route: stats, status: res.status }, 'api call');
           return send(reply, res);
         },

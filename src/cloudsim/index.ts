@@ -1,20 +1,24 @@
 /**
- * A local OpenStack simulator (DESIGN §9): Keystone, Nova, Glance and Neutron for several
- * clouds on one HTTP port, servers that boot, fail, hang and delete like Nova's, and real SSH on
- * every ACTIVE server's own loopback address.
+ * A local OpenStack simulator (DESIGN §9): Keystone, Nova, Glance, Neutron and Cinder for
+ * several clouds on one HTTP port, servers that boot, fail, hang and delete like Nova's, real SSH
+ * on every ACTIVE server's own loopback address, and faults injected at start or at run time.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../log.ts';
 import { CloudControl } from './control.ts';
+import { FaultPlan } from './fault-plan.ts';
 import { FaultQueue } from './faults.ts';
 import { createHttpApp } from './http.ts';
 import { CloudState } from './state.ts';
 import type { CloudSimOptions } from './types.ts';
+import { addUnmanagedServers } from './unmanaged.ts';
 
 export type * from './types.ts';
 export { CloudControl } from './control.ts';
+export { FaultSpecError } from './fault-plan.ts';
+export type { FaultSpec, FaultSettings } from './fault-spec.ts';
 
 /** clouds.yaml content, as openstacksdk and our provider read it. */
 export interface CloudsYaml {
@@ -50,7 +54,12 @@ export async function createCloudSim(options: CloudSimOptions): Promise<CloudSim
   options.clouds.forEach((o, i) => {
     if (!/^[A-Za-z0-9._-]+$/.test(o.name)) throw new Error(`cloud name ${JSON.stringify(o.name)}: use letters, digits, '.', '_' or '-'`);
     if (clouds.has(o.name)) throw new Error(`cloud ${o.name} is defined twice`);
-    clouds.set(o.name, new CloudState(o, i, logger, new FaultQueue(), stateDir));
+    const plan = new FaultPlan(o.faults);
+    const cloud = new CloudState(o, i, logger, new FaultQueue(), plan, stateDir);
+    cloud.offline = plan.offline;
+    const unmanaged = typeof o.unmanagedServers === 'number' ? { count: o.unmanagedServers } : o.unmanagedServers;
+    if (unmanaged && unmanaged.count > 0) addUnmanagedServers(cloud, unmanaged.count, unmanaged.flavor);
+    clouds.set(o.name, cloud);
   });
 
   const app = createHttpApp(clouds, logger);

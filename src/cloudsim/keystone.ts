@@ -1,7 +1,7 @@
 /**
  * Keystone (identity v3.14): version discovery, tokens by password, application credential or
  * token, token validation, and a user's own application credentials. One user and project per
- * cloud (`nodepool` in domain Default); the catalog lists the cloud's four endpoints.
+ * cloud (`nodepool` in domain Default); the catalog lists the cloud's endpoints.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -26,7 +26,11 @@ function v3Doc(cloud: CloudState) {
 
 function catalog(cloud: CloudState) {
   const urls = cloud.endpoints();
-  const services = [['image', 'glance', urls.image], ['compute', 'nova', urls.compute], ['network', 'neutron', urls.network], ['identity', 'keystone', urls.identity]];
+  // devstack registers Cinder v3 twice: as `block-storage` (cinder) and as the older `volumev3` (cinderv3).
+  const services = [
+    ['image', 'glance', urls.image], ['compute', 'nova', urls.compute], ['network', 'neutron', urls.network],
+    ['block-storage', 'cinder', urls.volume], ['volumev3', 'cinderv3', urls.volume], ['identity', 'keystone', urls.identity],
+  ];
   return services.map(([type, name, url]) => ({
     endpoints: ['public', 'internal', 'admin'].map((iface) => ({
       id: cloud.catalogIds.endpoints[`${type}/${iface}`], interface: iface, region_id: cloud.region, url, region: cloud.region,

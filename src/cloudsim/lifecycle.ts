@@ -6,9 +6,10 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { CloudState, PortRecord, ServerRecord } from './state.ts';
+import { novaPort, removePort } from './network-ops.ts';
+import type { CloudState, ServerRecord } from './state.ts';
 import { generateHostKey, SshNode } from './ssh.ts';
-import { randomMac, uuid } from './util.ts';
+import { attachBootVolumes, clearVolumeTimers, releaseBootVolumes } from './volume-ops.ts';
 
 /** Share of the boot delay spent in `scheduling` before `spawning` (0.75 s of 2.5 s observed). */
 const SCHEDULING_SHARE = 0.3;
@@ -41,20 +42,29 @@ export class Lifecycle {
     });
   }
 
-  /** Accepts a DELETE: task_state deleting now, DELETED after the delete delay. */
+  /**
+   * Accepts a DELETE: task_state deleting now, DELETED after the delete delay (or never, when
+   * the faults make this delete stick).
+   */
   delete(s: ServerRecord): void {
     if (s.taskState === 'deleting' || s.status === 'DELETED') return;
     this.clearTimers(s);
     this.cloud.change(s, { taskState: 'deleting' });
     // The guest goes away first: its SSH stops answering at once.
     void s.node?.close();
-    this.after(s, this.cloud.config.deleteDelayMs, () => this.finishDelete(s));
+    if (this.cloud.plan.deleteSticks()) return;
+    this.after(s, this.cloud.plan.deleteDelayMs() ?? this.cloud.config.deleteDelayMs, () => this.finishDelete(s));
   }
 
-  async setOffline(offline: boolean): Promise<void> {
-    this.cloud.offline = offline;
+  /** Offline (connections reset, or calls never answered) also takes the nodes' SSH down. */
+  async setOffline(mode: false | 'reset' | 'timeout'): Promise<void> {
+    const was = this.cloud.offline;
+    this.cloud.offline = mode;
+    // Calls held while it did not answer end with the outage, as a client's timeout would end them.
+    if (!mode) this.dropHeld();
+    if (Boolean(was) === Boolean(mode)) return;
     const nodes = [...this.cloud.servers.values()].filter((s) => s.node && s.status === 'ACTIVE' && s.taskState !== 'deleting');
-    await Promise.all(nodes.map((s) => (offline ? s.node!.suspend() : s.node!.resume())));
+    await Promise.all(nodes.map((s) => (mode ? s.node!.suspend() : s.node!.resume())));
   }
 
   async close(): Promise<void> {
@@ -64,7 +74,14 @@ export class Lifecycle {
       this.clearTimers(s);
       if (s.node) closing.push(s.node.close());
     }
+    clearVolumeTimers(this.cloud);
+    this.dropHeld();
     await Promise.all(closing);
+  }
+
+  private dropHeld(): void {
+    for (const socket of this.cloud.heldSockets) socket.destroy();
+    this.cloud.heldSockets.clear();
   }
 
   private fail(s: ServerRecord, fault = s.planFault ?? { code: 500, message: 'No valid host was found. ' }): void {
@@ -105,12 +122,8 @@ export class Lifecycle {
       for (const ip of ips) this.cloud.addresses.release(ip);
       return;
     }
-    const now = Date.now();
-    s.portIds = s.networkIds.map((networkId, i) => {
-      const port: PortRecord = { id: uuid(), networkId, mac: randomMac(), ip: ips[i], deviceId: s.id, status: 'ACTIVE', createdAt: now, updatedAt: now };
-      this.cloud.ports.set(port.id, port);
-      return port.id;
-    });
+    s.portIds = s.networkIds.map((networkId, i) => novaPort(this.cloud, networkId, ips[i], s.id).id);
+    attachBootVolumes(this.cloud, s);
     if (node && this.cloud.offline) await node.suspend();
     this.cloud.change(s, { status: 'ACTIVE', vmState: 'active', taskState: null, powerState: 1, launchedAt: Date.now() });
   }
@@ -133,12 +146,18 @@ export class Lifecycle {
     }
   }
 
+  /**
+   * Nova deletes the ports it made; when the faults leak them they stay, DOWN, still naming the
+   * server (as when Nova fails to unbind them), floating IPs and all.
+   */
   private finishDelete(s: ServerRecord): void {
-    for (const id of s.portIds) {
+    const leak = s.portIds.length > 0 && this.cloud.plan.leaksPorts();
+    for (const id of [...s.portIds]) {
       const p = this.cloud.ports.get(id);
-      if (p) this.cloud.addresses.release(p.ip);
-      this.cloud.ports.delete(id);
+      if (!leak) removePort(this.cloud, id);
+      else if (p) Object.assign(p, { status: 'DOWN', updatedAt: Date.now(), revision: p.revision + 1 });
     }
+    releaseBootVolumes(this.cloud, s);
     if (s.scratchDir) void rm(s.scratchDir, { recursive: true, force: true });
     const now = Date.now();
     this.cloud.change(s, { status: 'DELETED', vmState: 'deleted', taskState: null, powerState: 0, terminatedAt: now, deletedAt: now });

@@ -7,6 +7,7 @@ import { FIXED_LIMITS } from './defaults.ts';
 import { badRequest, json, links, schemaError } from './nova-common.ts';
 import { SimError, isObject, parseJson, type SimReply, type SimRequest } from './service.ts';
 import type { CloudState, NetworkRecord, Quota, ServerRecord } from './state.ts';
+import type { BootFault } from './types.ts';
 import { pyRepr, randomAlnum, uuid } from './util.ts';
 
 /** Keys Nova's create schema knows, with the microversion that added them. */
@@ -131,6 +132,30 @@ function fitQuota(cloud: CloudState, vcpus: number, ram: number, min: number, ma
   throw new SimError(403, `Quota exceeded for ${list((r) => r)}: Requested ${list((r) => requested[r])}, but already used ${list((r) => String(used[r]))} of ${list((r) => String(q[r]))} ${list((r) => r)}`);
 }
 
+/**
+ * Nova checks the Neutron port quota in the API too (recorded: `nova-servers-create-403-port-quota`):
+ * ports already over the limit, or not enough left for this boot.
+ */
+function checkPortQuota(cloud: CloudState, needed: number): void {
+  const limit = cloud.networkQuota.port;
+  if (limit < 0 || needed === 0) return;
+  const used = cloud.ports.size;
+  if (used > limit) throw new SimError(403, `The number of defined ports: ${used} is over the limit: ${limit}`);
+  if (used + needed > limit) throw new SimError(403, 'Maximum number of ports exceeded');
+}
+
+/** The boot volume of `block_device_mapping_v2` (image -> volume, boot_index 0), if the boot asks for one. */
+function bootFromVolume(server: Record<string, unknown>): { imageId: string; size: number; deleteOnTermination: boolean } | undefined {
+  const bdms = server.block_device_mapping_v2;
+  if (!Array.isArray(bdms)) return undefined;
+  const root = bdms.find((b) => isObject(b) && String(b.boot_index) === '0');
+  if (!isObject(root) || root.source_type !== 'image' || root.destination_type !== 'volume') return undefined;
+  if (typeof root.uuid !== 'string') throw badRequest('Block Device Mapping is Invalid: missing uuid of the image.');
+  const size = Number(root.volume_size);
+  if (!Number.isInteger(size) || size < 1) throw badRequest('Block Device Mapping is Invalid: You specified more local devices than the limit allows');
+  return { imageId: root.uuid, size, deleteOnTermination: root.delete_on_termination === true };
+}
+
 export function createServer(req: SimRequest): SimReply {
   const { cloud } = req;
   const mv = req.microversion!;
@@ -147,11 +172,15 @@ export function createServer(req: SimRequest): SimReply {
   if (!flavor) throw badRequest(`Flavor ${String(server.flavorRef)} could not be found.`);
   const az = server.availability_zone;
   if (az !== undefined && az !== null && az !== 'nova') throw badRequest('The requested availability zone is not available');
-  const imageRef = typeof server.imageRef === 'string' ? server.imageRef : '';
+  const bootVolume = bootFromVolume(server);
+  const imageRef = bootVolume?.imageId ?? (typeof server.imageRef === 'string' ? server.imageRef : '');
   const image = cloud.findImage(imageRef);
   if (!image) throw badRequest('Can not find requested image');
   if (image.status !== 'active') throw badRequest(`Image ${image.id} is not active.`);
-  if (flavor.disk > 0 && image.minDisk > flavor.disk) {
+  if (bootVolume && image.minDisk > bootVolume.size) {
+    throw badRequest(`Volume is smaller than the minimum size specified in image metadata. Volume size is ${bootVolume.size * 2 ** 30} bytes, minimum size is ${image.minDisk * 2 ** 30} bytes.`);
+  }
+  if (!bootVolume && flavor.disk > 0 && image.minDisk > flavor.disk) {
     throw badRequest(`Flavor's disk is smaller than the minimum size specified in image metadata. Flavor disk is ${flavor.disk * 2 ** 30} bytes, minimum size is ${image.minDisk * 2 ** 30} bytes.`);
   }
   const keyName = typeof server.key_name === 'string' ? server.key_name : null;
@@ -166,6 +195,7 @@ export function createServer(req: SimRequest): SimReply {
   const max = count(server, 'max_count') ?? min;
   if (min > max) throw badRequest('min_count must be <= max_count');
   const n = fitQuota(cloud, flavor.vcpus, flavor.ram, min, max);
+  checkPortQuota(cloud, networks.length * min);
 
   const groups = Array.isArray(server.security_groups)
     ? server.security_groups.map((g) => (isObject(g) && typeof g.name === 'string' ? g.name : 'default'))
@@ -175,7 +205,9 @@ export function createServer(req: SimRequest): SimReply {
   const created: ServerRecord[] = [];
   for (let i = 0; i < n; i++) {
     const now = Date.now();
-    const { plan, fault } = cloud.faults.takeBootPlan();
+    // Counted faults first (the next n boots), then the rates.
+    const queued = cloud.faults.takeBootPlan();
+    const { plan, fault }: { plan: ServerRecord['plan']; fault?: BootFault } = queued.plan === 'boot' ? cloud.plan.bootPlan() ?? queued : queued;
     const s: ServerRecord = {
       id: uuid(), seq: cloud.nextSeq(), name: n > 1 ? `${server.name}-${i + 1}` : String(server.name),
       flavor: { ...flavor }, imageId: image.id, networkIds: networks.map((x) => x.id), keyName,
@@ -183,7 +215,8 @@ export function createServer(req: SimRequest): SimReply {
       description: typeof server.description === 'string' ? server.description : null, securityGroups: groups,
       reservationId, created: now, updated: now, launchedAt: null, terminatedAt: null,
       deletedAt: null, status: 'BUILD', taskState: 'scheduling', vmState: 'building', powerState: 0, scheduled: false,
-      fault: null, portIds: [], plan, planFault: fault, timers: new Set(),
+      fault: null, portIds: [], volumes: [], plan, planFault: fault, timers: new Set(),
+      bootVolume: bootVolume && { size: bootVolume.size, deleteOnTermination: bootVolume.deleteOnTermination },
     };
     cloud.addServer(s);
     cloud.lifecycle.boot(s);

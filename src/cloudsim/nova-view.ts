@@ -3,6 +3,7 @@
  * recorded answers (show and detail differ: detail puts security_groups last and has no
  * server_groups).
  */
+import { visibleFloatingIps } from './network-ops.ts';
 import { bookmark, links } from './nova-common.ts';
 import type { CloudState, ServerRecord } from './state.ts';
 import { isoMicros, isoSeconds } from './util.ts';
@@ -21,7 +22,10 @@ function flavorView(cloud: CloudState, s: ServerRecord, mv: number): Json {
   return { id: f.id, links: bookmark(cloud, 'flavors', f.id) };
 }
 
-/** Fixed IPs by network name; filled only once the server has its ports (at ACTIVE). */
+/**
+ * Fixed IPs by network name, filled once the server has its ports (at ACTIVE); a floating IP
+ * follows its port's fixed IP once Nova has heard of the association.
+ */
 function addresses(cloud: CloudState, s: ServerRecord): Json {
   const out: Record<string, Json[]> = {};
   if (s.status === 'DELETED') return out;
@@ -29,7 +33,12 @@ function addresses(cloud: CloudState, s: ServerRecord): Json {
     const p = cloud.ports.get(id);
     const net = p && cloud.findNetwork(p.networkId);
     if (!p || !net) continue;
-    (out[net.name] ??= []).push({ version: 4, addr: p.ip, 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': p.mac });
+    const list = (out[net.name] ??= []);
+    list.push({ version: 4, addr: p.ip, 'OS-EXT-IPS:type': 'fixed', 'OS-EXT-IPS-MAC:mac_addr': p.mac });
+    if (cloud.floatingIps.size === 0) continue;
+    for (const fip of visibleFloatingIps(cloud, p.id)) {
+      list.push({ version: 4, addr: fip.address, 'OS-EXT-IPS:type': 'floating', 'OS-EXT-IPS-MAC:mac_addr': p.mac });
+    }
   }
   return out;
 }
@@ -47,7 +56,7 @@ export function serverView(cloud: CloudState, s: ServerRecord, mv: number, mode:
     name: s.name,
     status: s.status,
     tenant_id: cloud.projectId,
-    user_id: cloud.userId,
+    user_id: s.userId ?? cloud.userId,
     metadata: deleted ? {} : { ...s.metadata },
     hostId: s.scheduled ? cloud.hostId : '',
     image: { id: s.imageId, links: bookmark(cloud, 'images', s.imageId) },
@@ -75,7 +84,8 @@ export function serverView(cloud: CloudState, s: ServerRecord, mv: number, mode:
   v['OS-EXT-STS:task_state'] = s.taskState;
   v['OS-EXT-STS:vm_state'] = s.vmState;
   v['OS-EXT-STS:power_state'] = s.powerState;
-  v['os-extended-volumes:volumes_attached'] = [];
+  // delete_on_termination is shown from 2.3.
+  v['os-extended-volumes:volumes_attached'] = s.volumes.map((a) => (mv >= 3 ? { id: a.id, delete_on_termination: a.deleteOnTermination } : { id: a.id }));
   if (mv >= 9) v.locked = false;
   if (mv >= 73) v.locked_reason = null;
   if (mv >= 19) v.description = s.description;

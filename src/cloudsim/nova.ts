@@ -5,7 +5,7 @@ import { decorateNova, novaError, readMicroversion } from './nova-common.ts';
 import { otherRoutes } from './nova-other.ts';
 import { serverItemRoutes } from './nova-server-items.ts';
 import { serverRoutes } from './nova-servers.ts';
-import { middlewareUnauthorized, type ServiceDef } from './service.ts';
+import { SimError, middlewareUnauthorized, type ServiceDef } from './service.ts';
 
 export const nova: ServiceDef = {
   name: 'nova',
@@ -18,4 +18,9 @@ export const nova: ServiceDef = {
   decorate: decorateNova,
   error: novaError,
   unauthorized: middlewareUnauthorized,
+  quotaError(req) {
+    const { cloud } = req;
+    const used = cloud.usage().instances;
+    return new SimError(403, `Quota exceeded for instances: Requested 1, but already used ${used} of ${cloud.quota.instances} instances`);
+  },
 };

@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CloudState, TokenRecord } from './state.ts';
 
-export type ServiceName = 'keystone' | 'nova' | 'glance' | 'neutron';
+export type ServiceName = 'keystone' | 'nova' | 'glance' | 'neutron' | 'cinder';
 
 export interface SimRequest {
   cloud: CloudState;
@@ -61,6 +61,8 @@ export interface ServiceDef {
   error(req: SimRequest, err: SimError): SimReply;
   /** Answer to a missing, unknown or expired token. */
   unauthorized(req: SimRequest): SimReply;
+  /** The service's refusal for lack of quota, for injected quota faults (a 500 when it has none). */
+  quotaError?(req: SimRequest): SimError;
 }
 
 /** An error a handler throws; the service turns it into its own error body. */

@@ -73,6 +73,14 @@ export class SshNode {
     });
   }
 
+  /** Stops listening at one address (a floating IP taken away); its open sessions stay. */
+  async unlisten(ip: string): Promise<void> {
+    const srv = this.listeners.get(ip);
+    if (!srv) return;
+    this.listeners.delete(ip);
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
+
   /** Stops listening and drops every connection; `resume()` listens again at the same addresses. */
   async suspend(): Promise<void> {
     for (const c of this.children) killGroup(c);

@@ -6,12 +6,16 @@
  */
 import { EventEmitter } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { Logger } from '../log.ts';
 import { AddressPool } from './addresses.ts';
 import {
-  DEFAULTS, DEFAULT_FLAVORS, DEFAULT_IMAGES, DEFAULT_NETWORKS, DEFAULT_QUOTA, DELETED_RETENTION_COUNT, DELETED_RETENTION_MS,
+  DEFAULTS, DEFAULT_FLAVORS, DEFAULT_IMAGES, DEFAULT_NETWORK_QUOTA, DEFAULT_NETWORKS, DEFAULT_QUOTA, DEFAULT_VOLUME_QUOTA,
+  DELETED_RETENTION_COUNT, DELETED_RETENTION_MS,
 } from './defaults.ts';
+import type { FaultPlan } from './fault-plan.ts';
 import type { FaultQueue } from './faults.ts';
+import type { FloatingIpRecord, VolumeRecord } from './records.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { SshNode } from './ssh.ts';
 import type { BootFault, CloudSimCloudOptions, ServerStateChange } from './types.ts';
@@ -63,11 +67,17 @@ export interface NetworkRecord {
 
 export interface PortRecord {
   id: string;
+  name: string;
   networkId: string;
   mac: string;
   ip: string;
+  /** The server using it; "" for a port nobody uses. */
   deviceId: string;
+  /** `compute:nova` for the ports Nova makes; "" for a port created through the API. */
+  deviceOwner: string;
   status: 'DOWN' | 'ACTIVE';
+  tags: string[];
+  revision: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -138,6 +148,12 @@ export interface ServerRecord {
   scheduled: boolean;
   fault: { code: number; message: string; created: number } | null;
   portIds: string[];
+  /** Boot from volume: the volume Nova makes at boot (block_device_mapping_v2 image -> volume). */
+  bootVolume?: { size: number; deleteOnTermination: boolean };
+  /** Volumes attached to it, deleted with the server when `deleteOnTermination`. */
+  volumes: { id: string; deleteOnTermination: boolean }[];
+  /** Set for servers of other users of the project (unmanaged, counted in quota). */
+  userId?: string;
   /** What the boot will do: finish, fail with `planFault`, or hang in BUILD. */
   plan: 'boot' | 'fail' | 'hang';
   planFault?: BootFault;
@@ -154,6 +170,18 @@ export interface Quota {
   ram: number;
 }
 
+/** Neutron quota of the project (-1 is unlimited). */
+export interface NetworkQuota {
+  floatingip: number;
+  port: number;
+}
+
+/** Cinder quota of the project (-1 is unlimited). */
+export interface VolumeQuota {
+  volumes: number;
+  gigabytes: number;
+}
+
 /** Token count above which expired tokens are swept at the next issue. */
 const TOKEN_SWEEP_SIZE = 10_000;
 
@@ -166,6 +194,8 @@ export function cloudConfig(o: CloudSimCloudOptions) {
     ssh: o.ssh ?? true,
     sshDelayMs: o.sshDelayMs ?? DEFAULTS.sshDelayMs,
     tokenTtlMs: o.tokenTtlMs ?? DEFAULTS.tokenTtlMs,
+    floatingIpNovaDelayMs: o.floatingIpNovaDelayMs ?? DEFAULTS.floatingIpNovaDelayMs,
+    volumeDelayMs: o.volumeDelayMs ?? DEFAULTS.volumeDelayMs,
   };
 }
 
@@ -176,6 +206,8 @@ export class CloudState {
   readonly events = new EventEmitter();
   readonly lifecycle: Lifecycle = new Lifecycle(this);
   readonly addresses: AddressPool;
+  /** Floating IPs come from their own loopback /16, so each one can reach its server's SSH too. */
+  readonly floatingAddresses: AddressPool;
 
   // The project the simulator's user works in, and the admin project owning shared resources.
   readonly userId = hexId();
@@ -184,6 +216,10 @@ export class CloudState {
   readonly projectId = hexId();
   readonly projectName = 'nodepool';
   readonly adminProjectId = hexId();
+  /** The other user of the project, owner of the unmanaged servers. */
+  readonly otherUserId = hexId();
+  /** The router between `private` and the external network, as floating IPs report it. */
+  readonly routerId = uuid();
   readonly roles = [{ id: hexId(), name: 'member' }, { id: hexId(), name: 'reader' }];
   /** Nova's hostId: sha224 of project id and compute host. */
   readonly hostId: string;
@@ -191,17 +227,24 @@ export class CloudState {
   readonly catalogIds = { services: {} as Record<string, string>, endpoints: {} as Record<string, string> };
 
   baseUrl = '';
-  offline = false;
+  /** false, or how the cloud is offline: connections reset, or calls never answered. */
+  offline: false | 'reset' | 'timeout' = false;
   quota: Quota;
+  networkQuota: NetworkQuota;
+  volumeQuota: VolumeQuota;
   readonly flavors: FlavorRecord[];
   readonly images: ImageRecord[];
   readonly networks: NetworkRecord[];
   readonly servers = new Map<string, ServerRecord>();
   readonly ports = new Map<string, PortRecord>();
+  readonly floatingIps = new Map<string, FloatingIpRecord>();
+  readonly volumes = new Map<string, VolumeRecord>();
   readonly keypairs = new Map<string, KeypairRecord>();
   readonly appCreds = new Map<string, AppCredRecord>();
   readonly tokens = new Map<string, TokenRecord>();
   readonly securityGroupId = uuid();
+  /** Connections of calls left unanswered (offline `timeout`, injected timeouts). */
+  readonly heldSockets = new Set<Socket>();
   /** API calls by `service METHOD route`, for the control handle's stats. */
   readonly calls = new Map<string, number>();
   totalCalls = 0;
@@ -216,13 +259,17 @@ export class CloudState {
     index: number,
     readonly logger: Logger,
     readonly faults: FaultQueue,
+    readonly plan: FaultPlan,
     readonly stateDir: string,
   ) {
     this.name = o.name;
     this.region = o.region ?? DEFAULTS.region;
     this.config = cloudConfig(o);
     this.addresses = new AddressPool(o.addressBase ?? `127.${100 + index}`);
+    this.floatingAddresses = new AddressPool(o.floatingAddressBase ?? `127.${(200 + index) % 256}`);
     this.quota = { ...DEFAULT_QUOTA, ...o.quota };
+    this.networkQuota = { ...DEFAULT_NETWORK_QUOTA, ...o.networkQuota };
+    this.volumeQuota = { ...DEFAULT_VOLUME_QUOTA, ...o.volumeQuota };
     this.hostId = createHash('sha224').update(`${this.projectId}sim-compute-${o.name}`).digest('hex');
     const now = Date.now();
     this.flavors = (o.flavors ?? DEFAULT_FLAVORS).map((f) => ({
@@ -243,7 +290,7 @@ export class CloudState {
       id: n.id ?? uuid(), name: n.name, shared: n.shared ?? false, external: n.external ?? false,
       mtu: n.external ? 1500 : 1450, subnetId: uuid(), projectId: this.adminProjectId, createdAt: now,
     }));
-    for (const s of ['identity', 'compute', 'image', 'network']) {
+    for (const s of ['identity', 'compute', 'image', 'network', 'block-storage', 'volumev3']) {
       this.catalogIds.services[s] = hexId();
       for (const i of ['public', 'internal', 'admin']) this.catalogIds.endpoints[`${s}/${i}`] = hexId();
     }
@@ -252,7 +299,10 @@ export class CloudState {
   /** Service endpoints as the catalog lists them (devstack's layout under one port). */
   endpoints() {
     const root = `${this.baseUrl}/${this.name}`;
-    return { identity: `${root}/identity`, compute: `${root}/compute/v2.1`, image: `${root}/image`, network: `${root}/network` };
+    return {
+      identity: `${root}/identity`, compute: `${root}/compute/v2.1`, image: `${root}/image`, network: `${root}/network`,
+      volume: `${root}/volume/v3/${this.projectId}`,
+    };
   }
 
   countCall(key: string): void {

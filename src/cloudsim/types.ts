@@ -2,6 +2,7 @@
  * Public shapes of the OpenStack simulator: its options and what its control handle reports.
  */
 import type { Logger } from '../log.ts';
+import type { FaultSpec } from './fault-spec.ts';
 
 export interface CloudSimOptions {
   /** Address of the one HTTP listener serving every cloud. Default 127.0.0.1. */
@@ -75,6 +76,18 @@ export interface CloudSimCloudOptions {
   tokenTtlMs?: number;
   /** First two octets of the servers' loopback addresses, e.g. "127.100". Default 127.(100 + cloud index). */
   addressBase?: string;
+  /** First two octets of the floating IPs' loopback addresses. Default 127.(200 + cloud index). */
+  floatingAddressBase?: string;
+  /** Time from a floating IP's association to Nova showing it in the server's addresses. Default 100 ms (4.2 s recorded). */
+  floatingIpNovaDelayMs?: number;
+  /** Time a volume spends creating (and deleting). Default 100 ms. */
+  volumeDelayMs?: number;
+  networkQuota?: { floatingip?: number; port?: number };
+  volumeQuota?: { volumes?: number; gigabytes?: number };
+  /** Injected faults in force from the start (see fault-spec.ts). */
+  faults?: FaultSpec;
+  /** Servers other users of the project run: ACTIVE from the start, counted in quota and limits. */
+  unmanagedServers?: number | { count: number; flavor?: string };
 }
 
 /** The fault an injected failed boot ends with (Nova `fault`). */
@@ -137,3 +150,29 @@ export interface ServerStateChange {
   from: string;
   to: string;
 }
+
+/** Everything a simulated cloud holds, as the admin endpoint `GET /<cloud>/sim/inventory` lists it. */
+export interface SimInventory {
+  servers: {
+    id: string; name: string; status: string; taskState: string | null; flavorId: string;
+    metadata: Record<string, string>; tags: string[];
+    /** A server of another user of the project (not booted through the API by us). */
+    unmanaged: boolean;
+    portIds: string[]; volumeIds: string[];
+  }[];
+  ports: {
+    id: string; networkId: string; deviceId: string; deviceOwner: string; status: string; ip: string; tags: string[];
+  }[];
+  floatingIps: {
+    id: string; address: string; networkId: string; portId: string | null; fixedIp: string | null; status: string;
+    description: string; tags: string[];
+  }[];
+  volumes: {
+    id: string; name: string; status: string; size: number; metadata: Record<string, string>; attachedTo: string | null; bootable: boolean;
+  }[];
+  images: { id: string; name: string; status: string; visibility: string; ownedByProject: boolean; properties: Record<string, string> }[];
+  keypairs: string[];
+}
+
+/** What the fault plan injected so far, by `service answer` (`nova 503`), `boot error`, `boot hang`, `delete stuck`, `port leak`. */
+export type SimInjected = Record<string, number>;

@@ -31,9 +31,11 @@ test('a client discovers identity v3 and logs in with the clouds.yaml password',
   assert.ok(Date.parse(token.expires_at) - Date.parse(token.issued_at) >= 3_599_000, 'tokens live an hour by default');
   assert.match(token.expires_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
 
-  // The catalog lists the cloud's four endpoints, each public, internal and admin.
+  // The catalog lists the cloud's endpoints, each public, internal and admin; Cinder under both of its types.
   const byType = Object.fromEntries(token.catalog.map((s: any) => [s.type, s]));
-  assert.deepEqual(Object.keys(byType).sort(), ['compute', 'identity', 'image', 'network']);
+  assert.deepEqual(Object.keys(byType).sort(), ['block-storage', 'compute', 'identity', 'image', 'network', 'volumev3']);
+  assert.equal(byType['block-storage'].endpoints[0].url, `${sim.url}/alpha/volume/v3/${sim.cloud('alpha').credentials.projectId}`);
+  assert.equal(byType.volumev3.endpoints[0].url, byType['block-storage'].endpoints[0].url);
   assert.equal(byType.compute.endpoints[0].url, `${sim.url}/alpha/compute/v2.1`);
   assert.equal(byType.image.endpoints[0].url, `${sim.url}/alpha/image`);
   assert.equal(byType.network.endpoints[0].url, `${sim.url}/alpha/network`);
