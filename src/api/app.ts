@@ -16,6 +16,12 @@ import { holdNodeRoute } from './routes/nodes-hold.ts';
 import { deleteNodeRoute } from './routes/nodes-delete.ts';
 import { statusListRoutes } from './routes/status-lists.ts';
 import { healthRoutes } from './routes/health.ts';
+import { statusSummaryRoute } from './routes/status-summary.ts';
+import { eraseProviderRoute, getProviderRoute } from './routes/providers.ts';
+import { installAuth } from './auth.ts';
+import { installHttpHeaders } from './http-headers.ts';
+import type { ApiTokenConfig } from '../config/types.ts';
+import { statusSources, type StatusSources } from '../status/sources.ts';
 
 export interface ApiOptions {
   store: Store;
@@ -32,6 +38,12 @@ export interface ApiOptions {
   pollIntervalMs?: number;
   /** Name written to the audit log for changes made through the API. Default `api`. */
   actor?: string;
+  /** API tokens and whether reads are public (`api.tokens`, `api.read-public`). Default: no tokens, all open. */
+  access?: { tokens: readonly ApiTokenConfig[]; readPublic: boolean };
+  /** Configuration, live provider state and images for the status paths and page. */
+  status?: Partial<StatusSources>;
+  /** Seconds dashboards may reuse a status answer (Cache-Control max-age). Default 5. */
+  cacheSeconds?: number;
 }
 
 /**
@@ -59,10 +71,14 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     closing: closing.signal,
     isReady: opts.isReady ?? (() => true),
     labels: opts.labels,
+    status: statusSources({ labelNames: opts.labels, ...opts.status }),
   };
 
   installZodValidation(app);
   installErrorHandler(app);
+  const readPublic = opts.access?.readPublic ?? true;
+  installAuth(app, { tokens: opts.access?.tokens ?? [], readPublic, store: opts.store, logger: opts.logger });
+  installHttpHeaders(app, { maxAgeSeconds: opts.cacheSeconds ?? 5, readPublic });
 
   createRequestRoute(app, deps);
   listRequestsRoute(app, deps);
@@ -75,6 +91,9 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   holdNodeRoute(app, deps);
   deleteNodeRoute(app, deps);
   statusListRoutes(app, deps);
+  statusSummaryRoute(app, deps);
+  getProviderRoute(app, deps);
+  eraseProviderRoute(app, deps);
   healthRoutes(app, deps);
   return app;
 }

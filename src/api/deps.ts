@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.ts';
 import type { OpContext } from '../ops/context.ts';
+import type { StatusSources } from '../status/sources.ts';
 
 /** What every route is given: the store, the clock, and the context its operations run with. */
 export interface RouteDeps {
@@ -13,4 +14,6 @@ export interface RouteDeps {
   closing: AbortSignal;
   isReady: () => boolean;
   labels?: () => string[];
+  /** Configuration, live provider state and images, for the status paths and page. */
+  status: StatusSources;
 }

@@ -14,7 +14,7 @@ export abstract class NodepoolError extends Error {
 export class NotFoundError extends NodepoolError {
   readonly httpStatus = 404;
   readonly exitCode = 1;
-  constructor(readonly kind: 'node' | 'request', readonly id: string) {
+  constructor(readonly kind: 'node' | 'request' | 'provider', readonly id: string) {
     super(`${kind} ${id} not found`);
     this.name = 'NotFoundError';
   }
@@ -47,6 +47,26 @@ export class UsageError extends NodepoolError {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/** The call needs a token and none (or an unknown one) was given. */
+export class UnauthorizedError extends NodepoolError {
+  readonly httpStatus = 401;
+  readonly exitCode = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/** The token given does not allow the call (its role, or a request that is not its holder's). */
+export class ForbiddenError extends NodepoolError {
+  readonly httpStatus = 403;
+  readonly exitCode = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
   }
 }
 

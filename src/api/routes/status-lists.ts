@@ -2,6 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NODE_COLUMNS, REQUEST_COLUMNS, type Cell, type Column } from '../../status/rows.ts';
 import { renderRows, type OutputFormat } from '../../status/format.ts';
 import { queryNodeRows, queryRequestRows } from '../../status/query.ts';
+import { DIB_IMAGE_COLUMNS, IMAGE_COLUMNS } from '../../status/images.ts';
+import { LABEL_COLUMNS } from '../../status/labels.ts';
+import { PROVIDER_COLUMNS } from '../../status/providers.ts';
+import { queryLabelRows, queryProviderRows } from '../../status/sources.ts';
 import type { RouteDeps } from '../deps.ts';
 import { RequestStatusQuery, StatusQuery } from '../schemas.ts';
 
@@ -9,9 +13,10 @@ import { RequestStatusQuery, StatusQuery } from '../schemas.ts';
  * Nodepool's web status paths: a text table by default (what `curl` shows), JSON with
  * `Accept: application/json` or `?format=json`; `?fields=a,b` picks columns in both, and
  * `?detail=1` adds the detail columns to the table (JSON always has every field).
+ * `/provider-list` is ours: Nodepool has no such path.
  */
 
-function outputFormat(request: FastifyRequest, format: string | undefined): OutputFormat {
+export function outputFormat(request: FastifyRequest, format: string | undefined): OutputFormat {
   if (format) return format === 'json' ? 'json' : 'text';
   return /\bapplication\/json\b/.test(request.headers.accept ?? '') ? 'json' : 'text';
 }
@@ -23,10 +28,7 @@ function send(
   const format = outputFormat(request, q.format);
   const fields = q.fields?.split(',').map((f) => f.trim()).filter(Boolean);
   const body = renderRows(rows, columns, format, { fields, detail: q.detail === '' || q.detail === '1' || q.detail === 'true' });
-  return reply
-    .header('access-control-allow-origin', '*')
-    .type(format === 'json' ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8')
-    .send(body);
+  return reply.type(format === 'json' ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8').send(body);
 }
 
 export function statusListRoutes(app: FastifyInstance, deps: RouteDeps): void {
@@ -42,11 +44,15 @@ export function statusListRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return send(request, reply, rows, REQUEST_COLUMNS, request.query);
   });
 
-  if (deps.labels) {
-    const labels = deps.labels;
-    app.get<{ Querystring: StatusQuery }>('/label-list', { schema: { querystring: StatusQuery } }, async (request, reply) => {
-      const rows = [...new Set(labels())].sort().map((label) => ({ label }));
-      return send(request, reply, rows, [{ key: 'label', header: 'Label' }], request.query);
-    });
-  }
+  app.get<{ Querystring: StatusQuery }>('/label-list', { schema: { querystring: StatusQuery } }, async (request, reply) =>
+    send(request, reply, await queryLabelRows(deps.store, deps.status), LABEL_COLUMNS, request.query));
+
+  app.get<{ Querystring: StatusQuery }>('/provider-list', { schema: { querystring: StatusQuery } }, async (request, reply) =>
+    send(request, reply, await queryProviderRows(deps.store, deps.status, deps.now()), PROVIDER_COLUMNS, request.query));
+
+  app.get<{ Querystring: StatusQuery }>('/image-list', { schema: { querystring: StatusQuery } }, async (request, reply) =>
+    send(request, reply, await deps.status.images.imageRows(deps.now()), IMAGE_COLUMNS, request.query));
+
+  app.get<{ Querystring: StatusQuery }>('/dib-image-list', { schema: { querystring: StatusQuery } }, async (request, reply) =>
+    send(request, reply, await deps.status.images.dibImageRows(deps.now()), DIB_IMAGE_COLUMNS, request.query));
 }
