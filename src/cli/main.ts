@@ -97,6 +97,27 @@ export function buildProgram(): Command {
     .description('run every role (launcher, API, and the OpenStack simulator for clouds not in clouds.yaml) in one process')
     .action(async (_o, c: Command) => (await import('./commands/run.ts')).run(globals(c)));
 
+  program.command('migrate')
+    .description('bring the store\'s schema up to date, breaking migrations included (stop the processes of the older release first)')
+    .action(async (_o, c: Command) => (await import('./commands/store.ts')).migrateStore(globals(c)));
+
+  const launcher = program.command('launcher')
+    .description('run one launcher on the configured store (any number of them share a PostgreSQL store)')
+    .option('--name <name>', 'name written in leases and shown by `launcher list` (default <hostname>-<pid>)')
+    .option('--providers <names>', 'comma-separated providers to serve (default all)', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--lease <seconds>', 'lease on the requests and nodes it works on; another launcher takes them over this long after it dies', secondsArg)
+    .action(async (o, c: Command) => (await import('./commands/roles.ts')).launcher(globals(c), o));
+  launcher.command('list')
+    .description('list the registered launchers, their providers and heartbeats (from the store)')
+    .option('--json', 'print JSON')
+    .action(async (o, c: Command) => (await import('./commands/store.ts')).listLaunchers(globals(c), o));
+
+  program.command('api')
+    .description('run one node-request API server on the configured store')
+    .option('--port <n>', 'listen port (default api.port; 0 = any free port)', intArg('--port'))
+    .option('--name <name>', 'name written in the audit log for changes made through it (default api)')
+    .action(async (o, c: Command) => (await import('./commands/roles.ts')).api(globals(c), o));
+
   program.command('cloud-sim')
     .description('serve a local OpenStack API simulator (Keystone, Nova, Glance, Neutron) with SSH-reachable servers')
     .option('--host <address>', 'address of the HTTP APIs', '127.0.0.1')

@@ -66,9 +66,11 @@ export function registerAdmin(app: FastifyInstance, clouds: Map<string, CloudSta
   route('GET', '/faults', (c) => c.faults());
   route('POST', '/faults', (c, r) => c.setFaults(json(r)));
   route('PATCH', '/faults', (c, r) => c.patchFaults(json(r)));
-  route('DELETE', '/faults', (c) => c.setFaults({}));
+  route('DELETE', '/faults', async (c) => {
+    await c.setFaults({});
+  });
   route('GET', '/inventory', (c) => c.inventory());
-  route('GET', '/stats', (c) => ({ ...c.stats(), injected: c.injected() }));
+  route('GET', '/stats', (c) => ({ ...c.stats(), injected: c.injected(), held: c.heldCalls() }));
   route('DELETE', '/stats', (c) => c.resetStats());
   route('GET', '/quotas', (c) => c.quotas());
   route('POST', '/quotas', (c, r) => {

@@ -92,6 +92,11 @@ export class CloudControl {
     return Object.fromEntries(this.cloud.plan.injected);
   }
 
+  /** Calls the cloud holds unanswered right now (offline `timeout`, injected timeouts). */
+  heldCalls(): number {
+    return this.cloud.heldSockets.size;
+  }
+
   /** Every resource the cloud holds: servers, ports, floating IPs, volumes, images, keypairs. */
   inventory(): SimInventory {
     return inventory(this.cloud);

@@ -39,7 +39,9 @@ export interface InjectedCallFault {
 }
 
 /** The spec was not valid; `message` names the field. */
-export class FaultSpecError extends Error {}
+export class FaultSpecError extends Error {
+  override name = 'FaultSpecError';
+}
 
 export class FaultPlan {
   private input: Record<string, unknown> = {};

@@ -207,8 +207,12 @@ export class Applier {
         label, provider, pool, connectionPort: pl.connectionPort, username: pl.username, now: this.ctx.now(),
         allocatedTo: requestId, attempt, ...this.lease(),
       });
-      // Promise 1: the record exists before the cloud is asked for anything.
-      await this.ctx.store.insertNode(node, this.by);
+      // Promise 1: the record exists before the cloud is asked for anything. The store counts the
+      // pool again as it inserts: another launcher may have taken the room since our snapshot.
+      if (!await this.ctx.store.insertNode(node, this.by, { maxServers: poolView.maxServers })) {
+        this.log.info({ label, provider, pool, request: requestId }, 'pool full in the store (another launcher took the room): launch waits');
+        continue;
+      }
       this.log.info({ node: node.id, label, provider, pool, request: requestId, attempt }, 'launching node');
       this.spawn(`create:${node.id}`, () => this.createServer(node.id));
     }

@@ -13,6 +13,7 @@ import { ServerCache } from './server-cache.ts';
 import { LaunchSpecResolver } from './launch-spec.ts';
 import { Applier } from './apply.ts';
 import { RateGate } from './rate-gate.ts';
+import { servedActions } from './serving.ts';
 
 export interface LauncherOptions {
   config: Config;
@@ -29,6 +30,8 @@ export interface LauncherOptions {
   mirrorFullIntervalMs?: number;
   /** Seconds a requestor's lease on fulfilled nodes lasts without a heartbeat. Default from config. */
   requestLeaseMs?: number;
+  /** Providers this launcher serves (./serving.ts); default every configured one. */
+  providers?: string[];
 }
 
 /**
@@ -85,6 +88,14 @@ export class Launcher {
   private unsubscribe: (() => void) | null = null;
   private idle: Promise<void> = Promise.resolve();
   private readonly mirror: StoreMirror;
+  private readonly served: ReadonlySet<string> | null;
+  private readonly startedAt: number;
+  /**
+   * Until when the leases this launcher holds are known to run: the start of the last renewal that
+   * succeeded plus the lease length. Past it another launcher may own the work, so no pass runs
+   * (no cloud call, no write) until a renewal succeeds again (a partition from the store).
+   */
+  private leasesValidUntil = 0;
   lastPlan: Plan | null = null;
   passes = 0;
 
@@ -94,7 +105,12 @@ export class Launcher {
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.topology = buildTopology(opts.config);
     this.mirror = new StoreMirror(opts.store, { now: this.now, fullIntervalMs: opts.mirrorFullIntervalMs ?? 10_000 });
+    this.startedAt = this.now();
+    const unknown = (opts.providers ?? []).filter((name) => !opts.config.providers.some((p) => p.name === name));
+    if (unknown.length) throw new Error(`no such provider${unknown.length > 1 ? 's' : ''} in the configuration: ${unknown.join(', ')}`);
+    this.served = opts.providers ? new Set(opts.providers) : null;
     for (const p of opts.config.providers) {
+      if (this.served && !this.served.has(p.name)) continue;
       const adapter = opts.adapters.get(p.name);
       if (!adapter) throw new Error(`no driver for provider ${p.name}`);
       this.providers.set(p.name, {
@@ -136,12 +152,25 @@ export class Launcher {
     try {
       await this.opts.store.upsertLauncher({
         name: this.name, host: hostname(), pid: process.pid, version: '0.1.0',
-        providers: [...this.providers.keys()], startedAt: now, heartbeatAt: now,
+        providers: [...this.providers.keys()], startedAt: this.startedAt, heartbeatAt: now,
       });
       await this.opts.store.renewLeases(this.name, now + this.leaseMs);
+      const lapsed = this.leasesValidUntil !== 0 && this.leasesValidUntil <= this.now();
+      this.leasesValidUntil = now + this.leaseMs;
+      if (lapsed) {
+        // Changes announced while we could not hear them are missed: read everything again.
+        this.opts.logger.warn({ launcher: this.name }, 'leases renewed again: acting again');
+        this.mirror.invalidate();
+        this.wake();
+      }
     } catch (err) {
       this.opts.logger.error({ err, launcher: this.name }, 'lease renewal failed');
     }
+  }
+
+  /** Whether the leases this launcher holds still run (see `leasesValidUntil`). */
+  holdsLeases(): boolean {
+    return this.now() < this.leasesValidUntil;
   }
 
   /** Asks for a reconcile pass as soon as possible. */
@@ -175,6 +204,10 @@ export class Launcher {
 
   /** One reconcile pass: snapshot, plan, apply, then schedule the next wake and server lists. */
   async runOnce(now: number): Promise<Plan> {
+    if (!this.holdsLeases()) {
+      this.opts.logger.warn({ launcher: this.name }, 'leases not renewed in time: not acting until the store answers');
+      return { actions: [], nextWakeAt: null };
+    }
     const { nodes, requests } = await this.mirror.read();
     const cloud = new Map([...this.providers].map(([name, p]) => [name, p.cache.view]));
     const input: PlanInput = {
@@ -192,7 +225,7 @@ export class Launcher {
     const result = plan(input);
     this.passes++;
     this.lastPlan = result;
-    await this.applier.apply(result.actions, input);
+    await this.applier.apply(this.served ? servedActions(result.actions, this.served, nodes, requests) : result.actions, input);
     if (!this.stopped) {
       this.scheduleWake(result.nextWakeAt);
       this.scheduleLists(nodes);

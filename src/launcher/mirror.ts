@@ -53,15 +53,17 @@ export class StoreMirror {
       const requestIds = this.changedRequests;
       this.changedNodes = new Set();
       this.changedRequests = new Set();
-      for (const id of nodeIds) {
-        const n = await this.store.getNode(id);
-        if (n) this.nodes.set(id, n);
-        else this.nodes.delete(id);
-      }
-      for (const id of requestIds) {
-        const r = await this.store.getRequest(id);
-        if (r && (OPEN_REQUEST_STATES.includes(r.state) || (r.state === 'fulfilled' && r.holderExpires !== null))) this.requests.set(id, r);
-        else this.requests.delete(id);
+      // One query per table, however many rows changed: with PostgreSQL each query is a round
+      // trip, and every launcher hears of every other launcher's changes.
+      const [nodes, requests] = await Promise.all([
+        nodeIds.size ? this.store.listNodes({ ids: [...nodeIds] }) : [],
+        requestIds.size ? this.store.listRequests({ ids: [...requestIds] }) : [],
+      ]);
+      for (const id of nodeIds) this.nodes.delete(id);
+      for (const n of nodes) this.nodes.set(n.id, n);
+      for (const id of requestIds) this.requests.delete(id);
+      for (const r of requests) {
+        if (OPEN_REQUEST_STATES.includes(r.state) || (r.state === 'fulfilled' && r.holderExpires !== null)) this.requests.set(r.id, r);
       }
     }
     // Oldest first, as the store lists them: the planner hands out the oldest ready node first.

@@ -10,6 +10,10 @@ export interface CloudSimCliOptions {
   sshPort?: number;
   cloudsYaml?: string;
   host?: string;
+  faults?: string;
+  errorRate?: number;
+  seed?: number;
+  unmanagedServers?: number;
 }
 
 /** `nodepool cloud-sim`: the OpenStack simulator on its own, until SIGINT/SIGTERM. */
@@ -19,7 +23,7 @@ export async function cloudSim(o: CloudSimCliOptions): Promise<void> {
   const sim = await runCloudSim({
     host: o.host ?? '127.0.0.1', port: o.port ?? 0, clouds: o.clouds?.length ? o.clouds : ['sim-east', 'sim-west'],
     bootDelayMs: (o.bootDelay ?? 1) * 1000, deleteDelayMs: (o.deleteDelay ?? 0.5) * 1000, sshPort: o.sshPort ?? 2022,
-    cloudsYamlPath: o.cloudsYaml, logger,
+    cloudsYamlPath: o.cloudsYaml, faultsFile: o.faults, errorRate: o.errorRate, seed: o.seed, unmanagedServers: o.unmanagedServers, logger,
   });
   write(`nodepool: cloud simulator listening at ${sim.url}${o.cloudsYaml ? `; clouds.yaml written to ${o.cloudsYaml}` : ''}`);
   const sig = await untilSignal();

@@ -1,0 +1,89 @@
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { ProviderAdapter } from '../providers/provider.ts';
+import { createOpenStackProvider } from '../providers/openstack/index.ts';
+import { loadClouds, resolveCloud } from './config/clouds.ts';
+import type { Config } from './config/types.ts';
+import type { Logger } from './log.ts';
+import { Launcher } from './launcher/launcher.ts';
+import { openStore } from './store/index.ts';
+import type { Store } from './store/store.ts';
+import { buildApiApp } from './api/app.ts';
+
+/**
+ * The roles as separate processes (`nodepool launcher`, `nodepool api`), any number of each on
+ * any machines, sharing one PostgreSQL store. Unlike `nodepool run`, a role never starts the
+ * built-in simulator: each launcher would get a cloud of its own. Clouds come from clouds.yaml
+ * (`nodepool cloud-sim --clouds-yaml` writes one for the simulator).
+ */
+
+export interface LauncherRole {
+  launcher: Launcher;
+  store: Store;
+  stop(): Promise<void>;
+}
+
+export interface LauncherRoleOptions {
+  config: Config;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Written in leases and shown by `nodepool launcher list`. Default `<hostname>-<pid>`. */
+  name?: string;
+  /** Providers to serve; default all. */
+  providers?: string[];
+  leaseMs?: number;
+}
+
+export async function startLauncherRole(o: LauncherRoleOptions): Promise<LauncherRole> {
+  const name = o.name ?? `${hostname()}-${process.pid}`;
+  const served = o.config.providers.filter((p) => !o.providers || o.providers.includes(p.name));
+  const loaded = loadClouds({ env: o.env ?? process.env });
+  const adapters = new Map<string, ProviderAdapter>();
+  for (const p of served) {
+    const cred = resolveCloud(loaded, p.cloud, p.regionName);
+    adapters.set(p.name, createOpenStackProvider({
+      name: p.name, credentials: { ...cred, regionName: p.regionName ?? cred.regionName },
+      computeMicroversion: p.computeMicroversion, logger: o.logger.child({ provider: p.name }),
+    }));
+  }
+  const store = await openStore(o.config.store, { listen: true, applicationName: name });
+  const launcher = new Launcher({
+    config: o.config, store, adapters, logger: o.logger.child({ component: 'launcher' }), name,
+    providers: o.providers, leaseMs: o.leaseMs,
+  });
+  const stop = async () => {
+    await launcher.stop();
+    for (const a of adapters.values()) await a.close();
+    await store.close();
+  };
+  try {
+    await launcher.start();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { launcher, store, stop };
+}
+
+export interface ApiRole {
+  api: FastifyInstance;
+  url: string;
+  store: Store;
+  stop(): Promise<void>;
+}
+
+export async function startApiRole(o: { config: Config; logger: Logger; port?: number; name?: string }): Promise<ApiRole> {
+  const store = await openStore(o.config.store, { listen: true, applicationName: o.name ?? `api-${process.pid}` });
+  const api = buildApiApp({
+    store, logger: o.logger.child({ component: 'api' }), actor: o.name ?? 'api',
+    requestLeaseTimeoutMs: o.config.api.requestLeaseTimeout * 1000, labels: () => o.config.labels.map((l) => l.name),
+  });
+  try {
+    const url = await api.listen({ host: o.config.api.listen, port: o.port ?? o.config.api.port });
+    return { api, url, store, stop: async () => { await api.close(); await store.close(); } };
+  } catch (err) {
+    await api.close();
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createOpenStackProvider } from '../../providers/openstack/index.ts';
+import { loadClouds, resolveCloud } from '../../src/config/clouds.ts';
+import { eventually, randomSshPort, scratch } from './helpers.ts';
+
+/**
+ * Several nodepool processes on one PostgreSQL database against one simulator process, each
+ * started with the real CLI as an operator would: `nodepool cloud-sim`, `nodepool launcher`,
+ * `nodepool api`. Every process is stopped (or killed) by `stop()`.
+ */
+
+const BIN = join(import.meta.dirname, '../../bin/nodepool.js');
+
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  /** stderr (the JSON log lines) so far. */
+  log(): string;
+  /** stdout so far. */
+  stdout(): string;
+  /** Resolves when a line of stdout or stderr matches. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<void>;
+}
+
+function startProc(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, NODEPOOL_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const waiters = new Set<() => void>();
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); for (const w of waiters) w(); });
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); for (const w of waiters) w(); });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { for (const w of waiters) w(); resolve(); }));
+  return {
+    name, child, exited, log: () => err, stdout: () => out,
+    waitFor: (re, timeoutMs = 20_000) => new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (re.test(out) || re.test(err)) { done(); resolve(); }
+        else if (child.exitCode !== null || child.signalCode !== null) { done(); reject(new Error(`${name} exited before ${re}: ${err.slice(-2000)}`)); }
+      };
+      const timer = setTimeout(() => { done(); reject(new Error(`${name}: no ${re} within ${timeoutMs} ms: ${err.slice(-2000)}`)); }, timeoutMs);
+      const done = () => { clearTimeout(timer); waiters.delete(check); };
+      waiters.add(check);
+      check();
+    }),
+  };
+}
+
+export interface ClusterOptions {
+  dbUrl: string;
+  clouds: string[];
+  bootDelay: number;
+  /** YAML of `labels:` and `providers:` (the store, API and simulator sections are added). */
+  yaml: (o: { sshPort: number }) => string;
+}
+
+export interface Cluster {
+  dir: string;
+  configPath: string;
+  env: NodeJS.ProcessEnv;
+  procs: Proc[];
+  /** Writes another configuration beside the first, with a different store URL (e.g. another role). */
+  configWithUrl(url: string, file: string): string;
+  launcher(name: string, extra?: string[], configPath?: string): Promise<Proc>;
+  api(name: string): Promise<{ proc: Proc; url: string }>;
+  /** Server list of one simulated cloud. */
+  servers(cloud: string): ReturnType<ReturnType<typeof createOpenStackProvider>['listServers']>;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(o: ClusterOptions): Promise<Cluster> {
+  const tmp = scratch('np-cluster-');
+  const cloudsYaml = join(tmp.dir, 'clouds.yaml');
+  const sshPort = randomSshPort();
+  const env = { OS_CLIENT_CONFIG_FILE: cloudsYaml };
+  const procs: Proc[] = [];
+  procs.push(startProc('cloud-sim', ['cloud-sim', '--clouds', o.clouds.join(','), '--boot-delay', String(o.bootDelay),
+    '--delete-delay', '0.1', '--ssh-port', String(sshPort), '--clouds-yaml', cloudsYaml], {}));
+  await eventually('the simulator', async () => existsSync(cloudsYaml), 20_000);
+  const body = o.yaml({ sshPort });
+  const write = (url: string, file: string) => {
+    const path = join(tmp.dir, file);
+    writeFileSync(path, `${body}\napi: {listen: 127.0.0.1, port: 0}\nstore: {driver: postgres, url: '${url}', pool-size: 4}\ncloud-sim: {enabled: false}\n`);
+    return path;
+  };
+  const configPath = write(o.dbUrl, 'nodepool.yaml');
+  const adapters = new Map<string, ReturnType<typeof createOpenStackProvider>>();
+  const cluster: Cluster = {
+    dir: tmp.dir, configPath, env, procs,
+    configWithUrl: write,
+    async launcher(name, extra = [], cfg = configPath) {
+      const p = startProc(name, ['-c', cfg, 'launcher', '--name', name, ...extra], env);
+      procs.push(p);
+      await p.waitFor(/nodepool: launcher /);
+      return p;
+    },
+    async api(name) {
+      const p = startProc(name, ['-c', configPath, 'api', '--name', name], env);
+      procs.push(p);
+      await p.waitFor(/API listening at (\S+)/);
+      return { proc: p, url: /API listening at (\S+)/.exec(p.stdout())![1] };
+    },
+    servers(cloud) {
+      let a = adapters.get(cloud);
+      if (!a) {
+        a = createOpenStackProvider({ name: cloud, credentials: resolveCloud(loadClouds({ env, siteDirs: [] }), cloud) });
+        adapters.set(cloud, a);
+      }
+      return a.listServers();
+    },
+    async stop() {
+      for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+      await Promise.all(procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 10_000))])));
+      for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      for (const a of adapters.values()) await a.close();
+      tmp.done();
+    },
+  };
+  return cluster;
+}
