@@ -67,6 +67,8 @@ export interface Session {
   compute: string;
   image: string;
   network: string;
+  /** Cinder v3 with the project id, from the `block-storage` entry. */
+  volume: string;
 }
 
 /** Password login as clouds.yaml describes the cloud; service URLs from the catalog. */
@@ -83,7 +85,10 @@ export async function login(sim: CloudSim, cloud: string): Promise<Session> {
   if (res.status !== 201) throw new Error(`login to ${cloud} failed: ${res.status} ${res.text}`);
   const url = (type: string) =>
     res.body.token.catalog.find((s: any) => s.type === type).endpoints.find((e: any) => e.interface === 'public').url as string;
-  return { token: res.headers.get('x-subject-token')!, identity: url('identity'), compute: url('compute'), image: url('image'), network: url('network') };
+  return {
+    token: res.headers.get('x-subject-token')!, identity: url('identity'), compute: url('compute'), image: url('image'), network: url('network'),
+    volume: url('block-storage'),
+  };
 }
 
 /** A simulator with fast boots for tests; closes with the test. */
@@ -152,4 +157,15 @@ export function sshExec(o: { host: string; port: number; privateKey: string; hos
       });
     });
   });
+}
+
+/** Boots a server (cirros, m1.tiny) on `private`, or without a network; resolves with its id once ACTIVE. */
+export async function bootActive(sim: CloudSim, s: Session, cloud: string, o: { network?: boolean; name?: string; extra?: Record<string, unknown> } = {}): Promise<string> {
+  const net = (await call('GET', `${s.network}/v2.0/networks?name=private`, { token: s.token })).body.networks[0].id;
+  const img = (await call('GET', `${s.image}/v2/images?name=cirros`, { token: s.token })).body.images[0].id;
+  const server = { name: o.name ?? 'node', imageRef: img, flavorRef: '1', networks: o.network === false ? 'none' : [{ uuid: net }], ...o.extra };
+  const res = await call('POST', `${s.compute}/servers`, { token: s.token, mv: '2.79', body: { server } });
+  if (res.status !== 202) throw new Error(`boot failed: ${res.status} ${res.text}`);
+  await sim.cloud(cloud).waitForStatus(res.body.server.id, 'ACTIVE');
+  return res.body.server.id as string;
 }
