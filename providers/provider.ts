@@ -80,6 +80,53 @@ export interface ListServersOptions {
   changesSince?: Date;
 }
 
+/**
+ * A floating IP of the project. Ours carry our tags (promise 1), written into its `description`
+ * in the same call that allocates it; `tags` is empty for the others.
+ */
+export interface FloatingIp {
+  id: string;
+  address: string;
+  /** The external network it came from. */
+  networkId: string;
+  /** The port it is associated with; null when it is free. */
+  portId: string | null;
+  fixedAddress: string | null;
+  /** Neutron's status word (DOWN, ACTIVE, ERROR). */
+  status: string;
+  tags: Record<string, string>;
+  /** ISO time from the cloud. */
+  created: string | null;
+}
+
+/** A port Nova made for a server (`device_owner` `compute:<zone>`). */
+export interface PortView {
+  id: string;
+  networkId: string;
+  /** The server it was made for; a port whose server no longer exists is a leak. */
+  deviceId: string;
+  deviceOwner: string;
+  /** Neutron's status word (ACTIVE, DOWN, BUILD). */
+  status: string;
+  /** Neutron tags of the port. */
+  tags: string[];
+  created: string | null;
+}
+
+/** A volume of the project (Cinder). */
+export interface VolumeView {
+  id: string;
+  name: string;
+  /** Cinder's status word (creating, available, in-use, deleting, error...). */
+  status: string;
+  sizeGb: number;
+  /** Ours carry our tags here. */
+  metadata: Record<string, string>;
+  /** Servers it is attached to. */
+  attachedTo: string[];
+  created: string | null;
+}
+
 export interface ProviderAdapter {
   /** The provider's name in nodepool.yaml. */
   readonly name: string;
@@ -99,6 +146,22 @@ export interface ProviderAdapter {
   findNetwork(nameOrId: string): Promise<Network | null>;
   /** Absolute limits and usage of the project. */
   getLimits(): Promise<Limits>;
+  /** Lists the project's floating IPs, ours and others', following pagination. */
+  listFloatingIps(): Promise<FloatingIp[]>;
+  /** Allocates a floating IP on an external network with our tags written in the same call (Neutron 201). */
+  createFloatingIp(networkId: string, tags: Record<string, string>): Promise<FloatingIp>;
+  /** Associates a floating IP with the server's port (the one on `networkId` if given); a server without a port yet is a transient error. */
+  attachFloatingIp(floatingIpId: string, serverId: string, networkId?: string): Promise<FloatingIp>;
+  /** Releases a floating IP, also while associated; one already gone is not an error. */
+  deleteFloatingIp(id: string): Promise<void>;
+  /** Lists the ports Nova made for servers, only those in `status` (e.g. DOWN) when given. */
+  listPorts(filter?: { status?: string }): Promise<PortView[]>;
+  /** Deletes a port; one already gone is not an error. */
+  deletePort(id: string): Promise<void>;
+  /** Lists the project's volumes with their metadata, status and attachments, following pagination. */
+  listVolumes(): Promise<VolumeView[]>;
+  /** Asks the cloud to delete a volume (Cinder 202); one already gone is not an error. */
+  deleteVolume(id: string): Promise<void>;
   /** Number of HTTP calls made so far (for the economy promise and the benchmarks). */
   callCount(): number;
   /** Releases connections and timers. */

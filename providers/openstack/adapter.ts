@@ -1,18 +1,22 @@
 /**
  * The OpenStack `ProviderAdapter`: Keystone for the token and catalog, Nova for servers,
- * flavors and limits, Glance for images, Neutron for networks. It makes calls and throws
- * classified `CloudError`s; it never sleeps or retries beyond the one token renewal.
+ * flavors and limits, Glance for images, Neutron for networks, floating IPs and ports, Cinder for
+ * volumes. It makes calls and throws classified `CloudError`s; it never sleeps or retries beyond
+ * the one token renewal.
  */
 import type { CloudCredentials } from '../../src/config/cloud-credentials.ts';
 import type { Logger } from '../../src/log.ts';
 import type {
-  CreateServerSpec, Flavor, Image, Limits, ListServersOptions, Network, ProviderAdapter, ServerView,
+  CreateServerSpec, Flavor, FloatingIp, Image, Limits, ListServersOptions, Network, PortView, ProviderAdapter, ServerView, VolumeView,
 } from '../provider.ts';
+import { CinderClient } from './cinder.ts';
+import { FloatingIpClient } from './floating-ips.ts';
 import { GlanceClient } from './glance.ts';
 import { HttpClient } from './http.ts';
 import { TokenSource } from './keystone.ts';
 import { NeutronClient } from './neutron.ts';
 import { NovaClient } from './nova.ts';
+import { PortClient } from './ports.ts';
 import { Session } from './session.ts';
 
 export interface OpenStackProviderOptions {
@@ -35,6 +39,9 @@ export class OpenStackProvider implements ProviderAdapter {
   private readonly nova: NovaClient;
   private readonly glance: GlanceClient;
   private readonly neutron: NeutronClient;
+  private readonly floatingIps: FloatingIpClient;
+  private readonly ports: PortClient;
+  private readonly cinder: CinderClient;
 
   constructor(opts: OpenStackProviderOptions) {
     const now = opts.now ?? Date.now;
@@ -48,6 +55,9 @@ export class OpenStackProvider implements ProviderAdapter {
     this.nova = new NovaClient(session, opts.computeMicroversion ?? '2.79', opts.logger, opts.name);
     this.glance = new GlanceClient(session);
     this.neutron = new NeutronClient(session, c.cloud);
+    this.floatingIps = new FloatingIpClient(session);
+    this.ports = new PortClient(session);
+    this.cinder = new CinderClient(session);
   }
 
   /** Authenticates now (or reuses a valid token): a way to check credentials at start-up. */
@@ -85,6 +95,38 @@ export class OpenStackProvider implements ProviderAdapter {
 
   getLimits(): Promise<Limits> {
     return this.nova.getLimits();
+  }
+
+  listFloatingIps(): Promise<FloatingIp[]> {
+    return this.floatingIps.list();
+  }
+
+  createFloatingIp(networkId: string, tags: Record<string, string>): Promise<FloatingIp> {
+    return this.floatingIps.create(networkId, tags);
+  }
+
+  attachFloatingIp(floatingIpId: string, serverId: string, networkId?: string): Promise<FloatingIp> {
+    return this.floatingIps.attach(floatingIpId, serverId, networkId);
+  }
+
+  deleteFloatingIp(id: string): Promise<void> {
+    return this.floatingIps.delete(id);
+  }
+
+  listPorts(filter?: { status?: string }): Promise<PortView[]> {
+    return this.ports.list(filter);
+  }
+
+  deletePort(id: string): Promise<void> {
+    return this.ports.delete(id);
+  }
+
+  listVolumes(): Promise<VolumeView[]> {
+    return this.cinder.listVolumes();
+  }
+
+  deleteVolume(id: string): Promise<void> {
+    return this.cinder.deleteVolume(id);
   }
 
   callCount(): number {

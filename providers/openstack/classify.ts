@@ -75,6 +75,11 @@ const NOVA_QUOTA_MESSAGE = /quota exceeded|is over the limit|maximum number of (
 /** Neutron exception classes that mean "out of quota" and "out of room" (409 Conflict). */
 const NEUTRON_QUOTA_TYPES = new Set(['OverQuota']);
 const NEUTRON_CAPACITY_TYPES = new Set(['IpAddressGenerationFailure']);
+/**
+ * A 404 that says the network setup is wrong, not that the thing is gone: the port's subnet has no
+ * router to the floating IP's external network, so no retry will associate them.
+ */
+const NEUTRON_CONFIG_TYPES = new Set(['ExternalGatewayForFloatingIPNotFound']);
 
 /** Maps a non-2xx answer to a classified error. Call it once the one token renewal is spent. */
 export function classifyAnswer(ctx: AnswerContext): CloudError {
@@ -106,6 +111,8 @@ function decide(status: number, err: ErrorBody, retryAfterMs: number | undefined
       }
       return { kind: 'config', why: 'forbidden' };
     case 404:
+      // Neutron's NotFound subclasses include one that is not about the resource asked for.
+      if (err.neutronType && NEUTRON_CONFIG_TYPES.has(err.neutronType)) return { kind: 'config', why: err.neutronType };
       return { kind: 'not-found', why: 'not found' };
     case 406:
       // Nova's answer to a microversion it does not support.
@@ -116,9 +123,12 @@ function decide(status: number, err: ErrorBody, retryAfterMs: number | undefined
       return { kind: 'transient', why: 'conflict' };
     case 413:
       // `{"overLimit": {...}}`, the 413 the compute API reference lists for an exceeded quota
-      // (also Cinder's and Glance's storage quota); with Retry-After it was Nova's legacy rate
-      // limiting, so a wait, not a missing quota.
-      return retryAfterMs !== undefined ? { kind: 'rate-limit', why: 'over limit, retry later' } : { kind: 'quota', why: 'over limit' };
+      // (also Cinder's and Glance's storage quota); with a Retry-After of some seconds it was
+      // Nova's legacy rate limiting, so a wait, not a missing quota. Cinder's QuotaError always
+      // sends `Retry-After: 0` (the exception class sets that header): that is still quota.
+      return retryAfterMs !== undefined && retryAfterMs > 0
+        ? { kind: 'rate-limit', why: 'over limit, retry later' }
+        : { kind: 'quota', why: 'over limit' };
     case 429:
       return { kind: 'rate-limit', why: 'too many requests' };
     case 500: case 502: case 503: case 504:

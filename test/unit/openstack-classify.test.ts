@@ -168,3 +168,40 @@ describe('failures without an answer, for real', () => {
     await new Promise<void>((r) => server.close(() => r()));
   });
 });
+
+/**
+ * Cinder and Neutron answers the recorded cloud did not show, written from their sources: Cinder's
+ * QuotaError (code 413, header `Retry-After: 0`) through its fault wrapper (exception name before
+ * the message, `retryAfter` copied into the body), Cinder's NotFound and Invalid, Neutron's
+ * ExternalGatewayForFloatingIPNotFound (a NotFound, 404).
+ */
+describe('classifying Cinder answers, and Neutron answers the recorded cloud could not show', () => {
+  const answer = (service: string, status: number, body: unknown, headers: Record<string, string> = {}) =>
+    classifyAnswer({ service, method: 'POST', url: `https://${service}/v2.0/x`, status, headers, body, now: NOW });
+
+  test('Cinder over quota is quota, although it says Retry-After: 0', () => {
+    const volumes = answer('cinder', 413, {
+      overLimit: { code: 413, message: "VolumeLimitExceeded: Maximum number of volumes allowed (10) exceeded for quota 'volumes'.", retryAfter: '0' },
+    }, { 'retry-after': '0' });
+    assert.equal(volumes.kind, 'quota');
+    const gigabytes = answer('cinder', 413, {
+      overLimit: { code: 413, message: 'VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested 10G, quota is 1000G and 995G has been consumed.', retryAfter: '0' },
+    }, { 'retry-after': '0' });
+    assert.equal(gigabytes.kind, 'quota');
+  });
+
+  test('Cinder: a volume not found is not-found, deleting an attached one is configuration', () => {
+    assert.equal(answer('cinder', 404, { itemNotFound: { code: 404, message: 'Volume 5aa119a8-d25b-45a7-8d1b-88e127885635 could not be found.' } }).kind, 'not-found');
+    const attached = answer('cinder', 400, { badRequest: { code: 400, message: 'Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.' } });
+    assert.equal(attached.kind, 'config');
+  });
+
+  test('Neutron: no router from the port to the external network is configuration, not a floating IP gone', () => {
+    const e = answer('neutron', 404, {
+      NeutronError: { type: 'ExternalGatewayForFloatingIPNotFound', message: 'External network 8d9b57eb-2630-41ef-947f-643bbb317e28 is not reachable from subnet e2d8d848-f454-4d3d-b363-8a28244b95e9.  Therefore, cannot associate Port a4f9428a-fa05-4449-8dee-34dec177590a with a Floating IP.', detail: '' },
+    });
+    assert.equal(e.kind, 'config');
+    assert.equal(answer('neutron', 404, { NeutronError: { type: 'PortNotFound', message: 'Port x could not be found.', detail: '' } }).kind, 'not-found');
+    assert.equal(answer('neutron', 409, { NeutronError: { type: 'IpAddressGenerationFailure', message: 'No more IP addresses available on network 8d9b57eb-2630-41ef-947f-643bbb317e28.', detail: '' } }).kind, 'capacity');
+  });
+});
