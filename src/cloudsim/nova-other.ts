@@ -100,9 +100,10 @@ function limits(req: SimRequest): SimReply {
     maxTotalKeypairs: FIXED_LIMITS.maxTotalKeypairs, maxServerGroups: FIXED_LIMITS.maxServerGroups,
     maxServerGroupMembers: FIXED_LIMITS.maxServerGroupMembers,
   });
-  if (mv < 36) Object.assign(absolute, { maxSecurityGroups: 10, maxSecurityGroupRules: 20, maxTotalFloatingIps: 10 });
+  // Before 2.36 Nova also reports Neutron's floating IP quota and usage.
+  if (mv < 36) Object.assign(absolute, { maxSecurityGroups: 10, maxSecurityGroupRules: 20, maxTotalFloatingIps: cloud.networkQuota.floatingip });
   Object.assign(absolute, { totalRAMUsed: used.ram, totalCoresUsed: used.cores, totalInstancesUsed: used.instances });
-  if (mv < 36) Object.assign(absolute, { totalSecurityGroupsUsed: 1, totalFloatingIpsUsed: 0 });
+  if (mv < 36) Object.assign(absolute, { totalSecurityGroupsUsed: 1, totalFloatingIpsUsed: cloud.floatingIps.size });
   absolute.totalServerGroupsUsed = 0;
   return json(200, { limits: { rate: [], absolute } });
 }
