@@ -27,6 +27,8 @@ export function removePort(cloud: CloudState, id: string): void {
   cloud.addresses.release(port.ip);
   const server = port.deviceId ? cloud.servers.get(port.deviceId) : undefined;
   if (server) server.portIds = server.portIds.filter((p) => p !== id);
+  // A port deleted under a live server takes its address away from the guest too.
+  if (server?.node) void server.node.unlisten(port.ip);
 }
 
 /** Binds a floating IP to a port; Nova shows it after the `network-changed` delay. */
