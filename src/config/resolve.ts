@@ -63,6 +63,7 @@ function resolveProvider(p: YamlProvider): ProviderConfig {
     listInterval: p['list-interval'],
     computeMicroversion: p['compute-microversion'],
     maxConcurrency: p['max-concurrency'],
+    cleanFloatingIps: p['clean-floating-ips'],
     cloudImages,
     pools: p.pools.map((pool) => resolvePool(pool, images)),
   };

@@ -144,6 +144,7 @@ export const providerSchema = z
     'cloud-images': z.array(cloudImageSchema).default([]).describe('Images already in the cloud that labels can boot.'),
     pools: z.array(poolSchema).default([]).describe('Pools of this provider.'),
     'max-concurrency': z.number().int().nonnegative().default(0).describe('Most launches in flight in this provider at once; 0 = no limit.'),
+    'clean-floating-ips': z.boolean().default(false).describe('The project is ours alone: also delete floating IPs we did not allocate once they are not associated.'),
   })
   .describe('One region of one OpenStack cloud.');
 

@@ -77,6 +77,8 @@ export interface ProviderConfig {
   computeMicroversion: string;
   /** Most launches in flight at once in this provider; 0 = no limit. */
   maxConcurrency: number;
+  /** Also delete floating IPs we did not allocate once they are not associated (the project is ours alone). Default false. */
+  cleanFloatingIps: boolean;
   cloudImages: CloudImageConfig[];
   pools: PoolConfig[];
 }

@@ -13,6 +13,7 @@ import { ServerCache } from './server-cache.ts';
 import { LaunchSpecResolver } from './launch-spec.ts';
 import { Applier } from './apply.ts';
 import { RateGate } from './rate-gate.ts';
+import { ResourceSweeper } from './resource-sweep.ts';
 import { servedActions } from './serving.ts';
 
 export interface LauncherOptions {
@@ -63,6 +64,9 @@ export interface ProviderRuntime {
   /** Room the cloud's limits leave for our nodes; null until read. */
   cloudRoom: Cost | null;
   limitsReadAt: number | null;
+  /** Finds and deletes leaked floating IPs, ports and volumes after each complete server list. */
+  sweeper: ResourceSweeper;
+  sweptSeq: number;
 }
 
 /** How often the cloud's absolute limits are read again, at most (also at once after a quota refusal). */
@@ -120,7 +124,8 @@ export class Launcher {
         gate: new RateGate(p.rate * 1000, this.now),
         bootEstimateMs: null, deleteEstimateMs: null, timer: null, timerAt: null,
         health: new ProviderHealth(this.now()), backoff: new Backoff(), pausedUntil: new Map(), labelCost: new Map(),
-        cloudRoom: null, limitsReadAt: null,
+        cloudRoom: null, limitsReadAt: null, sweptSeq: 0,
+        sweeper: new ResourceSweeper(adapter, { provider: p.name, cleanFloatingIps: p.cleanFloatingIps, logger: opts.logger }),
       });
     }
     this.applier = new Applier({
@@ -248,6 +253,21 @@ export class Launcher {
       ? rt.health.failure(now, `server list failed: ${errorText(rt.cache.lastError)}`)
       : rt.health.probe(now);
     if (changed) this.opts.logger.warn({ provider: name, health: rt.health.state, reason: rt.health.reason }, 'provider health changed');
+    if (!rt.cache.lastError && rt.cache.view.fullRefreshSeq !== rt.sweptSeq && !this.stopped) {
+      rt.sweptSeq = rt.cache.view.fullRefreshSeq;
+      void this.sweep(name);
+    }
+  }
+
+  /** After a complete server list: the floating IPs, ports and volumes the store does not account for. */
+  private async sweep(name: string): Promise<void> {
+    const rt = this.providers.get(name)!;
+    try {
+      const known = new Set((await this.opts.store.listNodes({ provider: name })).map((n) => n.id));
+      await rt.sweeper.sweep(known, new Set(rt.cache.view.servers.keys()));
+    } catch (err) {
+      this.opts.logger.warn({ provider: name, err }, 'resource sweep failed');
+    }
   }
 
   /**
