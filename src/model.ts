@@ -99,10 +99,92 @@ export interface RequestRecord {
 /** One state change, for the audit log. */
 export interface StateChange {
   at: number;
-  kind: 'node' | 'request';
+  kind: 'node' | 'request' | 'build' | 'upload';
   id: string;
   from: string | null;
   to: string;
   by: string;
   reason?: string | null;
+}
+
+/** Image build states: building → ready | failed; later deleting (its files and uploads go first). */
+export const BUILD_STATES = ['building', 'ready', 'failed', 'deleting'] as const;
+export type BuildState = (typeof BUILD_STATES)[number];
+
+/** Upload states, one upload per build and provider: uploading → ready | failed; later deleting. */
+export const UPLOAD_STATES = ['uploading', 'ready', 'failed', 'deleting'] as const;
+export type UploadState = (typeof UPLOAD_STATES)[number];
+
+/**
+ * Validation of a ready upload before launches use it: `none` (the image asks for none),
+ * `pending` → `running` (a test node boots from it and runs the image's check over SSH) →
+ * `passed` | `failed`. Launches use the newest ready upload whose validation is none or passed.
+ */
+export const VALIDATION_STATES = ['none', 'pending', 'running', 'passed', 'failed'] as const;
+export type ValidationState = (typeof VALIDATION_STATES)[number];
+
+/** One output file of a build, with the checksums written beside it (`<file>.md5`, `<file>.sha256`). */
+export interface ImageFile {
+  format: string;
+  path: string;
+  size: number;
+  md5: string;
+  sha256: string;
+}
+
+/** One local build of a diskimage (the builder's output), kept by the builder that made it. */
+export interface BuildRecord {
+  id: string;
+  /** The diskimage's name in nodepool.yaml. */
+  image: string;
+  /** Name of the builder that made it and holds its files (uploads are made by it only). */
+  builder: string;
+  state: BuildState;
+  /** Formats asked for (qcow2, raw, vhd...). */
+  formats: string[];
+  /** Output files with their checksums; empty until the build is ready. */
+  files: ImageFile[];
+  logPath: string | null;
+  /** Why it failed or is being deleted, for operators. */
+  reason: string | null;
+  leaseOwner: string | null;
+  leaseExpires: number | null;
+  createdAt: number;
+  stateTime: number;
+}
+
+/** One build uploaded to one provider. */
+export interface UploadRecord {
+  id: string;
+  buildId: string;
+  image: string;
+  provider: string;
+  state: UploadState;
+  format: string;
+  /** The cloud's image id; null until the create call answered. */
+  externalId: string | null;
+  /** The image's name in the cloud (`<image>-<build id>`). */
+  externalName: string;
+  /** Bytes sent so far (progress); equals `size` once ready. */
+  bytes: number;
+  size: number;
+  validation: ValidationState;
+  /** The test node booted to validate it, while validation runs. */
+  validationNode: string | null;
+  /** Why it failed (upload or validation), for operators. */
+  reason: string | null;
+  leaseOwner: string | null;
+  leaseExpires: number | null;
+  createdAt: number;
+  stateTime: number;
+}
+
+/** An operator's orders for one diskimage: pause its builds and uploads, or build it now. */
+export interface ImageFlags {
+  image: string;
+  paused: boolean;
+  pausedReason: string | null;
+  /** Set by `image build`: a build started after this time fulfils it. */
+  buildRequestedAt: number | null;
+  updatedAt: number;
 }

@@ -24,7 +24,7 @@ export class StoreMirror {
   /** Notes a change the store published. */
   note(e: StoreEvent): void {
     if (e.kind === 'node') this.changedNodes.add(e.id);
-    else this.changedRequests.add(e.id);
+    else if (e.kind === 'request') this.changedRequests.add(e.id);
   }
 
   /** Forces a complete re-read at the next `read()`. */

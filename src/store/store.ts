@@ -1,4 +1,6 @@
-import type { NodeRecord, NodeState, RequestRecord, RequestState, StateChange } from '../model.ts';
+import type {
+  BuildRecord, BuildState, ImageFlags, NodeRecord, NodeState, RequestRecord, RequestState, StateChange, UploadRecord, UploadState,
+} from '../model.ts';
 
 /**
  * The store: the only state shared between processes. Every method is asynchronous so that the
@@ -49,6 +51,23 @@ export interface RequestFilter {
   limit?: number;
 }
 
+export type BuildPatch = Partial<Omit<BuildRecord, 'id'>>;
+export type UploadPatch = Partial<Omit<UploadRecord, 'id'>>;
+export type ImageFlagsPatch = Partial<Omit<ImageFlags, 'image' | 'updatedAt'>>;
+
+export interface BuildFilter {
+  image?: string;
+  states?: readonly BuildState[];
+  builder?: string;
+}
+
+export interface UploadFilter {
+  image?: string;
+  provider?: string;
+  buildId?: string;
+  states?: readonly UploadState[];
+}
+
 export interface LauncherRecord {
   name: string;
   host: string;
@@ -61,7 +80,7 @@ export interface LauncherRecord {
 
 /** A change written to the store, published to in-process listeners after the write. */
 export interface StoreEvent {
-  kind: 'node' | 'request';
+  kind: 'node' | 'request' | 'build' | 'upload' | 'image';
   id: string;
   state: string;
 }
@@ -98,6 +117,33 @@ export interface Store {
   /** Registers a launcher or renews its heartbeat. */
   upsertLauncher(rec: LauncherRecord): Promise<void>;
   listLaunchers(): Promise<LauncherRecord[]>;
+
+  // ---- disk images (src/builder/): builds, their uploads per provider, operators' flags ----
+
+  /** Adds a build record (written before the build command starts). */
+  insertBuild(build: BuildRecord, by: string): Promise<void>;
+  /** Reads one build; null when gone. */
+  getBuild(id: string): Promise<BuildRecord | null>;
+  /** Lists builds, newest first. */
+  listBuilds(filter?: BuildFilter): Promise<BuildRecord[]>;
+  /** Updates a build if the condition (`states`, `leaseFreeOr`) holds; returns whether it did. A state change is audited. */
+  updateBuild(id: string, patch: BuildPatch, by: string, cond?: StoreCondition<BuildState>, reason?: string): Promise<boolean>;
+  /** Removes a build record if the condition holds. */
+  removeBuild(id: string, by: string, cond?: StoreCondition<BuildState>): Promise<boolean>;
+  /** Adds an upload record (written before the cloud is asked to create the image: promise 1). */
+  insertUpload(upload: UploadRecord, by: string): Promise<void>;
+  /** Reads one upload; null when gone. */
+  getUpload(id: string): Promise<UploadRecord | null>;
+  /** Lists uploads, newest first. */
+  listUploads(filter?: UploadFilter): Promise<UploadRecord[]>;
+  /** Updates an upload if the condition (`states`, `leaseFreeOr`) holds; returns whether it did. A state change is audited. */
+  updateUpload(id: string, patch: UploadPatch, by: string, cond?: StoreCondition<UploadState>, reason?: string): Promise<boolean>;
+  /** Removes an upload record if the condition holds. */
+  removeUpload(id: string, by: string, cond?: StoreCondition<UploadState>): Promise<boolean>;
+  /** Every diskimage's operator flags (only images that ever had one set). */
+  listImageFlags(): Promise<ImageFlags[]>;
+  /** Sets some of an image's flags (creating its row with paused=false, no request); returns them all. */
+  setImageFlags(image: string, patch: ImageFlagsPatch, by: string): Promise<ImageFlags>;
 
   /**
    * Subscribes to committed changes: those made through this store object, and with PostgreSQL

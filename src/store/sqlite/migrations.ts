@@ -43,6 +43,30 @@ CREATE TABLE launchers (
     name: 'nodes by pool, for the guarded insert that counts a pool',
     sql: 'CREATE INDEX nodes_pool ON nodes (provider, pool);',
   },
+  {
+    id: 3,
+    name: 'image builds, their uploads per provider, operators\' image flags',
+    sql: `
+CREATE TABLE image_builds (
+  id TEXT PRIMARY KEY, image TEXT NOT NULL, builder TEXT NOT NULL, state TEXT NOT NULL,
+  formats TEXT NOT NULL, files TEXT NOT NULL, log_path TEXT, reason TEXT,
+  lease_owner TEXT, lease_expires INTEGER, created_at INTEGER NOT NULL, state_time INTEGER NOT NULL
+);
+CREATE INDEX image_builds_image ON image_builds (image, state);
+CREATE TABLE image_uploads (
+  id TEXT PRIMARY KEY, build_id TEXT NOT NULL, image TEXT NOT NULL, provider TEXT NOT NULL, state TEXT NOT NULL,
+  format TEXT NOT NULL, external_id TEXT, external_name TEXT NOT NULL, bytes INTEGER NOT NULL, size INTEGER NOT NULL,
+  validation TEXT NOT NULL, validation_node TEXT, reason TEXT, lease_owner TEXT, lease_expires INTEGER,
+  created_at INTEGER NOT NULL, state_time INTEGER NOT NULL
+);
+CREATE INDEX image_uploads_build ON image_uploads (build_id);
+CREATE INDEX image_uploads_provider ON image_uploads (provider, image, state);
+CREATE TABLE image_flags (
+  image TEXT PRIMARY KEY, paused INTEGER NOT NULL, paused_reason TEXT, build_requested_at INTEGER,
+  updated_at INTEGER NOT NULL
+);
+`,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

@@ -3,12 +3,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { and, asc, eq } from 'drizzle-orm';
-import type { NodeRecord, NodeState, RequestRecord, RequestState, StateChange } from '../../model.ts';
+import type {
+  BuildRecord, BuildState, ImageFlags, NodeRecord, NodeState, RequestRecord, RequestState, StateChange, UploadRecord, UploadState,
+} from '../../model.ts';
 import type {
   LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch, Store, StoreCondition, StoreEvent,
+  BuildFilter, BuildPatch, ImageFlagsPatch, UploadFilter, UploadPatch,
 } from '../store.ts';
 import { launchers, stateChanges } from './schema.ts';
 import { migrate } from './migrations.ts';
+import { SqliteImageTables } from './image-tables.ts';
 import { conditionSql, insertSql, nodeFromRaw, requestFromRaw, updateSql, type RawNode, type RawRequest, type Table } from './rows.ts';
 
 /**
@@ -24,6 +28,7 @@ export class SqliteStore implements Store {
   private readonly listeners = new Set<(e: StoreEvent) => void>();
   private readonly statements = new Map<string, Database.Statement>();
   private readonly now: () => number;
+  private readonly images: SqliteImageTables;
 
   constructor(path: string, opts: { now?: () => number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -34,6 +39,11 @@ export class SqliteStore implements Store {
     migrate(this.sqlite);
     this.db = drizzle(this.sqlite);
     this.now = opts.now ?? Date.now;
+    this.images = new SqliteImageTables(this.sqlite, this.db, {
+      audit: (kind, id, from, to, by, reason) => this.audit(kind, id, from, to, by, reason),
+      publish: (e) => this.publish(e),
+      now: () => this.now(),
+    });
   }
 
   private statement(sql: string): Database.Statement {
@@ -46,7 +56,7 @@ export class SqliteStore implements Store {
     for (const l of this.listeners) l(e);
   }
 
-  private audit(kind: 'node' | 'request', id: string, from: string | null, to: string, by: string, reason?: string | null): void {
+  private audit(kind: StateChange['kind'], id: string, from: string | null, to: string, by: string, reason?: string | null): void {
     this.statement('INSERT INTO state_changes (at, kind, id, from_state, to_state, by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(this.now(), kind, id, from, to, by, reason ?? null);
   }
@@ -167,6 +177,23 @@ export class SqliteStore implements Store {
     return this.db.select().from(launchers).orderBy(asc(launchers.name)).all()
       .map((r) => ({ ...r, providers: JSON.parse(r.providers) }));
   }
+
+  async insertBuild(b: BuildRecord, by: string): Promise<void> { this.images.insertBuild(b, by); }
+  async getBuild(id: string): Promise<BuildRecord | null> { return this.images.getBuild(id); }
+  async listBuilds(filter?: BuildFilter): Promise<BuildRecord[]> { return this.images.listBuilds(filter); }
+  async updateBuild(id: string, patch: BuildPatch, by: string, cond?: StoreCondition<BuildState>, reason?: string): Promise<boolean> {
+    return this.images.updateBuild(id, patch, by, cond, reason);
+  }
+  async removeBuild(id: string, by: string, cond?: StoreCondition<BuildState>): Promise<boolean> { return this.images.removeBuild(id, by, cond); }
+  async insertUpload(u: UploadRecord, by: string): Promise<void> { this.images.insertUpload(u, by); }
+  async getUpload(id: string): Promise<UploadRecord | null> { return this.images.getUpload(id); }
+  async listUploads(filter?: UploadFilter): Promise<UploadRecord[]> { return this.images.listUploads(filter); }
+  async updateUpload(id: string, patch: UploadPatch, by: string, cond?: StoreCondition<UploadState>, reason?: string): Promise<boolean> {
+    return this.images.updateUpload(id, patch, by, cond, reason);
+  }
+  async removeUpload(id: string, by: string, cond?: StoreCondition<UploadState>): Promise<boolean> { return this.images.removeUpload(id, by, cond); }
+  async listImageFlags(): Promise<ImageFlags[]> { return this.images.listImageFlags(); }
+  async setImageFlags(image: string, patch: ImageFlagsPatch, by: string): Promise<ImageFlags> { return this.images.setImageFlags(image, patch, by); }
 
   subscribe(listener: (e: StoreEvent) => void): () => void {
     this.listeners.add(listener);
