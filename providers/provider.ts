@@ -127,6 +127,42 @@ export interface VolumeView {
   created: string | null;
 }
 
+/** An image in the cloud as the builder sees it. */
+export interface ImageView {
+  id: string;
+  name: string;
+  /** The cloud's status word (Glance: queued, saving, active, killed, deleted, pending_delete, deactivated). */
+  status: string;
+  /** Bytes stored; null before the data arrived. */
+  size: number | null;
+  /** MD5 of the data (Glance `checksum`); null before the data arrived. */
+  checksum: string | null;
+  tags: string[];
+  /** Custom properties, our nodepool_* tags among them. */
+  properties: Record<string, string>;
+  /** ISO time from the cloud. */
+  created: string | null;
+}
+
+export interface CreateImageSpec {
+  name: string;
+  /** qcow2, raw, vhd, vmdk... */
+  diskFormat: string;
+  containerFormat: string;
+  /** Our tags as image properties (promise 1): nodepool_provider_name, nodepool_upload_id, ..., plus the operator's `meta`. */
+  properties: Record<string, string>;
+  tags: string[];
+}
+
+/** The data of an upload, read as a stream (an image can be larger than the memory). */
+export interface ImageData {
+  /** Opens the data from its start; called again if the call has to be made again (a token renewed on 401). */
+  open(): NodeJS.ReadableStream;
+  size: number;
+  /** Aborts the transfer (a timeout, a shutdown). */
+  signal?: AbortSignal;
+}
+
 export interface ProviderAdapter {
   /** The provider's name in nodepool.yaml. */
   readonly name: string;
@@ -162,6 +198,16 @@ export interface ProviderAdapter {
   listVolumes(): Promise<VolumeView[]>;
   /** Asks the cloud to delete a volume (Cinder 202); one already gone is not an error. */
   deleteVolume(id: string): Promise<void>;
+  /** Creates an image record without data (Glance `queued`), carrying our properties and tags; resolves with its id. */
+  createImage(spec: CreateImageSpec): Promise<{ id: string }>;
+  /** Sends an image's data streamed from `data.open()`, never held in memory; resolves once the cloud took all of it. */
+  uploadImageData(id: string, data: ImageData): Promise<void>;
+  /** Fetches one image; null when it does not exist. */
+  getImage(id: string): Promise<ImageView | null>;
+  /** Lists the project's images carrying `tag` and every one of `properties`, following pagination. */
+  listImages(filter: { tag: string; properties?: Record<string, string> }): Promise<ImageView[]>;
+  /** Asks the cloud to delete an image; an image already gone is not an error. */
+  deleteImage(id: string): Promise<void>;
   /** Number of HTTP calls made so far (for the economy promise and the benchmarks). */
   callCount(): number;
   /** Releases connections and timers. */

@@ -7,7 +7,7 @@
 import type { CloudCredentials } from '../../src/config/cloud-credentials.ts';
 import type { Logger } from '../../src/log.ts';
 import type {
-  CreateServerSpec, Flavor, FloatingIp, Image, Limits, ListServersOptions, Network, PortView, ProviderAdapter, ServerView, VolumeView,
+  CreateImageSpec, CreateServerSpec, Flavor, FloatingIp, Image, ImageData, ImageView, Limits, ListServersOptions, Network, PortView, ProviderAdapter, ServerView, VolumeView,
 } from '../provider.ts';
 import { CinderClient } from './cinder.ts';
 import { FloatingIpClient } from './floating-ips.ts';
@@ -87,6 +87,26 @@ export class OpenStackProvider implements ProviderAdapter {
 
   findImage(nameOrId: string): Promise<Image | null> {
     return this.glance.findImage(nameOrId);
+  }
+
+  createImage(spec: CreateImageSpec): Promise<{ id: string }> {
+    return this.glance.createImage(spec);
+  }
+
+  uploadImageData(id: string, data: ImageData): Promise<void> {
+    return this.glance.uploadImageData(id, data);
+  }
+
+  getImage(id: string): Promise<ImageView | null> {
+    return this.glance.getImage(id);
+  }
+
+  listImages(filter: { tag: string; properties?: Record<string, string> }): Promise<ImageView[]> {
+    return this.glance.listImages(filter);
+  }
+
+  deleteImage(id: string): Promise<void> {
+    return this.glance.deleteImage(id);
   }
 
   findNetwork(nameOrId: string): Promise<Network | null> {

@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import axios, { type AxiosInstance } from 'axios';
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { Logger } from '../../src/log.ts';
 import { CloudError } from '../errors.ts';
 import { classifyNetworkError, requestIdOf } from './classify.ts';
@@ -21,6 +21,8 @@ export interface HttpRequest {
   url: string;
   headers?: Record<string, string>;
   body?: unknown;
+  /** A raw body sent as it is read (image data), with its length; instead of `body`. */
+  stream?: { data: NodeJS.ReadableStream; length: number; signal?: AbortSignal };
 }
 
 export interface HttpAnswer {
@@ -76,7 +78,16 @@ export class HttpClient {
     const path = pathOf(req.url);
     let res;
     try {
-      res = await this.axios.request({
+      res = await this.axios.request<unknown, AxiosResponse<unknown>, unknown>(req.stream ? {
+        // Piped with backpressure: the data is never held in memory. `timeout` is the socket's
+        // idle time, so a long upload that keeps moving is not cut.
+        method: req.method,
+        url: req.url,
+        headers: { ...req.headers, 'Content-Type': 'application/octet-stream', 'Content-Length': String(req.stream.length) },
+        data: req.stream.data,
+        signal: req.stream.signal,
+        maxBodyLength: Infinity,
+      } : {
         method: req.method,
         url: req.url,
         headers: req.body === undefined ? req.headers : { ...req.headers, 'Content-Type': 'application/json' },

@@ -105,7 +105,12 @@ export const GlanceImageSchema = z.looseObject({
   name: z.string().nullish(),
   status: z.string(),
   created_at: z.string().nullish(),
+  // null until the data is uploaded.
+  size: z.number().nullish(),
+  checksum: z.string().nullish(),
+  tags: z.array(z.string()).nullish(),
 });
+export type GlanceImage = z.infer<typeof GlanceImageSchema>;
 export const GlanceImageListSchema = z.looseObject({
   images: z.array(GlanceImageSchema),
   next: z.string().optional(),

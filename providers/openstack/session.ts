@@ -16,6 +16,8 @@ export interface ServiceCall {
   query?: Record<string, string | undefined>;
   headers?: Record<string, string>;
   body?: unknown;
+  /** A raw body read as it is sent (image data); opened anew for each try (a 401 is tried once more). */
+  stream?: { open: () => NodeJS.ReadableStream; length: number; signal?: AbortSignal };
   /** Non-2xx statuses handed back to the caller instead of thrown (e.g. 404 for "already gone"). */
   also?: number[];
 }
@@ -60,14 +62,21 @@ export class Session {
     return classifyAnswer({ service, method, url, status: res.status, headers: res.headers, body: res.body, now: this.now() });
   }
 
-  private send(service: string, url: string, token: Token, call: ServiceCall): Promise<HttpAnswer> {
-    return this.http.request({
-      service,
-      method: call.method,
-      url,
-      headers: { Accept: 'application/json', ...call.headers, 'X-Auth-Token': token.value },
-      body: call.body,
-    });
+  private async send(service: string, url: string, token: Token, call: ServiceCall): Promise<HttpAnswer> {
+    const data = call.stream?.open();
+    try {
+      return await this.http.request({
+        service,
+        method: call.method,
+        url,
+        headers: { Accept: 'application/json', ...call.headers, 'X-Auth-Token': token.value },
+        body: call.body,
+        stream: data && call.stream && { data, length: call.stream.length, signal: call.stream.signal },
+      });
+    } finally {
+      // An answer before the end of the data (a 401, a 413) leaves the file open otherwise.
+      (data as { destroy?: () => void } | undefined)?.destroy?.();
+    }
   }
 
   private url(token: Token, kind: ServiceKind, call: ServiceCall): string {
