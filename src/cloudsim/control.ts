@@ -7,6 +7,7 @@ import type { FaultSettings } from './fault-spec.ts';
 import { inventory } from './inventory.ts';
 import type { BootFault, CallFault, QuotaSpec, ServerStateChange, SimInjected, SimInventory, SimServer, SimStats } from './types.ts';
 import { importKeypair } from './nova-other.ts';
+import { dropNextUploads } from './glance.ts';
 import type { CloudState, NetworkQuota, ServerRecord, VolumeQuota } from './state.ts';
 import { addUnmanagedServers } from './unmanaged.ts';
 import { volumeUsage } from './volume-ops.ts';
@@ -133,6 +134,18 @@ export class CloudControl {
   /** The next `count` matching calls get `status` in the service's own error shape (429 with Retry-After). */
   failNextCalls(f: CallFault): void {
     this.cloud.faults.failNextCalls(f);
+  }
+
+  /** The next `n` image uploads lose their connection once `afterBytes` of data arrived; the image goes back to `queued`. */
+  dropNextUploads(n: number, afterBytes = 64 * 1024): void {
+    dropNextUploads(this.cloud, n, afterBytes);
+  }
+
+  /** Images of the project (ours and the public ones), as Glance holds them. */
+  images(): { id: string; name: string; status: string; size: number | null; checksum: string | null; tags: string[]; properties: Record<string, string> }[] {
+    return this.cloud.images.map((i) => ({
+      id: i.id, name: i.name, status: i.status, size: i.size, checksum: i.checksum, tags: [...i.tags], properties: { ...i.properties },
+    }));
   }
 
   stats(): SimStats {

@@ -138,11 +138,28 @@ function create(req: SimRequest): SimReply {
   };
 }
 
-/** Reads the data as it arrives, keeping only its size and hashes (the file store becomes active at once). */
+/** Injected upload faults of each cloud: the next n uploads lose their connection after some bytes. */
+const uploadDrops = new WeakMap<CloudState, { afterBytes: number }[]>();
+
+/** The next `n` image uploads of this cloud have their connection dropped once `afterBytes` arrived. */
+export function dropNextUploads(cloud: CloudState, n: number, afterBytes: number): void {
+  const list = uploadDrops.get(cloud) ?? [];
+  for (let i = 0; i < n; i++) list.push({ afterBytes });
+  uploadDrops.set(cloud, list);
+}
+
+/**
+ * Reads the data as it arrives, keeping only its size and hashes (the file store becomes active at
+ * once). Only `application/octet-stream` is accepted (415 otherwise, as Glance answers). A
+ * transfer cut short sends the image back to `queued`, where Glance leaves a failed upload.
+ */
 async function upload(req: SimRequest): Promise<SimReply> {
   const img = imageOf(req.cloud, req.params.id);
+  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/octet-stream') throw new SimError(415, `Content type '${type}' is not supported for this request.`);
   if (img.status !== 'queued') throw new SimError(409, `Image status transition from ${img.status} to saving is not allowed`);
   img.status = 'saving';
+  const drop = uploadDrops.get(req.cloud)?.shift();
   const md5 = createHash('md5');
   const sha512 = createHash('sha512');
   let size = 0;
@@ -152,11 +169,18 @@ async function upload(req: SimRequest): Promise<SimReply> {
       size += buf.length;
       md5.update(buf);
       sha512.update(buf);
+      if (drop && size >= drop.afterBytes) {
+        (req.stream as { socket?: { destroy(): void } }).socket?.destroy();
+        throw new Error('connection dropped (injected)');
+      }
     }
-  } catch (err) {
-    img.status = 'queued';
-    throw err;
+  } catch {
+    if (img.status === 'saving') img.status = 'queued';
+    // The client is gone (or was cut off): nobody reads this answer.
+    throw new SimError(400, 'The image data upload was interrupted.');
   }
+  // Deleted while its data was arriving: Glance drops the data.
+  if (!req.cloud.findImage(img.id)) throw new SimError(410, `Image ${img.id} could not be found after upload. The image may have been deleted during the upload.`);
   Object.assign(img, { status: 'active', size, checksum: md5.digest('hex'), hashValue: sha512.digest('hex'), updatedAt: Date.now() });
   return { status: 204, contentType: 'text/html; charset=UTF-8' };
 }
