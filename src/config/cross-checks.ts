@@ -8,6 +8,7 @@
  * is skipped here; the schema reports it.
  */
 import { IGNORED_KEYS } from './schema.ts';
+import { checkDiskimages, checkLabelImage, checkProviderDiskimages } from './diskimage-checks.ts';
 import { closest } from './zod-issues.ts';
 import { formatPath } from './yaml-source.ts';
 import type { PathSegment } from './yaml-source.ts';
@@ -52,6 +53,8 @@ export function crossCheck(data: unknown): CrossCheckResult {
 
   const providers = entries(root.providers);
   uniqueNames(providers, ['providers'], 'provider', errors);
+  uniqueNames(entries(root.diskimages), ['diskimages'], 'diskimage', errors);
+  checkDiskimages(root, errors);
 
   const served = new Set<string>();
   for (const provider of providers) {
@@ -68,6 +71,8 @@ export function crossCheck(data: unknown): CrossCheckResult {
       }
     }
     const imageNames = images.flatMap((i) => nameOf(i) ?? []);
+    uniqueNames(entries(provider.value.diskimages), [...providerPath, 'diskimages'], 'diskimage', errors);
+    const diskimageNames = checkProviderDiskimages(root, provider, errors);
 
     const pools = entries(provider.value.pools);
     uniqueNames(pools, [...providerPath, 'pools'], 'pool', errors);
@@ -77,7 +82,7 @@ export function crossCheck(data: unknown): CrossCheckResult {
       uniqueNames(poolLabels, [...poolPath, 'labels'], 'label', errors, 'in this pool');
       for (const label of poolLabels) {
         const labelPath = [...poolPath, 'labels', label.index];
-        checkPoolLabel(label.value, labelPath, labelNames, imageNames, providerPath, errors);
+        checkPoolLabel(label.value, labelPath, labelNames, imageNames, diskimageNames, providerPath, errors);
         const name = nameOf(label);
         if (name) served.add(name);
       }
@@ -110,6 +115,7 @@ function checkPoolLabel(
   path: PathSegment[],
   labelNames: string[],
   imageNames: string[],
+  diskimageNames: string[],
   providerPath: PathSegment[],
   errors: Finding[],
 ): void {
@@ -120,14 +126,7 @@ function checkPoolLabel(
       message: `label "${label.name}" is not defined in labels${suggest(label.name, labelNames)}`,
     });
   }
-  const image = label['cloud-image'];
-  if (typeof image === 'string' && !imageNames.includes(image)) {
-    errors.push({
-      path: [...path, 'cloud-image'],
-      at: 'value',
-      message: `cloud-image "${image}" is not defined in ${formatPath([...providerPath, 'cloud-images'])}${suggest(image, imageNames)}`,
-    });
-  }
+  checkLabelImage(label, path, providerPath, imageNames, diskimageNames, errors);
   const hasFlavor = 'flavor-name' in label;
   const hasMinRam = 'min-ram' in label;
   if (hasFlavor && hasMinRam) {

@@ -9,6 +9,7 @@ import type { Finding } from './cross-checks.ts';
 import { ConfigError } from './errors.ts';
 import type { ConfigIssue } from './errors.ts';
 import { resolveConfig } from './resolve.ts';
+import { diskimagePathsAt } from './resolve-diskimages.ts';
 import { unsealTree } from './sealed-values.ts';
 import { nodepoolSchema } from './schema.ts';
 import type { Config } from './types.ts';
@@ -75,7 +76,7 @@ export function withFileLocation(config: Config, path: string): Config {
   const resolved = storePath === ':memory:' || isAbsolute(storePath) ? storePath : resolve(dirname(file), storePath);
   const keyFile = config.secrets?.keyFile ?? null;
   const secrets = { keyFile: keyFile === null || isAbsolute(keyFile) ? keyFile : resolve(dirname(file), keyFile) };
-  return { ...config, path: file, store: { ...config.store, path: resolved }, secrets };
+  return { ...config, path: file, store: { ...config.store, path: resolved }, secrets, ...diskimagePathsAt(config, dirname(file)) };
 }
 
 function place(findings: Finding[], source: YamlSource): ConfigIssue[] {

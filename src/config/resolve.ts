@@ -4,17 +4,19 @@
  * know where a value may come from.
  */
 import type { NodepoolYaml } from './schema.ts';
-import type { CloudImageConfig, Config, PoolConfig, PoolLabelConfig, ProviderConfig } from './types.ts';
+import type { CloudImageConfig, Config, DiskImageConfig, PoolConfig, PoolLabelConfig, ProviderConfig } from './types.ts';
+import { resolveBuilder, resolveDiskimages, resolveProviderDiskimages } from './resolve-diskimages.ts';
 
 /** Nodepool's defaults for a node reached without cloud-image settings. */
 const DEFAULT_USERNAME = 'zuul';
 const DEFAULT_SSH_PORT = 22;
 
 export function resolveConfig(y: NodepoolYaml, path: string | null): Config {
+  const diskimages = resolveDiskimages(y);
   return {
     path,
     labels: y.labels.map((l) => ({ name: l.name, minReady: l['min-ready'], maxReadyAge: l['max-ready-age'] })),
-    providers: y.providers.map(resolveProvider),
+    providers: y.providers.map((p) => resolveProvider(p, diskimages)),
     tenantResourceLimits: y['tenant-resource-limits'].map((t) => ({
       tenantName: t['tenant-name'], maxServers: t['max-servers'], maxCores: t['max-cores'], maxRam: t['max-ram'],
     })),
@@ -35,6 +37,8 @@ export function resolveConfig(y: NodepoolYaml, path: string | null): Config {
       deleteDelay: y['cloud-sim']['delete-delay'],
       sshPort: y['cloud-sim']['ssh-port'],
     },
+    diskimages,
+    builder: resolveBuilder(y),
   };
 }
 
@@ -42,14 +46,21 @@ type YamlProvider = NodepoolYaml['providers'][number];
 type YamlPool = YamlProvider['pools'][number];
 type YamlPoolLabel = YamlPool['labels'][number];
 
-function resolveProvider(p: YamlProvider): ProviderConfig {
+/** What a pool label inherits from the image it boots: the login. */
+type ImageLogin = { username?: string; connectionPort?: number };
+
+function resolveProvider(p: YamlProvider, diskimages: DiskImageConfig[]): ProviderConfig {
   const cloudImages: CloudImageConfig[] = p['cloud-images'].map((i) => ({
     name: i.name,
     imageName: i['image-id'] ?? i['image-name'] ?? i.name,
     username: i.username,
     connectionPort: i['connection-port'],
   }));
-  const images = new Map(cloudImages.map((i) => [i.name, i]));
+  const providerDiskimages = resolveProviderDiskimages(p);
+  const images = new Map<string, ImageLogin>(cloudImages.map((i) => [`cloud-image:${i.name}`, i]));
+  for (const d of providerDiskimages) {
+    images.set(`diskimage:${d.name}`, { username: diskimages.find((i) => i.name === d.name)?.username, connectionPort: d.connectionPort });
+  }
   return {
     name: p.name,
     driver: p.driver,
@@ -65,11 +76,13 @@ function resolveProvider(p: YamlProvider): ProviderConfig {
     maxConcurrency: p['max-concurrency'],
     cleanFloatingIps: p['clean-floating-ips'],
     cloudImages,
+    diskimages: providerDiskimages,
+    imageUploadTimeout: p['image-upload-timeout'],
     pools: p.pools.map((pool) => resolvePool(pool, images)),
   };
 }
 
-function resolvePool(pool: YamlPool, images: Map<string, CloudImageConfig>): PoolConfig {
+function resolvePool(pool: YamlPool, images: Map<string, ImageLogin>): PoolConfig {
   return {
     name: pool.name,
     maxServers: pool['max-servers'],
@@ -78,16 +91,17 @@ function resolvePool(pool: YamlPool, images: Map<string, CloudImageConfig>): Poo
     networks: pool.networks,
     availabilityZones: pool['availability-zones'],
     priority: pool.priority,
-    labels: pool.labels.map((l) => resolvePoolLabel(l, images.get(l['cloud-image']))),
+    labels: pool.labels.map((l) => resolvePoolLabel(l, images.get(l.diskimage ? `diskimage:${l.diskimage}` : `cloud-image:${l['cloud-image']}`))),
   };
 }
 
-function resolvePoolLabel(l: YamlPoolLabel, image: CloudImageConfig | undefined): PoolLabelConfig {
+function resolvePoolLabel(l: YamlPoolLabel, image: ImageLogin | undefined): PoolLabelConfig {
   return {
     name: l.name,
     flavorName: l['flavor-name'],
     minRam: l['min-ram'],
     cloudImage: l['cloud-image'],
+    diskimage: l.diskimage,
     keyName: l['key-name'],
     userdata: l.userdata,
     instanceProperties: l['instance-properties'],

@@ -8,6 +8,7 @@
  * camelCase `Config` of ./types.ts.
  */
 import { z } from 'zod';
+import { IGNORED_DISKIMAGE_KEYS, builderKeys, diskimageSchema, providerDiskimageSchema } from './diskimage-schema.ts';
 
 const name = z.string().min(1, 'must not be empty');
 const seconds = z.number().nonnegative();
@@ -64,7 +65,12 @@ export const poolLabelSchema = z
       .positive()
       .optional()
       .describe('Boot the smallest flavor with at least this much RAM (MiB). Exactly one of `flavor-name` and `min-ram`.'),
-    'cloud-image': name.describe("Image to boot: a `name` from the provider's `cloud-images`."),
+    'cloud-image': name
+      .optional()
+      .describe("Image to boot: a `name` from the provider's `cloud-images`. Exactly one of `cloud-image` and `diskimage`."),
+    diskimage: name
+      .optional()
+      .describe("Built image to boot (its newest ready, validated upload here): a `name` from the provider's `diskimages`."),
     'key-name': name.optional().describe('Nova keypair to install on the node.'),
     userdata: z.string().optional().describe('User data (cloud-init) passed to the server.'),
     'instance-properties': z
@@ -142,6 +148,11 @@ export const providerSchema = z
       .default('2.79')
       .describe('Nova API microversion sent with every compute call.'),
     'cloud-images': z.array(cloudImageSchema).default([]).describe('Images already in the cloud that labels can boot.'),
+    diskimages: z.array(providerDiskimageSchema).default([]).describe('Built images uploaded to this provider.'),
+    'image-upload-timeout': seconds
+      .positive()
+      .default(3600)
+      .describe('Seconds an image upload may take, until the cloud shows it active, before it is failed and tried again.'),
     pools: z.array(poolSchema).default([]).describe('Pools of this provider.'),
     'max-concurrency': z.number().int().nonnegative().default(0).describe('Most launches in flight in this provider at once; 0 = no limit.'),
     'clean-floating-ips': z.boolean().default(false).describe('The project is ours alone: also delete floating IPs we did not allocate once they are not associated.'),
@@ -256,8 +267,8 @@ export const nodepoolSchema = z
     'cloud-sim': cloudSimSchema.prefault({}),
     secrets: secretsSchema.prefault({}),
     status: statusSchema.prefault({}),
-    // Image building comes with the builder; until then its entries only need a name.
-    diskimages: z.array(z.looseObject({ name })).optional().describe(notUsedYet('images are not built yet')),
+    diskimages: z.array(diskimageSchema).default([]).describe('Images the builder makes and uploads to the providers that list them.'),
+    ...builderKeys,
     webapp: webappSchema.optional(),
     'zookeeper-servers': z
       .array(zookeeperServerSchema)
@@ -272,7 +283,7 @@ export type NodepoolYaml = z.output<typeof nodepoolSchema>;
 
 /** Keys accepted for Nodepool compatibility but without effect yet: each one found is a warning. */
 export const IGNORED_KEYS: readonly (readonly string[])[] = [
-  ['diskimages'],
+  ...IGNORED_DISKIMAGE_KEYS,
   ['webapp'],
   ['zookeeper-servers'],
 ];

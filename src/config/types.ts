@@ -3,6 +3,9 @@
  * (which keep Nodepool's names and meanings). Produced by `loadConfig` in ./load.ts from the
  * zod schema in ./schema.ts; nothing else reads the YAML.
  */
+import type { BuilderConfig, DiskImageConfig, ProviderDiskImageConfig } from './diskimage-types.ts';
+
+export type * from './diskimage-types.ts';
 
 export interface LabelConfig {
   name: string;
@@ -17,7 +20,9 @@ export interface PoolLabelConfig {
   flavorName?: string;
   /** Smallest flavor with at least this RAM (MiB) when no flavor-name is given. */
   minRam?: number;
-  cloudImage: string;
+  /** Exactly one of cloudImage (an image already in the cloud) and diskimage (one we build). */
+  cloudImage?: string;
+  diskimage?: string;
   keyName?: string;
   userdata?: string;
   /** Extra server metadata (Nodepool `instance-properties`). */
@@ -80,6 +85,10 @@ export interface ProviderConfig {
   /** Also delete floating IPs we did not allocate once they are not associated (the project is ours alone). Default false. */
   cleanFloatingIps: boolean;
   cloudImages: CloudImageConfig[];
+  /** Built images uploaded here. (Absent in configurations built by hand: none.) */
+  diskimages?: ProviderDiskImageConfig[];
+  /** Seconds an upload may take until the image is active. Default 3600. */
+  imageUploadTimeout?: number;
   pools: PoolConfig[];
 }
 
@@ -158,4 +167,8 @@ export interface Config {
   secrets?: SecretsConfig;
   /** The status page's time series. (Absent in configurations built by hand: the defaults.) */
   status?: StatusConfig;
+  /** Images to build (abstract ones left out). (Absent in configurations built by hand: none.) */
+  diskimages?: DiskImageConfig[];
+  /** Where the builder works. (Absent in configurations built by hand: no builder.) */
+  builder?: BuilderConfig;
 }

@@ -5,6 +5,12 @@ import type { PoolLabel } from './topology.ts';
 import { pickFlavor } from './quota.ts';
 import type { Flavor } from '../../providers/provider.ts';
 
+/** Where a `diskimage` label's image comes from: the newest usable upload (src/builder/usable-uploads.ts). */
+export interface UploadedImages {
+  /** The cloud's image id of the newest ready, validated upload of `diskimage` in `provider`; null when there is none. */
+  imageId(provider: string, diskimage: string): string | null;
+}
+
 export interface ResolvedLabel {
   flavorId: string;
   imageId: string;
@@ -20,7 +26,11 @@ export class LaunchSpecResolver {
   private readonly cache = new Map<string, Promise<ResolvedLabel>>();
   private flavorList: Promise<Flavor[]> | null = null;
 
-  constructor(private readonly adapter: ProviderAdapter, private readonly provider: ProviderConfig) {}
+  constructor(
+    private readonly adapter: ProviderAdapter,
+    private readonly provider: ProviderConfig,
+    private readonly uploads?: UploadedImages,
+  ) {}
 
   resolve(pool: PoolConfig, label: PoolLabel): Promise<ResolvedLabel> {
     const key = `${pool.name}/${label.label}`;
@@ -31,7 +41,15 @@ export class LaunchSpecResolver {
       p.catch(() => this.cache.delete(key));
       this.cache.set(key, p);
     }
-    return p;
+    const diskimage = label.config.diskimage;
+    // A built image changes with every upload, so it is chosen at each launch, not cached.
+    return diskimage ? p.then((r) => ({ ...r, imageId: this.uploadedImage(diskimage) })) : p;
+  }
+
+  private uploadedImage(diskimage: string): string {
+    const id = this.uploads?.imageId(this.provider.name, diskimage) ?? null;
+    if (id === null) throw new CloudError({ kind: 'config', message: `provider ${this.provider.name}: no ready upload of diskimage ${diskimage} yet` });
+    return id;
   }
 
   /** The cloud's flavors, listed once (a failed list is tried again next time). */
@@ -50,16 +68,20 @@ export class LaunchSpecResolver {
       const what = cfg.flavorName ? `flavor ${cfg.flavorName}` : `a flavor with at least ${cfg.minRam} MiB of RAM`;
       throw new CloudError({ kind: 'config', message: `provider ${this.provider.name}: no ${what}` });
     }
-    const ci = this.provider.cloudImages.find((c) => c.name === cfg.cloudImage);
-    const imageName = ci?.imageName ?? cfg.cloudImage;
-    const image = await this.adapter.findImage(imageName);
-    if (!image) throw new CloudError({ kind: 'config', message: `provider ${this.provider.name}: no active image ${imageName}` });
+    let imageId = '';
+    if (cfg.cloudImage !== undefined) {
+      const ci = this.provider.cloudImages.find((c) => c.name === cfg.cloudImage);
+      const imageName = ci?.imageName ?? cfg.cloudImage;
+      const image = await this.adapter.findImage(imageName);
+      if (!image) throw new CloudError({ kind: 'config', message: `provider ${this.provider.name}: no active image ${imageName}` });
+      imageId = image.id;
+    }
     const networkIds: string[] = [];
     for (const name of pool.networks) {
       const net = await this.adapter.findNetwork(name);
       if (!net) throw new CloudError({ kind: 'config', message: `provider ${this.provider.name}: no network ${name}` });
       networkIds.push(net.id);
     }
-    return { flavorId: flavor.id, imageId: image.id, networkIds };
+    return { flavorId: flavor.id, imageId, networkIds };
   }
 }

@@ -79,7 +79,7 @@ test('a Nodepool configuration with sections not used yet loads, and says what i
     [
       'webapp',
       'zookeeper-servers',
-      'diskimages',
+      'diskimages[0].python-path',
       'labels[1].name',
     ],
   );
