@@ -8,9 +8,9 @@ import { plan, type Plan, type PlanInput, type ProviderConditions } from './plan
 import { Backoff, ProviderHealth } from './health.ts';
 import { add, cloudRoom, flavorCost, pickFlavor, ZERO, type Cost } from './quota.ts';
 import type { NodeRecord } from '../model.ts';
-import { buildTopology, type Topology } from './topology.ts';
+import { buildTopology, poolKey, type Topology } from './topology.ts';
 import { ServerCache } from './server-cache.ts';
-import { LaunchSpecResolver } from './launch-spec.ts';
+import { LaunchSpecResolver, type UploadedImages } from './launch-spec.ts';
 import { Applier } from './apply.ts';
 import { RateGate } from './rate-gate.ts';
 import { ResourceSweeper } from './resource-sweep.ts';
@@ -31,6 +31,8 @@ export interface LauncherOptions {
   mirrorFullIntervalMs?: number;
   /** Seconds a requestor's lease on fulfilled nodes lasts without a heartbeat. Default from config. */
   requestLeaseMs?: number;
+  /** The uploads `diskimage` labels boot from; without it such labels never launch. */
+  images?: UploadedImages & { refresh(): Promise<void> };
   /** Providers this launcher serves (./serving.ts); default every configured one. */
   providers?: string[];
 }
@@ -120,7 +122,7 @@ export class Launcher {
       this.providers.set(p.name, {
         adapter,
         cache: new ServerCache(adapter, { now: this.now, logger: opts.logger, fullIntervalMs: p.refreshInterval * 1000 }),
-        specs: new LaunchSpecResolver(adapter, p),
+        specs: new LaunchSpecResolver(adapter, p, opts.images),
         gate: new RateGate(p.rate * 1000, this.now),
         bootEstimateMs: null, deleteEstimateMs: null, timer: null, timerAt: null,
         health: new ProviderHealth(this.now()), backoff: new Backoff(), pausedUntil: new Map(), labelCost: new Map(),
@@ -218,7 +220,7 @@ export class Launcher {
     const input: PlanInput = {
       now, launcher: this.name, topology: this.topology, nodes, requests, cloud,
       inflight: this.applier.inflight, deleteCalledAt: this.applier.deleteCalledAt, leakSightings: this.applier.leakSightings,
-      conditions: this.conditions(), declined: this.applier.declined,
+      conditions: this.conditions(), declined: this.applier.declined, imageless: await this.imageless(),
     };
     for (const name of this.providers.keys()) {
       const rt = this.providers.get(name)!;
@@ -236,6 +238,19 @@ export class Launcher {
       this.scheduleLists(nodes);
     }
     return result;
+  }
+
+  /** Pool labels booting a diskimage that has no usable upload in their provider (yet). */
+  private async imageless(): Promise<Set<string>> {
+    await this.opts.images?.refresh();
+    const out = new Set<string>();
+    for (const pool of this.topology.pools) {
+      for (const [label, pl] of pool.labels) {
+        const image = pl.config.diskimage;
+        if (image && !this.opts.images?.imageId(pool.provider, image)) out.add(`${poolKey(pool.provider, pool.pool)}/${label}`);
+      }
+    }
+    return out;
   }
 
   private conditions(): Map<string, ProviderConditions> {

@@ -75,12 +75,14 @@ export interface PlanInput {
   conditions?: ReadonlyMap<string, ProviderConditions>;
   /** Providers that gave a request back after failing it (request id → providers): tried last. */
   declined?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Pool labels (`<provider>/<pool>/<label>`) whose diskimage has no usable upload there yet: not launched, requests wait. */
+  imageless?: ReadonlySet<string>;
 }
 
 const NO_CONDITIONS: ProviderConditions = { health: 'healthy', labelCost: new Map(), cloudRoom: null, pausedUntil: new Map(), backoffUntil: new Map() };
 
 /** Why a pool cannot take a launch now; null when it can. `full` alone can be helped by making room. */
-type Blocked = null | 'unhealthy' | 'paused' | 'backoff' | 'concurrency' | 'full' | 'tenant';
+type Blocked = null | 'unhealthy' | 'paused' | 'backoff' | 'concurrency' | 'full' | 'tenant' | 'no-image';
 
 export interface Plan {
   actions: Action[];
@@ -198,6 +200,7 @@ class Planner {
     const paused = c.pausedUntil.get(pool.pool);
     if (paused !== undefined && paused > now) { this.wakeAt(paused); return 'paused'; }
     for (const l of labels) {
+      if (this.in_.imageless?.has(`${poolKey(pool.provider, pool.pool)}/${l}`)) return 'no-image';
       const until = c.backoffUntil.get(l);
       if (until !== undefined && until > now) { this.wakeAt(until); return 'backoff'; }
     }
