@@ -9,6 +9,7 @@ import { Launcher } from './launcher/launcher.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/store.ts';
 import { buildApiApp } from './api/app.ts';
+import { UsableUploads } from './builder/usable-uploads.ts';
 
 /**
  * The roles as separate processes (`nodepool launcher`, `nodepool api`), any number of each on
@@ -47,12 +48,14 @@ export async function startLauncherRole(o: LauncherRoleOptions): Promise<Launche
     }));
   }
   const store = await openStore(o.config.store, { listen: true, applicationName: name });
+  const images = new UsableUploads(store).watch();
   const launcher = new Launcher({
     config: o.config, store, adapters, logger: o.logger.child({ component: 'launcher' }), name,
-    providers: o.providers, leaseMs: o.leaseMs,
+    providers: o.providers, leaseMs: o.leaseMs, images,
   });
   const stop = async () => {
     await launcher.stop();
+    images.close();
     for (const a of adapters.values()) await a.close();
     await store.close();
   };

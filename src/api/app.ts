@@ -15,6 +15,8 @@ import { getNodeRoute } from './routes/nodes-get.ts';
 import { holdNodeRoute } from './routes/nodes-hold.ts';
 import { deleteNodeRoute } from './routes/nodes-delete.ts';
 import { statusListRoutes } from './routes/status-lists.ts';
+import { imageRoutes } from './routes/images.ts';
+import { storeImages } from '../status/image-rows.ts';
 import { healthRoutes } from './routes/health.ts';
 import { statusSummaryRoute } from './routes/status-summary.ts';
 import { eraseProviderRoute, getProviderRoute } from './routes/providers.ts';
@@ -71,7 +73,7 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     closing: closing.signal,
     isReady: opts.isReady ?? (() => true),
     labels: opts.labels,
-    status: statusSources({ labelNames: opts.labels, ...opts.status }),
+    status: statusSources({ labelNames: opts.labels, images: storeImages(opts.store), ...opts.status }),
   };
 
   installZodValidation(app);
@@ -94,6 +96,7 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   statusSummaryRoute(app, deps);
   getProviderRoute(app, deps);
   eraseProviderRoute(app, deps);
+  imageRoutes(app, deps);
   healthRoutes(app, deps);
   return app;
 }

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 
 /** Paths whose answers may be cached for `max-age` seconds. */
 export const CACHED_PATHS: ReadonlySet<string> = new Set([
-  '/node-list', '/request-list', '/label-list', '/image-list', '/dib-image-list', '/provider-list',
+  '/node-list', '/request-list', '/label-list', '/image-list', '/dib-image-list', '/image-status', '/provider-list',
   '/api/v1/status', '/api/v1/series',
 ]);
 

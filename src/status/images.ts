@@ -12,6 +12,8 @@ export const DIB_IMAGE_COLUMNS = [
   { key: 'formats', header: 'Formats' },
   { key: 'state', header: 'State' },
   { key: 'age', header: 'Age' },
+  { key: 'reason', header: 'Reason', detail: true },
+  { key: 'files', header: 'Files', jsonOnly: true },
 ] as const satisfies readonly Column[];
 
 export type DibImageRow = Record<(typeof DIB_IMAGE_COLUMNS)[number]['key'], Cell>;
@@ -24,7 +26,11 @@ export const IMAGE_COLUMNS = [
   { key: 'external_name', header: 'Provider Image Name' },
   { key: 'external_id', header: 'Provider Image ID' },
   { key: 'state', header: 'State' },
+  { key: 'validation', header: 'Validation' },
   { key: 'age', header: 'Age' },
+  { key: 'reason', header: 'Reason', detail: true },
+  { key: 'bytes', header: 'Bytes', jsonOnly: true },
+  { key: 'size', header: 'Size', jsonOnly: true },
 ] as const satisfies readonly Column[];
 
 export type ImageRow = Record<(typeof IMAGE_COLUMNS)[number]['key'], Cell>;

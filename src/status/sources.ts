@@ -15,7 +15,7 @@ import { buildSummary, type StatusSummary } from './summary.ts';
  */
 export interface StatusSources {
   /** Labels and providers as this process's configuration has them; null without one. */
-  config: Pick<Config, 'labels' | 'providers'> | null;
+  config: Pick<Config, 'labels' | 'providers' | 'diskimages'> | null;
   /** Label names to show when there is no configuration (an API built for tests). */
   labelNames?: () => string[];
   /** Live provider state from a launcher in this process; empty elsewhere. */

@@ -3,6 +3,7 @@ import { NODE_COLUMNS, REQUEST_COLUMNS, type Cell, type Column } from '../../sta
 import { renderRows, type OutputFormat } from '../../status/format.ts';
 import { queryNodeRows, queryRequestRows } from '../../status/query.ts';
 import { DIB_IMAGE_COLUMNS, IMAGE_COLUMNS } from '../../status/images.ts';
+import { IMAGE_STATUS_COLUMNS, queryImageStatus } from '../../status/image-rows.ts';
 import { LABEL_COLUMNS } from '../../status/labels.ts';
 import { PROVIDER_COLUMNS } from '../../status/providers.ts';
 import { queryLabelRows, queryProviderRows } from '../../status/sources.ts';
@@ -52,6 +53,9 @@ export function statusListRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.get<{ Querystring: StatusQuery }>('/image-list', { schema: { querystring: StatusQuery } }, async (request, reply) =>
     send(request, reply, await deps.status.images.imageRows(deps.now()), IMAGE_COLUMNS, request.query));
+
+  app.get<{ Querystring: StatusQuery }>('/image-status', { schema: { querystring: StatusQuery } }, async (request, reply) =>
+    send(request, reply, await queryImageStatus(deps.store, deps.status.config?.diskimages?.map((d) => d.name) ?? [], deps.now()), IMAGE_STATUS_COLUMNS, request.query));
 
   app.get<{ Querystring: StatusQuery }>('/dib-image-list', { schema: { querystring: StatusQuery } }, async (request, reply) =>
     send(request, reply, await deps.status.images.dibImageRows(deps.now()), DIB_IMAGE_COLUMNS, request.query));
