@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { storeContract } from './store-contract.ts';
+import { imageContract } from './store-images-contract.ts';
 
 function tmpStore(): { store: SqliteStore; path: string; done: () => Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'np-store-'));
@@ -16,6 +17,11 @@ function tmpStore(): { store: SqliteStore; path: string; done: () => Promise<voi
 }
 
 storeContract('sqlite', async () => {
+  const { store, path, done } = tmpStore();
+  return { store, another: async () => new SqliteStore(path), done };
+});
+
+imageContract('sqlite', async () => {
   const { store, path, done } = tmpStore();
   return { store, another: async () => new SqliteStore(path), done };
 });
