@@ -11,6 +11,8 @@ import { openStore } from './store/index.ts';
 import type { Store } from './store/store.ts';
 import { buildApiApp } from './api/app.ts';
 import type { CloudSim } from './cloudsim/index.ts';
+import { Builder, type BuilderOptions } from './builder/builder.ts';
+import { UsableUploads } from './builder/usable-uploads.ts';
 
 export interface SystemOptions {
   config: Config;
@@ -21,12 +23,16 @@ export interface SystemOptions {
   launcherName?: string;
   /** Listen port override (0 = any free port), for tests. */
   apiPort?: number;
+  /** Builder settings besides the configuration's (its name, quicker waits in tests). */
+  builder?: Partial<Pick<BuilderOptions, 'name' | 'sleep' | 'uploadBackoffMs' | 'buildRetryMs' | 'checkSchedule' | 'leakSchedule'>>;
 }
 
 export interface System {
   apiUrl: string;
   store: Store;
   launcher: Launcher;
+  /** The image builder, when the configuration has diskimages. */
+  builder: Builder | null;
   api: FastifyInstance;
   /** The built-in OpenStack simulator, when some provider runs against it. */
   sim: CloudSim | null;
@@ -73,10 +79,15 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   }
 
   const store = await openStore(config.store, { listen: true, applicationName: opts.launcherName ?? 'nodepool-run' });
-  const launcher = new Launcher({ config, store, adapters, logger: logger.child({ component: 'launcher' }), name: opts.launcherName });
+  const images = new UsableUploads(store).watch();
+  const launcher = new Launcher({ config, store, adapters, logger: logger.child({ component: 'launcher' }), name: opts.launcherName, images });
+  const builder = config.diskimages?.length
+    ? new Builder({ ...opts.builder, config, store, adapters, logger: logger.child({ component: 'builder' }) })
+    : null;
   let api: FastifyInstance | null = null;
   try {
     await launcher.start();
+    await builder?.start();
     api = buildApiApp({
       store, logger: logger.child({ component: 'api' }), isReady: () => launcher.isReady(),
       requestLeaseTimeoutMs: config.api.requestLeaseTimeout * 1000,
@@ -84,10 +95,12 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const address = await api.listen({ host: config.api.listen, port: opts.apiPort ?? config.api.port });
     logger.info({ url: address }, 'node-request API listening');
     const system: System = {
-      apiUrl: address, store, launcher, api, sim, simulated: config.providers.filter((p) => simClouds.includes(p.cloud)).map((p) => p.name),
+      apiUrl: address, store, launcher, builder, api, sim, simulated: config.providers.filter((p) => simClouds.includes(p.cloud)).map((p) => p.name),
       async stop() {
         await api?.close();
+        await builder?.stop();
         await launcher.stop();
+        images.close();
         for (const a of adapters.values()) await a.close();
         await store.close();
         await sim?.close();
@@ -96,7 +109,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     return system;
   } catch (err) {
     await api?.close();
+    await builder?.stop();
     await launcher.stop();
+    images.close();
     for (const a of adapters.values()) await a.close();
     await store.close();
     await sim?.close();
