@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createOpenStackProvider } from '../../providers/openstack/index.ts';
 import { loadClouds, resolveCloud } from '../../src/config/clouds.ts';
@@ -116,6 +116,11 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
       await Promise.all(procs.map((p) => Promise.race([p.exited, new Promise((r) => setTimeout(r, 10_000))])));
       for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      // NP_CLUSTER_LOGS=<dir> keeps every process's log, for a failure to be read afterwards.
+      if (process.env.NP_CLUSTER_LOGS) {
+        mkdirSync(process.env.NP_CLUSTER_LOGS, { recursive: true });
+        for (const p of procs) writeFileSync(join(process.env.NP_CLUSTER_LOGS, `${p.name}.log`), p.stdout() + p.log());
+      }
       for (const a of adapters.values()) await a.close();
       tmp.done();
     },
