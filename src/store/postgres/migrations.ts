@@ -56,6 +56,31 @@ CREATE TABLE launchers (
 );
 `,
   },
+  {
+    id: 2,
+    name: "image builds, their uploads per provider, operators' image flags",
+    breaking: false,
+    sql: `
+CREATE TABLE image_builds (
+  id text PRIMARY KEY, image text NOT NULL, builder text NOT NULL, state text NOT NULL,
+  formats jsonb NOT NULL, files jsonb NOT NULL, log_path text, reason text,
+  lease_owner text, lease_expires bigint, created_at bigint NOT NULL, state_time bigint NOT NULL
+);
+CREATE INDEX image_builds_image ON image_builds (image, state);
+CREATE TABLE image_uploads (
+  id text PRIMARY KEY, build_id text NOT NULL, image text NOT NULL, provider text NOT NULL, state text NOT NULL,
+  format text NOT NULL, external_id text, external_name text NOT NULL, bytes bigint NOT NULL, size bigint NOT NULL,
+  validation text NOT NULL, validation_node text, reason text, lease_owner text, lease_expires bigint,
+  created_at bigint NOT NULL, state_time bigint NOT NULL
+);
+CREATE INDEX image_uploads_build ON image_uploads (build_id);
+CREATE INDEX image_uploads_provider ON image_uploads (provider, image, state);
+CREATE TABLE image_flags (
+  image text PRIMARY KEY, paused boolean NOT NULL, paused_reason text, build_requested_at bigint,
+  updated_at bigint NOT NULL
+);
+`,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

@@ -2,10 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { and, asc, eq } from 'drizzle-orm';
-import type { NodeRecord, NodeState, RequestRecord, RequestState, StateChange } from '../../model.ts';
 import type {
-  LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch, Store, StoreCondition, StoreEvent,
+  BuildRecord, BuildState, ImageFlags, NodeRecord, NodeState, RequestRecord, RequestState, StateChange, UploadRecord, UploadState,
+} from '../../model.ts';
+import type {
+  BuildFilter, BuildPatch, ImageFlagsPatch, LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch,
+  Store, StoreCondition, StoreEvent, UploadFilter, UploadPatch,
 } from '../store.ts';
+import { PgImageTables } from './image-tables.ts';
 import type { Table } from '../columns.ts';
 import { createPool, type ConnectOptions } from './connect.ts';
 import { ChangeListener } from './listen.ts';
@@ -40,6 +44,7 @@ export class PgStore implements Store {
   /** Tells this process's own announcements from the others'. */
   private readonly origin = randomUUID();
   private listener: ChangeListener | null = null;
+  private readonly images: PgImageTables;
   private closed = false;
   /** Round trips to the server, for the benchmark's queries per node. */
   queries = 0;
@@ -51,6 +56,9 @@ export class PgStore implements Store {
     this.pool.on('error', (err) => opts.onError?.(err));
     this.db = drizzle(this.pool);
     this.now = opts.now ?? Date.now;
+    this.images = new PgImageTables(this.db, {
+      publish: (e) => this.publish(e), now: () => this.now(), origin: this.origin, counted: () => { this.queries++; },
+    });
   }
 
   static async open(opts: PgStoreOptions): Promise<PgStore> {
@@ -193,6 +201,23 @@ SELECT ((SELECT count(*) FROM n) + (SELECT count(*) FROM r))::int AS n`,
     this.queries++;
     return this.db.select().from(launchers).orderBy(asc(launchers.name));
   }
+
+  insertBuild(b: BuildRecord, by: string): Promise<void> { return this.images.insertBuild(b, by); }
+  getBuild(id: string): Promise<BuildRecord | null> { return this.images.getBuild(id); }
+  listBuilds(f?: BuildFilter): Promise<BuildRecord[]> { return this.images.listBuilds(f); }
+  updateBuild(id: string, patch: BuildPatch, by: string, cond?: StoreCondition<BuildState>, reason?: string): Promise<boolean> {
+    return this.images.updateBuild(id, patch, by, cond, reason);
+  }
+  removeBuild(id: string, by: string, cond?: StoreCondition<BuildState>): Promise<boolean> { return this.images.removeBuild(id, by, cond); }
+  insertUpload(u: UploadRecord, by: string): Promise<void> { return this.images.insertUpload(u, by); }
+  getUpload(id: string): Promise<UploadRecord | null> { return this.images.getUpload(id); }
+  listUploads(f?: UploadFilter): Promise<UploadRecord[]> { return this.images.listUploads(f); }
+  updateUpload(id: string, patch: UploadPatch, by: string, cond?: StoreCondition<UploadState>, reason?: string): Promise<boolean> {
+    return this.images.updateUpload(id, patch, by, cond, reason);
+  }
+  removeUpload(id: string, by: string, cond?: StoreCondition<UploadState>): Promise<boolean> { return this.images.removeUpload(id, by, cond); }
+  listImageFlags(): Promise<ImageFlags[]> { return this.images.listImageFlags(); }
+  setImageFlags(image: string, patch: ImageFlagsPatch, by: string): Promise<ImageFlags> { return this.images.setImageFlags(image, patch, by); }
 
   subscribe(listener: (e: StoreEvent) => void): () => void {
     this.listeners.add(listener);
