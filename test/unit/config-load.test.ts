@@ -26,7 +26,8 @@ test('the example configuration loads, with its store beside it and every defaul
   assert.equal(west.launchTimeout, 3600);
   assert.equal(west.refreshInterval, 10);
   assert.equal(west.computeMicroversion, '2.79');
-  assert.equal(east.cloudImages[0].imageName, 'ubuntu-22.04');
+  assert.equal(west.cloudImages[0].imageName, 'ubuntu-22.04');
+  assert.deepEqual(config.diskimages?.map((d) => d.name), ['ubuntu-jammy', 'ubuntu-noble', 'centos-9-stream']);
 
   const noble = east.pools[0].labels[1];
   assert.equal(noble.minRam, 2048);
