@@ -134,15 +134,31 @@ export function planBuilder(input: BuilderPlanInput): BuilderPlan {
       }
     }
 
-    // ---- retention: the newest `keepBuilds` ready builds, failed ones within their own count ----
-    for (const b of ready.slice(input.keepBuilds)) {
-      if (mine(b)) actions.push({ type: 'retire-build', buildId: b.id, reason: `more than ${input.keepBuilds} ready builds` });
+    // ---- retention: the newest `keepBuilds` usable builds, and anything newer than them ----
+    // A build whose check failed does not count: two bad builds in a row must not retire the
+    // last good one that launches still use. Bad ones are kept within the failed-build count.
+    const kept = new Set<string>();
+    let good = 0;
+    let bad = 0;
+    for (const b of ready) {
+      const ups = uploadsOf.get(b.id) ?? [];
+      const checkFailed = ups.some((u) => u.validation === 'failed');
+      const usable = ups.some((u) => u.state === 'ready') && ups.every((u) => u.state !== 'ready' || u.validation === 'none' || u.validation === 'passed');
+      if (good >= input.keepBuilds) {
+        if (mine(b)) actions.push({ type: 'retire-build', buildId: b.id, reason: `older than the ${input.keepBuilds} newest usable builds` });
+        continue;
+      }
+      if (checkFailed && ++bad > input.keepFailed) {
+        if (mine(b)) actions.push({ type: 'retire-build', buildId: b.id, reason: `more than ${input.keepFailed} builds that failed their check` });
+        continue;
+      }
+      if (usable) good++;
+      kept.add(b.id);
     }
     const failed = builds.filter((b) => b.state === 'failed');
     for (const b of failed.slice(input.keepFailed)) {
       if (mine(b)) actions.push({ type: 'retire-build', buildId: b.id, reason: `more than ${input.keepFailed} failed builds` });
     }
-    const kept = new Set(ready.slice(0, input.keepBuilds).map((b) => b.id));
     const usedBy = new Set(uses.map((u) => u.provider));
     for (const b of ready.filter((x) => kept.has(x.id))) {
       const ups = uploadsOf.get(b.id) ?? [];

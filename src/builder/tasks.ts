@@ -114,6 +114,10 @@ export class BuildTasks {
     };
     await store.insertBuild(rec, builder);
     this.leased.builds.add(id);
+    // An operator's build request is met by this build: cleared now, so that deleting this build
+    // later (a rollback) does not make the request look unmet and start another build.
+    const flags = (await store.listImageFlags()).find((f) => f.image === image.name);
+    if (flags?.buildRequestedAt != null && flags.buildRequestedAt <= started) await store.setImageFlags(image.name, { buildRequestedAt: null }, builder);
     const log = logger.child({ image: image.name, build: id });
     log.info({ cmd: image.dibCmd, elements: image.elements, log: rec.logPath }, 'build started');
     try {

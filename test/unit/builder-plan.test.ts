@@ -95,7 +95,7 @@ test('uploads asking for validation are validated, by the builder that made them
 test('two ready builds are kept; an older one is retired, and a retired build goes after its uploads', () => {
   const builds = [build('b3', { createdAt: T0 - 100 }), build('b2', { createdAt: T0 - 200 }), build('b1', { createdAt: T0 - 300 })];
   const ups = builds.flatMap((b) => [upload(`${b.id}e`, b.id, 'east'), upload(`${b.id}w`, b.id, 'west')]);
-  assert.deepEqual(types(plan({ builds, uploads: ups }).actions), ['retire-build b1 more than 2 ready builds']);
+  assert.deepEqual(types(plan({ builds, uploads: ups }).actions), ['retire-build b1 older than the 2 newest usable builds']);
   const retiring = [builds[0], builds[1], build('b1', { state: 'deleting' })];
   assert.deepEqual(types(plan({ builds: retiring, uploads: ups }).actions), ['delete-upload b1e build b1 is deleted', 'delete-upload b1w build b1 is deleted']);
   assert.deepEqual(types(plan({ builds: retiring, uploads: ups.filter((u) => u.buildId !== 'b1') }).actions), ['remove-build b1']);
@@ -115,4 +115,12 @@ test('an upload deleted by an operator is deleted in its cloud (and, being of th
   assert.deepEqual(types(plan({ builds: [b], uploads: ups }).actions), [
     'upload b1 east', 'delete-upload u1 a later upload succeeded', 'delete-upload u3 deleted by an operator',
   ]);
+});
+
+test('builds that failed their check do not count among the two kept: the last good one stays in use', () => {
+  const builds = [build('b4', { createdAt: T0 - 100 }), build('b3', { createdAt: T0 - 200 }), build('b2', { createdAt: T0 - 300 }), build('b1', { createdAt: T0 - 400 })];
+  const checked = (b: string, validation: UploadRecord['validation']) => [upload(`${b}e`, b, 'east', { validation }), upload(`${b}w`, b, 'west', { validation })];
+  const ups = [...checked('b4', 'failed'), ...checked('b3', 'failed'), ...checked('b2', 'passed'), ...checked('b1', 'passed')];
+  assert.deepEqual(plan({ builds, uploads: ups }).actions, []);
+  assert.deepEqual(types(plan({ builds, uploads: ups, keepFailed: 1 }).actions), ['retire-build b3 more than 1 builds that failed their check']);
 });
