@@ -10,6 +10,8 @@ import { Launcher } from './launcher/launcher.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/store.ts';
 import { buildApiApp } from './api/app.ts';
+import { apiOptionsFromConfig } from './api/config-options.ts';
+import { launcherLive } from './status/launcher-live.ts';
 import type { CloudSim } from './cloudsim/index.ts';
 import { Builder, type BuilderOptions } from './builder/builder.ts';
 import { UsableUploads } from './builder/usable-uploads.ts';
@@ -88,9 +90,10 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   try {
     await launcher.start();
     await builder?.start();
+    const fromConfig = apiOptionsFromConfig(config);
     api = buildApiApp({
-      store, logger: logger.child({ component: 'api' }), isReady: () => launcher.isReady(),
-      requestLeaseTimeoutMs: config.api.requestLeaseTimeout * 1000,
+      ...fromConfig, store, logger: logger.child({ component: 'api' }), isReady: () => launcher.isReady(),
+      status: { ...fromConfig.status, providers: launcherLive(launcher) },
     });
     const address = await api.listen({ host: config.api.listen, port: opts.apiPort ?? config.api.port });
     logger.info({ url: address }, 'node-request API listening');

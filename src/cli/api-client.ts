@@ -8,9 +8,10 @@ import { RemoteError, UnavailableError } from '../ops/errors.ts';
 export class ApiClient {
   private readonly http: AxiosInstance;
 
-  constructor(readonly baseUrl: string, timeoutMs = 30_000) {
+  constructor(readonly baseUrl: string, opts: { timeoutMs?: number; token?: string } = {}) {
     this.http = axios.create({
-      baseURL: baseUrl, timeout: timeoutMs, validateStatus: () => true, headers: { accept: 'application/json' },
+      baseURL: baseUrl, timeout: opts.timeoutMs ?? 30_000, validateStatus: () => true,
+      headers: { accept: 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
     });
   }
 

@@ -1,10 +1,15 @@
-import { UnavailableError } from '../ops/errors.ts';
+import { readFileSync } from 'node:fs';
+import { UnavailableError, UsageError } from '../ops/errors.ts';
 import { ApiClient } from './api-client.ts';
 
 /** Global options every command receives. */
 export interface GlobalOptions {
   config: string;
   url?: string;
+  /** Read and write the store named in the configuration instead of asking the running system. */
+  store?: boolean;
+  /** File holding the API token; else NODEPOOL_TOKEN. */
+  tokenFile?: string;
 }
 
 export function write(text: string): void {
@@ -22,7 +27,8 @@ export function urlFromListen(listen: string, port: number): string {
  * read only when no URL was given, so `--url` works on a machine without the config file.
  */
 export async function apiClient(opts: GlobalOptions): Promise<ApiClient> {
-  if (opts.url) return new ApiClient(opts.url.replace(/\/+$/, ''));
+  const token = readToken(opts);
+  if (opts.url) return new ApiClient(opts.url.replace(/\/+$/, ''), { token });
   const { loadConfig } = await import('../config/load.ts');
   let api;
   try {
@@ -31,5 +37,17 @@ export async function apiClient(opts: GlobalOptions): Promise<ApiClient> {
     const first = (err as Error).message.split('\n').slice(0, 2).map((l) => l.trim()).join(': ');
     throw new UnavailableError(`no --url given and the API address cannot be read from the config: ${first}`);
   }
-  return new ApiClient(urlFromListen(api.listen, api.port));
+  return new ApiClient(urlFromListen(api.listen, api.port), { token });
+}
+
+/** The API token: the first line of --token-file, else NODEPOOL_TOKEN; never a command-line value (ps would show it). */
+function readToken(opts: GlobalOptions): string | undefined {
+  if (opts.tokenFile) {
+    try {
+      return readFileSync(opts.tokenFile, 'utf8').split('\n')[0]!.trim() || undefined;
+    } catch (err) {
+      throw new UsageError(`cannot read --token-file ${opts.tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  return process.env.NODEPOOL_TOKEN || undefined;
 }

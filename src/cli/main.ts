@@ -10,7 +10,7 @@ import type { GlobalOptions } from './context.ts';
  * Exit status: 0 ok, 1 failed, 2 usage.
  */
 
-const REMOTE = 'Talks to the running system at --url.';
+const REMOTE = 'Talks to the running system at --url, or with --store to the store itself.';
 
 const globals = (cmd: Command) => cmd.optsWithGlobals() as GlobalOptions;
 
@@ -26,6 +26,19 @@ function secondsArg(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds >= 0');
   return n;
+}
+
+/** `90`, `90s`, `30m`, `2h`, `1d`, `1h30m`: a duration in seconds. */
+export function durationArg(v: string): number {
+  const plain = Number(v);
+  if (v.trim() !== '' && Number.isFinite(plain)) {
+    if (plain <= 0) throw new InvalidArgumentError('must be a duration > 0 such as 90s, 30m, 2h or 1d');
+    return plain;
+  }
+  const unit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+  const parts = [...v.matchAll(/(\d+(?:\.\d+)?)([smhdw])/g)];
+  if (!parts.length || parts.map((p) => p[0]).join('') !== v) throw new InvalidArgumentError('must be a duration such as 90s, 30m, 2h, 1d or 1h30m');
+  return parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2]!]!, 0);
 }
 
 function version(): string {
@@ -50,19 +63,24 @@ function nodeHold(cmd: Command, summary: string): Command {
   return cmd.description(`${summary} ${REMOTE}`)
     .argument('<id>', 'node id')
     .option('--reason <reason>', 'why, shown in node list --detail')
-    .option('--expires <seconds>', 'end the hold after this many seconds (default: until deleted)', intArg('--expires', 1))
+    .option('--expires <duration>', 'end the hold after this long: 90s, 30m, 2h, 1d (default: until deleted)', durationArg)
+    .option('--json', 'print the held node as JSON')
     .action(async (id: string, o, c: Command) => (await import('./commands/nodes.ts')).holdNode(globals(c), id, o));
 }
 
 function nodeDelete(cmd: Command, summary: string): Command {
   return cmd.description(`${summary} ${REMOTE}`)
     .argument('<id>', 'node id')
-    .action(async (id: string, _o, c: Command) => (await import('./commands/nodes.ts')).deleteNode(globals(c), id));
+    .option('--now', 'wait until its server is deleted and the node is gone')
+    .option('--timeout <seconds>', 'with --now: give up (exit 1) after this long', secondsArg, 300)
+    .option('--json', 'print the node as JSON')
+    .action(async (id: string, o, c: Command) => (await import('./commands/nodes.ts')).deleteNode(globals(c), id, o));
 }
 
 function requestList(cmd: Command, summary: string): Command {
   return cmd.description(`${summary} ${REMOTE}`)
     .addOption(new Option('--state <state>', 'only requests in this state').choices(REQUEST_STATES))
+    .option('--detail', 'also show tenant and pool')
     .option('--json', 'print JSON (snake_case keys, age in seconds)')
     .action(async (o, c: Command) => (await import('./commands/requests.ts')).listRequests(globals(c), o));
 }
@@ -74,21 +92,50 @@ function configCheck(cmd: Command, summary: string): Command {
       (await import('./commands/config-check.ts')).configCheck(file ?? globals(c).config));
 }
 
+function listing(cmd: Command, summary: string, fn: 'listLabels' | 'listProviders' | 'listImages' | 'listDibImages'): Command {
+  return cmd.description(`${summary} ${REMOTE}`)
+    .option('--detail', 'also show the detail columns')
+    .option('--json', 'print JSON (snake_case keys, age in seconds)')
+    .action(async (o, c: Command) => (await import('./commands/overview.ts'))[fn](globals(c), o));
+}
+
+function providerInfo(cmd: Command, summary: string): Command {
+  return cmd.description(`${summary} ${REMOTE}`)
+    .argument('<provider>', 'provider name')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o, c: Command) => (await import('./commands/overview.ts')).info(globals(c), name, o));
+}
+
+function providerErase(cmd: Command, summary: string): Command {
+  return cmd.description(`${summary} ${REMOTE}`)
+    .argument('<provider>', 'provider name')
+    .option('--force', 'do not ask for confirmation')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o, c: Command) => (await import('./commands/overview.ts')).erase(globals(c), name, o));
+}
+
 export function buildProgram(): Command {
   const program = new Command('nodepool')
     .description('Elastic test-node pool manager for CI, in the style of OpenStack Nodepool.')
     .version(version())
     .option('-c, --config <file>', 'configuration file', process.env.NODEPOOL_CONFIG || 'nodepool.yaml')
     .option('--url <url>', 'API of the running system (default: http://<api.listen>:<api.port> from the config)')
+    .option('--store', "read and write the configuration's store directly instead of the running system's API")
+    .option('--token-file <file>', 'API token for writes (and reads when api.read-public is false); default: NODEPOOL_TOKEN')
     // Throw instead of exiting, so main() maps every usage error to exit status 2; subcommands
     // created below with .command() inherit this.
     .exitOverride()
     .showHelpAfterError('(nodepool --help shows the commands)')
     .addHelpText('after', [
       '',
-      'The node, request, list, hold, delete and request-list commands talk to the running system',
-      '(started by `nodepool run`) over its HTTP API at --url; without --url, the address comes',
-      'from the `api` section of the configuration.',
+      'Two ways to reach the system (node, request, label, provider, status, info, erase and the',
+      'Nodepool spellings):',
+      '  --url    (the default) the running system\'s HTTP API; without --url the address comes from',
+      '           the `api` section of the configuration. Writes need a token: --token-file or',
+      '           NODEPOOL_TOKEN, when api.tokens is set.',
+      '  --store  the store named in the configuration, read and written directly (no token: the',
+      '           store\'s own access rules apply); for when the API is down. Provider health and',
+      '           quota, known only to a running launcher, show as unknown.',
       '',
       'Exit status: 0 ok, 1 failed, 2 usage error.',
     ].join('\n'));
@@ -141,6 +188,49 @@ export function buildProgram(): Command {
 
   const request = program.command('request').description(`inspect node requests. ${REMOTE}`);
   requestList(request.command('list'), 'list node requests.');
+  request.command('show')
+    .description(`show one request and its nodes as its scheduler sees them. ${REMOTE}`)
+    .argument('<id>', 'request id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o, c: Command) => (await import('./commands/requests.ts')).showRequest(globals(c), id, o));
+  request.command('cancel')
+    .description(`cancel a request: nodes set aside for it return to the pool (a fulfilled one is released as used). ${REMOTE}`)
+    .argument('<id>', 'request id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o, c: Command) => (await import('./commands/requests.ts')).cancelRequest(globals(c), id, o));
+
+  const label = program.command('label').description(`inspect labels. ${REMOTE}`);
+  listing(label.command('list'), 'list labels: min-ready, ready, building, in-use and held nodes, providers.', 'listLabels');
+
+  const provider = program.command('provider').description(`inspect providers. ${REMOTE}`);
+  listing(provider.command('list'), 'list providers: health and why, nodes, max-servers, quota use and room, paused pools.', 'listProviders');
+  providerInfo(provider.command('info'), "show a provider's status, nodes and image uploads.");
+  providerErase(provider.command('erase'), "remove a provider's node records from the store (asks first).");
+
+  program.command('status')
+    .description(`one-screen summary: nodes by label, provider and state; waiting requests; providers; labels. ${REMOTE}`)
+    .option('--json', 'print JSON')
+    .action(async (o, c: Command) => (await import('./commands/overview.ts')).status(globals(c), o));
+
+  const secret = program.command('secret').description('sealed secrets: values encrypted to the daemon\'s key');
+  secret.command('keygen')
+    .description("write the daemon's key pair (mode 0600) and its public half (<file>.pub)")
+    .argument('[file]', 'key file (default: secrets.key-file of the configuration, else nodepool-secret.key)')
+    .action(async (file: string | undefined, _o, c: Command) => (await import('./commands/secrets.ts')).keygen(globals(c), file));
+  secret.command('seal')
+    .description('read a value from standard input and print it sealed (sealed:v1:...) for nodepool.yaml, clouds.yaml or secure.yaml')
+    .option('--public-key <file>', "the daemon's public key (default: <secrets.key-file>.pub of the configuration)")
+    .action(async (o, c: Command) => (await import('./commands/secrets.ts')).sealValue(globals(c), o));
+
+  const token = program.command('token').description('API tokens (the configuration keeps their hashes only)');
+  token.command('new')
+    .description('print a new token and the api.tokens entry for it')
+    .requiredOption('--name <name>', "the holder's name (a requestor token's requests carry it as requestor)")
+    .addOption(new Option('--role <role>', 'what it may do').choices(['admin', 'requestor', 'read']).makeOptionMandatory())
+    .action(async (o) => (await import('./commands/secrets.ts')).tokenNew(o));
+  token.command('hash')
+    .description('read a token from standard input and print its hash for api.tokens')
+    .action(async () => (await import('./commands/secrets.ts')).tokenHash());
 
   const config = program.command('config').description('work with the configuration file');
   configCheck(config.command('check'), 'validate a configuration file and report every problem (exit 1 on errors)');
@@ -151,6 +241,10 @@ export function buildProgram(): Command {
   nodeDelete(program.command('delete'), 'same as `node delete`.');
   requestList(program.command('request-list'), 'same as `request list`.');
   configCheck(program.command('config-validate'), 'same as `config check`.');
+  providerInfo(program.command('info'), 'same as `provider info`.');
+  providerErase(program.command('erase'), 'same as `provider erase`.');
+  listing(program.command('image-list'), 'list image uploads to providers (Nodepool columns).', 'listImages');
+  listing(program.command('dib-image-list'), 'list local image builds (Nodepool columns).', 'listDibImages');
 
   return program;
 }
