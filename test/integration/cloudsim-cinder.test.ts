@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { bootActive, call, login, startSim, until } from '../unit/cloudsim-support.ts';
 
 test('a volume is created with metadata, turns available, is found by its metadata, and is deleted', async (t) => {
-  const sim = await startSim(t, { clouds: [{ name: 'alpha', ssh: false, bootDelayMs: 50, volumeDelayMs: 60 }] });
+  // Long enough for the test to see each status on a loaded machine.
+  const sim = await startSim(t, { clouds: [{ name: 'alpha', ssh: false, bootDelayMs: 50, volumeDelayMs: 400 }] });
   const s = await login(sim, 'alpha');
   assert.match(s.volume, new RegExp(`/alpha/volume/v3/${sim.cloud('alpha').credentials.projectId}$`));
 

@@ -7,7 +7,7 @@ const externalNetwork = async (s: { network: string; token: string }) =>
 
 test('a floating IP is allocated, associated, shown by Nova after the network-changed delay, reaches its server, and is released while associated', async (t) => {
   const sim = await startSim(t, {
-    clouds: [{ name: 'alpha', bootDelayMs: 50, deleteDelayMs: 30, sshPort: 2022, addressBase: '127.152', floatingAddressBase: '127.252', floatingIpNovaDelayMs: 150 }],
+    clouds: [{ name: 'alpha', bootDelayMs: 50, deleteDelayMs: 30, sshPort: 2022, addressBase: '127.152', floatingAddressBase: '127.252', floatingIpNovaDelayMs: 800 }],
   });
   const s = await login(sim, 'alpha');
   const id = await bootActive(sim, s, 'alpha');
