@@ -58,6 +58,7 @@ export async function startLauncherRole(o: LauncherRoleOptions): Promise<Launche
     images.close();
     for (const a of adapters.values()) await a.close();
     await store.close();
+    logStoreUse(o.logger, store);
   };
   try {
     await launcher.start();
@@ -83,10 +84,16 @@ export async function startApiRole(o: { config: Config; logger: Logger; port?: n
   });
   try {
     const url = await api.listen({ host: o.config.api.listen, port: o.port ?? o.config.api.port });
-    return { api, url, store, stop: async () => { await api.close(); await store.close(); } };
+    return { api, url, store, stop: async () => { await api.close(); await store.close(); logStoreUse(o.logger, store); } };
   } catch (err) {
     await api.close();
     await store.close();
     throw err;
   }
+}
+
+/** The round trips a PostgreSQL store made, logged at stop (the benchmark reads them). */
+function logStoreUse(logger: Logger, store: Store): void {
+  const queries = (store as { queries?: number }).queries;
+  if (queries !== undefined) logger.info({ queries }, 'store closed');
 }

@@ -106,6 +106,19 @@ function condition(p: Params, table: Table, id: string, cond: StoreCondition<str
 }
 
 /**
+ * Claiming is this statement too: a launcher claims a request with `state IN ('requested')` and
+ * `leaseFreeOr` me, so of several launchers that planned the same claim exactly one changes the row.
+ * Measured against `UPDATE … WHERE id = (SELECT … ORDER BY priority, created_at LIMIT 1 FOR UPDATE
+ * SKIP LOCKED)` with its partial index (`npm run bench:claim`, 2,000 requests, one connection per
+ * claimer, this 2-core machine): 1 claimer 3,900–4,800 claims/s here against 4,700–4,900; 2 claimers
+ * 3,700 against 4,700–5,200; 4 claimers 2,000–2,300 against 5,300–6,400, and here every loser's
+ * statement is spent on nothing ((k−1)×2,000 of them). SKIP LOCKED is the faster queue; the
+ * conditional update is kept because the claim is the planner's decision, made on its snapshot
+ * with the pool that request goes to (the only reason a launcher picks one request over another),
+ * and SKIP LOCKED would hand a launcher the oldest request before that decision. Even at four
+ * launchers it claims over 2,000 requests a second, some twenty times what the launchers fulfil
+ * end to end (`npm run bench:multi`), so claiming is not what limits them.
+ *
  * A conditional update. When it changes the state, the row is first locked (`FOR UPDATE` in `prev`)
  * so the audit's from-state is the one the update replaced, even when another process wrote the
  * row between this statement's snapshot and its update.

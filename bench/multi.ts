@@ -1,0 +1,164 @@
+/**
+ * `npm run bench:multi`: the roles as separate processes on one PostgreSQL (DATABASE_URL; a
+ * scratch database per scenario, dropped after):
+ *
+ * - throughput: BENCH_MULTI_BURST (500) one-node requests at once through one `nodepool api`,
+ *   fulfilled by 1, 2 and 4 `nodepool launcher` processes; nodes/s and the ratio to one launcher;
+ *   PostgreSQL round trips per fulfilled node (every process's store counts its own);
+ * - takeover: BENCH_KILLS (20) times, SIGKILL a launcher that holds leases while another runs, and
+ *   time until none of its leases is left on open work (leases of 2 s); p50 and max.
+ *
+ * The simulator runs in a child process with unlimited quota, boot and delete of 100 ms, no SSH
+ * (host-key checking off), so the figures are the coordination's, not the cloud's.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testDatabase, sqlOn } from '../test/support/postgres.ts';
+
+const BURST = Number(process.env.BENCH_MULTI_BURST ?? 500);
+const KILLS = Number(process.env.BENCH_KILLS ?? 20);
+const COUNTS = (process.env.BENCH_LAUNCHERS ?? '1,2,4').split(',').map(Number);
+const BIN = join(import.meta.dirname, '../bin/nodepool.js');
+
+interface Proc { child: ChildProcess; out: () => string; exited: Promise<void> }
+
+function start(args: string[], env: NodeJS.ProcessEnv): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NODEPOOL_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  return { child, out: () => out, exited: new Promise((r) => child.once('exit', () => r())) };
+}
+
+async function until(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 120_000, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+async function post(base: string, path: string, body: unknown): Promise<any> {
+  const res = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return res.json();
+}
+
+/** Queries the store of a stopped process logged ('store closed'). */
+function queriesOf(p: Proc): number {
+  const line = p.out().split('\n').reverse().find((l) => l.includes('"store closed"'));
+  return line ? (JSON.parse(line) as { queries: number }).queries : NaN;
+}
+
+async function stopAll(procs: Proc[]): Promise<void> {
+  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+  await Promise.all(procs.map((p) => p.exited));
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'np-bench-multi-'));
+const cloudsYaml = join(dir, 'clouds.yaml');
+const sim = fork(join(import.meta.dirname, 'sim-child.ts'),
+  [JSON.stringify({ clouds: ['bench-a', 'bench-b'], bootDelayMs: 100, deleteDelayMs: 100, sshPort: 2022, ssh: false, cloudsYaml })],
+  { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+await new Promise<void>((resolve) => sim.once('message', () => resolve()));
+const env = { OS_CLIENT_CONFIG_FILE: cloudsYaml };
+
+function config(url: string, apiPort: number, bootMs = 100): string {
+  const provider = (name: string) => `
+  - name: ${name}
+    driver: openstack
+    cloud: ${name}
+    list-interval: 0.01
+    cloud-images: [{name: jammy, image-name: ubuntu-22.04}]
+    pools:
+      - {name: main, max-servers: 6000, networks: [private], labels: [{name: jammy, flavor-name: m1.tiny, cloud-image: jammy, host-key-checking: false}]}`;
+  const path = join(dir, `nodepool-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(path, `labels: [{name: jammy}]\nproviders:${provider('bench-a')}${provider('bench-b')}\napi: {listen: 127.0.0.1, port: ${apiPort}}\nstore: {driver: postgres, url: '${url}', pool-size: 8}\ncloud-sim: {enabled: false}\n# boot ${bootMs} ms\n`);
+  return path;
+}
+
+const port = () => 30000 + Math.floor(Math.random() * 20000);
+
+async function throughput(launchers: number): Promise<{ rate: number; perNode: number }> {
+  const db = await testDatabase('np_bench_multi');
+  const apiPort = port();
+  const cfg = config(db.url, apiPort);
+  const procs: Proc[] = [];
+  try {
+    const api = start(['-c', cfg, 'api'], env);
+    procs.push(api);
+    const ls = Array.from({ length: launchers }, (_, i) => start(['-c', cfg, 'launcher', '--name', `b${i}`], env));
+    procs.push(...ls);
+    await until('the processes', () => api.out().includes('API listening') && ls.every((l) => l.out().includes('nodepool: launcher')))
+      .catch((err) => { throw new Error(`${(err as Error).message}: ${procs.map((p) => p.out().slice(-1500)).join('\n')}`); });
+    const base = `http://127.0.0.1:${apiPort}`;
+    const t0 = performance.now();
+    const ids: string[] = await Promise.all(Array.from({ length: BURST }, async () => (await post(base, '/api/v1/requests', { labels: ['jammy'], requestor: 'bench' })).id));
+    await until('every request fulfilled', async () => (await sqlOn(db.url, `SELECT count(*)::int AS n FROM requests WHERE state = 'fulfilled'`)).rows[0].n === ids.length, 300_000, 50);
+    const s = (performance.now() - t0) / 1000;
+    await stopAll(procs);
+    const queries = procs.reduce((a, p) => a + queriesOf(p), 0);
+    return { rate: BURST / s, perNode: queries / BURST };
+  } finally {
+    await stopAll(procs);
+    await db.drop();
+  }
+}
+
+async function takeover(): Promise<number[]> {
+  const db = await testDatabase('np_bench_takeover');
+  const apiPort = port();
+  const cfg = config(db.url, apiPort);
+  const procs: Proc[] = [];
+  const times: number[] = [];
+  try {
+    const api = start(['-c', cfg, 'api'], env);
+    procs.push(api);
+    let n = 0;
+    const launcher = () => { const p = start(['-c', cfg, 'launcher', '--name', `t${n++}`, '--lease', '2'], env); procs.push(p); return { p, name: `t${n - 1}` }; };
+    const live = [launcher(), launcher()];
+    await until('the processes', () => api.out().includes('API listening') && live.every((l) => l.p.out().includes('nodepool: launcher')));
+    const base = `http://127.0.0.1:${apiPort}`;
+    for (let k = 0; k < KILLS; k++) {
+      const victim = live.shift()!;
+      // Work for it to hold: requests it claims (they wait on the 100 ms boots).
+      const held = async () => (await sqlOn(db.url, `SELECT (SELECT count(*) FROM requests WHERE lease_owner = $1 AND state IN ('requested', 'pending'))
+        + (SELECT count(*) FROM nodes WHERE lease_owner = $1 AND state IN ('building', 'deleting', 'used', 'failed')) AS n`, [victim.name])).rows[0].n > 0;
+      await until('the victim to hold a lease', async () => {
+        await Promise.all(Array.from({ length: 10 }, () => post(base, '/api/v1/requests', { labels: ['jammy'], requestor: 'bench' })));
+        return held();
+      }, 30_000, 0);
+      victim.p.child.kill('SIGKILL');
+      const killedAt = performance.now();
+      await victim.p.exited;
+      await until('takeover', async () => !(await held()), 60_000, 10);
+      times.push(performance.now() - killedAt);
+      const next = launcher();
+      live.push(next);
+      await until('the new launcher', () => next.p.out().includes('nodepool: launcher'));
+    }
+    return times;
+  } finally {
+    await stopAll(procs);
+    await db.drop();
+  }
+}
+
+try {
+  console.log(`## ${BURST} one-node requests at once, 1 API process, launchers as processes, PostgreSQL store (boot 100 ms, 2 providers)`);
+  let one = 0;
+  for (const k of COUNTS) {
+    const r = await throughput(k);
+    if (k === COUNTS[0]) one = r.rate;
+    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips per fulfilled node (all processes)`);
+  }
+  if (KILLS > 0) {
+    const t = (await takeover()).sort((a, b) => a - b);
+    console.log(`\n## takeover after SIGKILL (lease 2 s), ${t.length} kills: p50 ${(t[Math.floor(t.length / 2)] / 1000).toFixed(2)} s, max ${(t[t.length - 1] / 1000).toFixed(2)} s`);
+  }
+} finally {
+  sim.send({ cmd: 'stop', id: 0 });
+  await new Promise((r) => sim.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}
