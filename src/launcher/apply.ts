@@ -7,7 +7,7 @@ import { newNodeRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import { scanUntil } from './keyscan.ts';
 import type { ProviderRuntime } from './launcher.ts';
-import type { Action, PlanInput } from './planner.ts';
+import { DELETE_RETRY_MS, type Action, type PlanInput } from './planner.ts';
 import type { Topology } from './topology.ts';
 
 export interface ApplierContext {
@@ -38,6 +38,8 @@ export class Applier {
   readonly inflight = new Set<string>();
   readonly deleteCalledAt = new Map<string, number>();
   readonly leakSightings = new Map<string, number>();
+  /** Failed delete calls per node, for their backoff. */
+  private readonly deleteFailures = new Map<string, number>();
   /** Providers that gave a request back (request → providers), tried last when it is claimed again. */
   readonly declined = new Map<string, Set<string>>();
   private readonly tasks = new Set<Promise<void>>();
@@ -168,6 +170,7 @@ export class Applier {
           const rt = this.ctx.providers.get(n.provider);
           if (called !== undefined && rt) rt.deleteEstimateMs = ewma(rt.deleteEstimateMs, Math.max(0, (rt.cache.view.refreshedAt ?? now()) - called));
           this.deleteCalledAt.delete(a.nodeId);
+          this.deleteFailures.delete(a.nodeId);
           this.log.info({ node: a.nodeId, provider: n.provider, server: n.serverId, reason: a.reason }, 'node gone');
         }
         return;
@@ -423,6 +426,11 @@ export class Applier {
       await rt.adapter.deleteServer(serverId);
       this.log.info({ node: nodeId, provider, server: serverId }, 'server delete accepted');
     } catch (err) {
+      // The planner asks again DELETE_RETRY_MS after the last call; a call that failed is asked
+      // again sooner, 1 s, 2 s, 4 s ... (as if it had been made that much less than 30 s ago).
+      const n = (this.deleteFailures.get(nodeId) ?? 0) + 1;
+      this.deleteFailures.set(nodeId, n);
+      this.deleteCalledAt.set(nodeId, this.ctx.now() - DELETE_RETRY_MS + Math.min(DELETE_RETRY_MS, 1000 * 2 ** (n - 1)));
       this.log.warn({ node: nodeId, provider, server: serverId, err }, 'server delete failed; will retry');
       if (isCloudError(err) && (err.kind === 'transient' || err.kind === 'rate-limit')) rt.health.failure(this.ctx.now(), `delete failed: ${err.message}`);
     }

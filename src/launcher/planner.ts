@@ -90,8 +90,14 @@ export interface Plan {
   nextWakeAt: number | null;
 }
 
-/** How long a created server may take to show in a list before we believe the create was lost. */
-export const CREATE_GRACE_MS = 10_000;
+/**
+ * How long after a create call began a complete list must not show its server before we believe
+ * nothing was created. Nova lists a server from its build request at once, and our create calls
+ * time out after 30 s (by then a server would be listed); a server that still shows up later
+ * carries our tags and is cleaned up as a leak. Waiting 10 s here held a failed pool slot for as
+ * long under a 20 % error rate.
+ */
+export const CREATE_GRACE_MS = 3_000;
 /** How long after a delete call we ask again if the server is still there. */
 export const DELETE_RETRY_MS = 30_000;
 
@@ -420,13 +426,30 @@ class Planner {
       this.actions.push({ type: 'fail-request', requestId: r.id, reason });
       return;
     }
-    // Providers that gave this request back are tried only when no other provider can take it.
+    // Providers that gave this request back are tried only when no other provider can take it now.
     const declined = this.in_.declined?.get(r.id);
     const fresh = declined ? able.filter((p) => !declined.has(p.provider)) : able;
-    const candidates = fresh.length ? fresh : able;
+    const stale = declined ? able.filter((p) => declined.has(p.provider)) : [];
+    const first = this.choose(r, fresh);
+    const best = first.best ?? this.choose(r, stale).best;
+    if (!best) {
+      // Every able pool is busy: the request waits. Where the pool is full, make room.
+      if (first.full) this.makeRoom(first.full, r);
+      return;
+    }
+    for (const id of best.allocate) this.taken.add(id);
+    this.reserve(best.pool.provider, best.pool.pool, best.launch, r.tenant);
+    this.actions.push({
+      type: 'claim-request', requestId: r.id, provider: best.pool.provider, pool: best.pool.pool,
+      allocate: best.allocate, launch: best.launch,
+    });
+  }
+
+  /** The best pool of `pools` for the request now, and the first full one (to make room in). */
+  private choose(r: RequestRecord, pools: PoolView[]): { best: { pool: PoolView; allocate: string[]; launch: string[]; score: number[] } | null; full: PoolView | null } {
     let best: { pool: PoolView; allocate: string[]; launch: string[]; score: number[] } | null = null;
     let full: PoolView | null = null;
-    for (const pool of candidates) {
+    for (const pool of pools) {
       const c = this.cond(pool.provider);
       if (c.health === 'unhealthy') continue;
       const { allocate, launch } = this.match(pool, r.labels);
@@ -441,17 +464,7 @@ class Planner {
       const score = [-ready, c.health === 'degraded' ? 1 : 0, -allocate.length, pool.priority, -this.free(pool)];
       if (!best || lexLess(score, best.score)) best = { pool, allocate, launch, score };
     }
-    if (!best) {
-      // Every able pool is busy: the request waits. Where the pool is full, make room.
-      if (full) this.makeRoom(full, r);
-      return;
-    }
-    for (const id of best.allocate) this.taken.add(id);
-    this.reserve(best.pool.provider, best.pool.pool, best.launch, r.tenant);
-    this.actions.push({
-      type: 'claim-request', requestId: r.id, provider: best.pool.provider, pool: best.pool.pool,
-      allocate: best.allocate, launch: best.launch,
-    });
+    return { best, full };
   }
 
   /**

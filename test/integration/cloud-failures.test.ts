@@ -116,3 +116,40 @@ test('a cloud quota smaller than max-servers, partly used by others, is never ex
     tmp.done();
   }
 });
+
+test('with a fifth of all cloud calls failing, every request is fulfilled and nothing is left in the clouds at the end', async () => {
+  const tmp = scratch();
+  const sys = await system(tmp.dir, ['sim-a', 'sim-b']);
+  try {
+    for (const [i, name] of ['sim-a', 'sim-b'].entries()) {
+      await sys.sim!.cloud(name).setFaults({
+        seed: 7 + i,
+        errors: [{ rate: 0.2, answer: [500, 503, 429], retryAfterSeconds: 1 }],
+        boots: { errorRate: 0.1, fault: 'no-valid-host' },
+        leakPorts: 0.3,
+      });
+    }
+    const ids = await Promise.all(Array.from({ length: 16 }, (_, i) => request(sys, i % 4 === 0 ? ['jammy', 'jammy'] : ['jammy'])));
+    for (const id of ids) {
+      const r = await state(sys, id, 120);
+      assert.equal(r.state, 'fulfilled', JSON.stringify(r));
+      assert.equal(new Set(r.nodes.map((n: any) => n.provider)).size, 1);
+    }
+    for (const id of ids) {
+      // The release itself goes to our API, which does not fail; the deletes behind it meet the faults.
+      assert.equal((await api(sys.apiUrl, 'POST', `/api/v1/requests/${id}/release`, { state: 'used' })).status, 200);
+    }
+    const injected = sys.sim!.cloud('sim-a').injected();
+    assert.ok(Object.values(injected).reduce((a: number, b: any) => a + Number(b), 0) > 0, 'faults were injected');
+    await eventually('nothing left in either cloud', async () => {
+      if ((await sys.store.listNodes()).length) return false;
+      return ['sim-a', 'sim-b'].every((name) => {
+        const inv = sys.sim!.cloud(name).inventory();
+        return inv.servers.filter((s: any) => !s.unmanaged && s.status !== 'DELETED').length === 0 && inv.ports.length === 0 && inv.floatingIps.length === 0;
+      });
+    }, 90_000, 200);
+  } finally {
+    await sys.stop();
+    tmp.done();
+  }
+});

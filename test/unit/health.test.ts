@@ -30,11 +30,16 @@ test('a provider that trips again waits twice as long before its next probe', ()
 test('backoff doubles with jitter, honours Retry-After, and a success clears it', () => {
   const b = new Backoff(() => 0.5);
   assert.equal(b.failure('p/jammy', 0), 1000);
-  assert.equal(b.failure('p/jammy', 0), 2000);
-  assert.equal(b.failure('p/jammy', 0), 4000);
-  assert.equal(b.failure('p/jammy', 0, 30_000), 30_000);
+  assert.equal(b.failure('p/jammy', 1000), 2000);
+  assert.equal(b.failure('p/jammy', 3000), 4000);
+  assert.equal(b.failure('p/jammy', 7000, 30_000), 30_000);
   b.success('p/jammy');
   assert.equal(b.until.has('p/jammy'), false);
+  // Launches already in flight that fail during the backoff do not raise it.
+  const c = new Backoff(() => 0.5);
+  c.failure('k', 0);
+  assert.equal(c.failure('k', 10), 990);
+  assert.equal(c.failure('k', 1000), 2000);
   const jittered = new Backoff(() => 0.99);
   assert.ok(jittered.failure('k', 0) > 1000);
 });

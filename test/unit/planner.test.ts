@@ -339,6 +339,14 @@ test('a declined request is claimed by another provider, and by the one that dec
   assert.deepEqual(claimsOf(runWith({ requests: [noble], declined: [[noble.id, ['east']]] })).map((c) => c.provider), ['east']);
 });
 
+test('a declined request goes back to the provider that declined it when the others are full', () => {
+  const cfg = config({ maxServers: 1 });
+  const holder = request({ id: 'h', state: 'fulfilled', holderExpires: T0 + 60_000 });
+  const busyWest = node({ provider: 'west', state: 'in-use', allocatedTo: 'h' });
+  const r = request({});
+  assert.deepEqual(claimsOf(runWith({ cfg, nodes: [busyWest], requests: [holder, r], declined: [[r.id, ['east']]] })).map((c) => c.provider), ['east']);
+});
+
 test('a quota fault on a server (the quota race) does not use an attempt nor fail the request', () => {
   const r = request({ labels: ['noble'], state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
   const n = node({ label: 'noble', state: 'building', step: 'booting', serverId: 'sq', allocatedTo: r.id, attempt: 3 });
