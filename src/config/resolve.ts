@@ -90,6 +90,8 @@ function resolvePool(pool: YamlPool, images: Map<string, ImageLogin>): PoolConfi
     maxRam: pool['max-ram'],
     networks: pool.networks,
     availabilityZones: pool['availability-zones'],
+    autoFloatingIp: pool['auto-floating-ip'],
+    floatingIpNetwork: pool['floating-ip-network'],
     priority: pool.priority,
     labels: pool.labels.map((l) => resolvePoolLabel(l, images.get(l.diskimage ? `diskimage:${l.diskimage}` : `cloud-image:${l['cloud-image']}`))),
   };

@@ -105,6 +105,11 @@ export const poolSchema = z
       .array(name)
       .default([])
       .describe('Availability zones to spread servers over; empty lets the cloud choose.'),
+    'auto-floating-ip': z
+      .boolean()
+      .default(false)
+      .describe('Give each node a floating IP from `floating-ip-network` (allocated at boot, released at delete) and reach it there.'),
+    'floating-ip-network': name.default('public').describe('External network floating IPs are allocated on.'),
     priority: z
       .number()
       .int()

@@ -47,6 +47,10 @@ export interface PoolConfig {
   /** Network names or ids; empty = Nova `networks: "none"`... unless auto. */
   networks: string[];
   availabilityZones: string[];
+  /** Give each node a floating IP on `floatingIpNetwork` and reach it there. Default false. */
+  autoFloatingIp: boolean;
+  /** External network for floating IPs. Default `public`. */
+  floatingIpNetwork: string;
   labels: PoolLabelConfig[];
   /** Lower numbers are preferred when several pools can serve a request. Default 100. */
   priority: number;

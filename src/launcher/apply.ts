@@ -38,6 +38,8 @@ export class Applier {
   readonly inflight = new Set<string>();
   readonly deleteCalledAt = new Map<string, number>();
   readonly leakSightings = new Map<string, number>();
+  /** Floating IPs this process attached, by node, released when the node is deleted. */
+  private readonly floatingIps = new Map<string, { provider: string; id: string }>();
   /** Failed delete calls per node, for their backoff. */
   private readonly deleteFailures = new Map<string, number>();
   /** Providers that gave a request back (request → providers), tried last when it is claimed again. */
@@ -295,7 +297,7 @@ export class Applier {
     if (n.launchStartedAt !== null) rt.bootEstimateMs = ewma(rt.bootEstimateMs, Math.max(0, seenAt - n.launchStartedAt));
     const pl = this.ctx.topology.pools.find((p) => p.provider === n.provider && p.pool === n.pool)?.labels.get(n.label);
     const addresses = { interfaceIp: ip, publicIpv4: s.publicIpv4, privateIpv4: s.privateIpv4, publicIpv6: s.publicIpv6, az: s.az };
-    if (pl && !pl.hostKeyChecking) {
+    if (pl && !pl.hostKeyChecking && !this.needsFloatingIp(n)) {
       await this.markReady(n, { ...addresses, hostKeys: [] });
       return;
     }
@@ -304,16 +306,50 @@ export class Applier {
     }
   }
 
+  /**
+   * Whether the node's pool gives nodes a floating IP and we have not given this one yet. (A fixed
+   * address outside the private ranges does not count: the pool asks for a floating IP.)
+   */
+  private needsFloatingIp(n: NodeRecord): boolean {
+    const pool = this.ctx.topology.providers.get(n.provider)?.config.pools.find((p) => p.name === n.pool);
+    return !!pool?.autoFloatingIp && !this.floatingIps.has(n.id);
+  }
+
+  /**
+   * Allocates a floating IP with our tags (so a leaked one is found) and associates it with the
+   * server; the node is then reached at that address. Its id is kept to release it at delete;
+   * after a restart the cleanup sweep releases it once the node is gone.
+   */
+  private async attachFloatingIp(n: NodeRecord): Promise<NodeRecord> {
+    const rt = this.ctx.providers.get(n.provider)!;
+    const pool = this.ctx.topology.providers.get(n.provider)!.config.pools.find((p) => p.name === n.pool)!;
+    const net = await rt.adapter.findNetwork(pool.floatingIpNetwork);
+    if (!net) throw new Error(`no network ${pool.floatingIpNetwork} for floating IPs in ${n.provider}`);
+    const fip = await rt.adapter.createFloatingIp(net.id, { nodepool_provider_name: n.provider, nodepool_node_id: n.id });
+    this.floatingIps.set(n.id, { provider: n.provider, id: fip.id });
+    await rt.adapter.attachFloatingIp(fip.id, n.serverId!);
+    const patch = { publicIpv4: fip.address, interfaceIp: fip.address };
+    await this.ctx.store.updateNode(n.id, patch, this.by, { states: ['building'] });
+    this.log.info({ node: n.id, provider: n.provider, floatingIp: fip.address }, 'floating IP attached');
+    return { ...n, ...patch };
+  }
+
   private async scan(nodeId: string): Promise<void> {
     const { store, now } = this.ctx;
-    const n = await store.getNode(nodeId);
+    let n = await store.getNode(nodeId);
     if (!n || n.state !== 'building' || !n.interfaceIp) return;
     const limits = this.ctx.topology.providers.get(n.provider)!;
     const deadline = (n.launchStartedAt ?? now()) + limits.launchTimeoutMs;
     let stillBuilding = true;
     const watch = store.subscribe((e) => { if (e.kind === 'node' && e.id === nodeId && e.state && e.state !== 'building') stillBuilding = false; });
     try {
-      const key = await scanUntil(n.interfaceIp, n.connectionPort, deadline, now, () => !stillBuilding);
+      if (this.needsFloatingIp(n)) n = await this.attachFloatingIp(n);
+      const pl = this.ctx.topology.pools.find((p) => p.provider === n!.provider && p.pool === n!.pool)?.labels.get(n.label);
+      if (pl && !pl.hostKeyChecking) {
+        await this.markReady(n, { hostKeys: [] });
+        return;
+      }
+      const key = await scanUntil(n.interfaceIp!, n.connectionPort, deadline, now, () => !stillBuilding);
       await this.markReady(n, { hostKeys: [key] });
     } catch (err) {
       const fresh = await store.getNode(nodeId);
@@ -425,6 +461,11 @@ export class Applier {
       this.deleteCalledAt.set(nodeId, this.ctx.now());
       await rt.adapter.deleteServer(serverId);
       this.log.info({ node: nodeId, provider, server: serverId }, 'server delete accepted');
+      const fip = this.floatingIps.get(nodeId);
+      if (fip) {
+        await rt.adapter.deleteFloatingIp(fip.id).then(() => this.floatingIps.delete(nodeId),
+          (err) => this.log.warn({ node: nodeId, provider, floatingIp: fip.id, err }, 'releasing floating IP failed; the cleanup sweep will'));
+      }
     } catch (err) {
       // The planner asks again DELETE_RETRY_MS after the last call; a call that failed is asked
       // again sooner, 1 s, 2 s, 4 s ... (as if it had been made that much less than 30 s ago).

@@ -8,7 +8,7 @@ import { api, eventually, randomSshPort, scratch, writeConfig } from './helpers.
 // Clouds that fail: a provider offline, a cloud whose quota is smaller than our pools (and partly
 // used by servers we do not manage), and a limit lowered behind our back.
 
-async function system(dir: string, providers: string[], o: { maxServers?: number } = {}): Promise<System> {
+async function system(dir: string, providers: string[], o: { maxServers?: number; poolExtra?: string } = {}): Promise<System> {
   const port = randomSshPort();
   const provider = (name: string) => `
   - name: ${name}
@@ -21,7 +21,7 @@ async function system(dir: string, providers: string[], o: { maxServers?: number
     pools:
       - name: main
         max-servers: ${o.maxServers ?? 10}
-        networks: [private]
+        networks: [private]${o.poolExtra ?? ''}
         labels: [{name: jammy, flavor-name: m1.small, cloud-image: jammy, connection-port: ${port}}]`;
   const config = writeConfig(dir, `
 labels: [{name: jammy}]
@@ -148,6 +148,28 @@ test('with a fifth of all cloud calls failing, every request is fulfilled and no
         return inv.servers.filter((s: any) => !s.unmanaged && s.status !== 'DELETED').length === 0 && inv.ports.length === 0 && inv.floatingIps.length === 0;
       });
     }, 90_000, 200);
+  } finally {
+    await sys.stop();
+    tmp.done();
+  }
+});
+
+test('a pool with auto-floating-ip reaches its nodes at a floating IP and releases it with the node', async () => {
+  const tmp = scratch();
+  const sys = await system(tmp.dir, ['sim-a'], { poolExtra: '\n        auto-floating-ip: true\n        floating-ip-network: public' });
+  try {
+    const a = sys.sim!.cloud('sim-a');
+    const id = await request(sys);
+    const r = await state(sys, id, 30);
+    assert.equal(r.state, 'fulfilled', JSON.stringify(r));
+    const [fip] = a.inventory().floatingIps as any[];
+    assert.ok(fip, 'a floating IP was allocated');
+    assert.equal(r.nodes[0].public_ipv4, fip.address);
+    assert.equal(r.nodes[0].interface_ip, fip.address);
+    assert.match(fip.description ?? '', new RegExp(`nodepool_node_id=${r.nodes[0].id}`));
+    await api(sys.apiUrl, 'POST', `/api/v1/requests/${id}/release`, { state: 'used' });
+    await eventually('floating IP released with the node', async () =>
+      a.inventory().floatingIps.length === 0 && (await sys.store.listNodes()).length === 0, 20_000);
   } finally {
     await sys.stop();
     tmp.done();
