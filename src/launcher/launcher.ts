@@ -102,6 +102,9 @@ export class Launcher {
    * (no cloud call, no write) until a renewal succeeds again (a partition from the store).
    */
   private leasesValidUntil = 0;
+  private takeoverTimer: NodeJS.Timeout | null = null;
+  private takeoverTimerAt = 0;
+  private takeoverReadAt = 0;
   lastPlan: Plan | null = null;
   passes = 0;
 
@@ -235,6 +238,7 @@ export class Launcher {
     await this.applier.apply(this.served ? servedActions(result.actions, this.served, nodes, requests) : result.actions, input);
     if (!this.stopped) {
       this.scheduleWake(result.nextWakeAt);
+      this.scheduleTakeover(nodes, requests, now);
       this.scheduleLists(nodes);
     }
     return result;
@@ -322,6 +326,30 @@ export class Launcher {
     }));
   }
 
+  /**
+   * Takeover after a crash: the earliest lease another launcher holds on open work is looked at
+   * again when it runs out, with every row read afresh (renewals announce nothing, so only a fresh
+   * read tells a renewed lease from a dead launcher's). Without it a dead launcher's work waits for
+   * an unrelated change or the next complete read (10 s). At most one such read a second.
+   */
+  private scheduleTakeover(nodes: NodeRecord[], requests: { state: string; leaseOwner: string | null; leaseExpires: number | null }[], now: number): void {
+    let at = Infinity;
+    const foreign = (r: { leaseOwner: string | null; leaseExpires: number | null }) => r.leaseOwner !== null && r.leaseOwner !== this.name && r.leaseExpires !== null;
+    for (const r of requests) if ((r.state === 'requested' || r.state === 'pending') && foreign(r)) at = Math.min(at, r.leaseExpires!);
+    for (const n of nodes) if (foreign(n) && this.providers.has(n.provider)) at = Math.min(at, n.leaseExpires!);
+    if (at === Infinity) return;
+    at = Math.max(at + 1, this.takeoverReadAt + 1000);
+    if (this.takeoverTimer && this.takeoverTimerAt <= at) return;
+    if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
+    this.takeoverTimerAt = at;
+    this.takeoverTimer = setTimeout(() => {
+      this.takeoverTimer = null;
+      this.takeoverReadAt = this.now();
+      this.mirror.invalidate();
+      this.wake();
+    }, Math.max(0, at - now));
+  }
+
   private scheduleWake(at: number | null): void {
     if (at === null) return;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
@@ -378,6 +406,7 @@ export class Launcher {
     this.unsubscribe?.();
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+    if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
     for (const rt of this.providers.values()) if (rt.timer) clearTimeout(rt.timer);
     await this.idle;
     await this.applier.drain();
