@@ -55,7 +55,9 @@ export function until<T>(store: Store, what: string, check: () => Promise<T | nu
  * Two simulated clouds (`east`, `west`) using one diskimage built by the placeholder dib-cmd, a
  * store on disk, and a builder that is not started yet. `extra` is YAML added to the diskimage.
  */
-export async function imageWorld(o: { extra?: string; ssh?: boolean; builder?: Partial<BuilderOptions> } = {}) {
+export async function imageWorld(o: {
+  extra?: string; ssh?: boolean; builder?: Partial<BuilderOptions>; dibCmd?: string; elements?: string[]; release?: string;
+} = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'np-img-'));
   const sim: CloudSim = await createCloudSim({
     clouds: ['east', 'west'].map((name) => ({ name, ssh: o.ssh ?? false, bootDelayMs: 50, deleteDelayMs: 20 })),
@@ -70,9 +72,9 @@ ${['east', 'west'].map((p) => `  - name: ${p}
     pools: [{name: main, max-servers: 4, networks: [private], labels: [{name: jammy, flavor-name: m1.small, diskimage: jammy}]}]`).join('\n')}
 diskimages:
   - name: jammy
-    elements: [ubuntu-minimal, vm, nodepool-base]
-    dib-cmd: ${PLACEHOLDER_DIB}
-    release: jammy
+    elements: [${(o.elements ?? ['ubuntu-minimal', 'vm', 'nodepool-base']).join(', ')}]
+    dib-cmd: ${o.dibCmd ?? PLACEHOLDER_DIB}
+    release: ${o.release ?? 'jammy'}
 ${(o.extra ?? '').split('\n').map((l) => `    ${l}`).join('\n')}
 elements-dir: ${join(ROOT, 'images/elements')}
 images-dir: images

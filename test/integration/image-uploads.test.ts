@@ -8,7 +8,7 @@ import { imageWorld, until } from './image-helpers.ts';
 // The builder against two simulated clouds: uploads that fail in one cloud, uploads that leak,
 // builds that hang. Each story starts the builder on a fresh store.
 
-const ours = (images: { tags: string[] }[]) => images.filter((i) => i.tags.includes('nodepool'));
+const ours = <T extends { tags: string[] }>(images: T[]) => images.filter((i) => i.tags.includes('nodepool'));
 
 test('an upload cut off mid-stream leaves nothing behind in the cloud, and the next try succeeds', async (t) => {
   const w = await imageWorld();
