@@ -289,15 +289,19 @@ class Planner {
   private building(n: NodeRecord, limits: { bootTimeoutMs: number; launchTimeoutMs: number }, view: ProviderCloudView | undefined): void {
     const { now } = this.in_;
     const started = n.launchStartedAt ?? n.createdAt;
+    if (this.cond(n.provider).health === 'unhealthy') {
+      // An unhealthy provider (offline, or failing again and again) gets no new server, and a
+      // request does not wait for the boot-timeout of the servers it has there: its nodes move with
+      // it to another provider that has its labels. A node for min-ready not yet created is dropped.
+      const req = n.allocatedTo && this.isOpen(n.allocatedTo) ? this.requestsById.get(n.allocatedTo)! : null;
+      if (req ? this.canMove(req) : n.step === 'pending') {
+        this.fail(n, `provider ${n.provider} is unhealthy`, 'capacity');
+        return;
+      }
+      if (n.step === 'pending') return;
+    }
     switch (n.step) {
       case 'pending': {
-        if (this.cond(n.provider).health === 'unhealthy') {
-          // No new servers in an unhealthy provider: a request's node moves with its request to
-          // another provider if one has the labels; otherwise it waits for the provider to recover.
-          const req = n.allocatedTo && this.isOpen(n.allocatedTo) ? this.requestsById.get(n.allocatedTo)! : null;
-          if (!req || this.canMove(req)) this.fail(n, `provider ${n.provider} is unhealthy`, 'capacity');
-          return;
-        }
         // A launch retried after a failure waits out the provider and label's backoff.
         const until = this.cond(n.provider).backoffUntil.get(n.label);
         if (until !== undefined && until > now) { this.wakeAt(until); return; }
