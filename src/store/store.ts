@@ -85,6 +85,14 @@ export interface StoreEvent {
   state: string;
 }
 
+/** One point of a time series: the status page plots these (requests waiting, nodes by state...). */
+export interface Sample {
+  series: string;
+  /** ms since epoch. */
+  at: number;
+  value: number;
+}
+
 export interface Store {
   /**
    * Adds a node record (written before any cloud call: promise 1). With a guard, adds it only if
@@ -150,5 +158,12 @@ export interface Store {
    * those of every other process too (LISTEN/NOTIFY); returns the unsubscribe function.
    */
   subscribe(listener: (e: StoreEvent) => void): () => void;
+
+  /** Records one point per series at `at`; writing the same series and time again replaces the point. */
+  appendSamples(at: number, values: Readonly<Record<string, number>>): Promise<void>;
+  /** Points taken at or after `since`, oldest first. */
+  listSamples(since: number): Promise<Sample[]>;
+  /** Removes points taken before `before`; returns how many. */
+  pruneSamples(before: number): Promise<number>;
   close(): Promise<void>;
 }

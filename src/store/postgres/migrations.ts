@@ -81,6 +81,15 @@ CREATE TABLE image_flags (
 );
 `,
   },
+  {
+    id: 3,
+    name: "time series of the status page's plots",
+    breaking: false,
+    sql: `
+CREATE TABLE samples (series text NOT NULL, at bigint NOT NULL, value double precision NOT NULL, PRIMARY KEY (series, at));
+CREATE INDEX samples_at ON samples (at);
+`,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

@@ -7,8 +7,9 @@ import type {
 } from '../../model.ts';
 import type {
   BuildFilter, BuildPatch, ImageFlagsPatch, LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch,
-  Store, StoreCondition, StoreEvent, UploadFilter, UploadPatch,
+  Store, StoreCondition, StoreEvent, UploadFilter, UploadPatch, Sample,
 } from '../store.ts';
+import { PgSamples } from './samples.ts';
 import { PgImageTables } from './image-tables.ts';
 import type { Table } from '../columns.ts';
 import { createPool, type ConnectOptions } from './connect.ts';
@@ -45,6 +46,7 @@ export class PgStore implements Store {
   private readonly origin = randomUUID();
   private listener: ChangeListener | null = null;
   private readonly images: PgImageTables;
+  private readonly samples: PgSamples;
   private closed = false;
   /** Round trips to the server, for the benchmark's queries per node. */
   queries = 0;
@@ -56,6 +58,7 @@ export class PgStore implements Store {
     this.pool.on('error', (err) => opts.onError?.(err));
     this.db = drizzle(this.pool);
     this.now = opts.now ?? Date.now;
+    this.samples = new PgSamples(this.pool, () => { this.queries++; });
     this.images = new PgImageTables(this.db, {
       publish: (e) => this.publish(e), now: () => this.now(), origin: this.origin, counted: () => { this.queries++; },
     });
@@ -218,6 +221,10 @@ SELECT ((SELECT count(*) FROM n) + (SELECT count(*) FROM r))::int AS n`,
   removeUpload(id: string, by: string, cond?: StoreCondition<UploadState>): Promise<boolean> { return this.images.removeUpload(id, by, cond); }
   listImageFlags(): Promise<ImageFlags[]> { return this.images.listImageFlags(); }
   setImageFlags(image: string, patch: ImageFlagsPatch, by: string): Promise<ImageFlags> { return this.images.setImageFlags(image, patch, by); }
+
+  appendSamples(at: number, values: Readonly<Record<string, number>>): Promise<void> { return this.samples.append(at, values); }
+  listSamples(since: number): Promise<Sample[]> { return this.samples.list(since); }
+  pruneSamples(before: number): Promise<number> { return this.samples.pruneBefore(before); }
 
   subscribe(listener: (e: StoreEvent) => void): () => void {
     this.listeners.add(listener);

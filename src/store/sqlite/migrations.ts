@@ -67,6 +67,14 @@ CREATE TABLE image_flags (
 );
 `,
   },
+  {
+    id: 4,
+    name: "time series of the status page's plots",
+    sql: `
+CREATE TABLE samples (series TEXT NOT NULL, at INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY (series, at)) WITHOUT ROWID;
+CREATE INDEX samples_at ON samples (at);
+`,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

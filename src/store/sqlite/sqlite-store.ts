@@ -8,11 +8,12 @@ import type {
 } from '../../model.ts';
 import type {
   LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch, Store, StoreCondition, StoreEvent,
-  BuildFilter, BuildPatch, ImageFlagsPatch, UploadFilter, UploadPatch,
+  BuildFilter, BuildPatch, ImageFlagsPatch, UploadFilter, UploadPatch, Sample,
 } from '../store.ts';
 import { launchers, stateChanges } from './schema.ts';
 import { migrate } from './migrations.ts';
 import { SqliteImageTables } from './image-tables.ts';
+import { SqliteSamples } from './samples.ts';
 import { conditionSql, insertSql, nodeFromRaw, requestFromRaw, updateSql, type RawNode, type RawRequest, type Table } from './rows.ts';
 
 /**
@@ -29,6 +30,7 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly now: () => number;
   private readonly images: SqliteImageTables;
+  private readonly samples: SqliteSamples;
 
   constructor(path: string, opts: { now?: () => number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -39,6 +41,7 @@ export class SqliteStore implements Store {
     migrate(this.sqlite);
     this.db = drizzle(this.sqlite);
     this.now = opts.now ?? Date.now;
+    this.samples = new SqliteSamples(this.sqlite);
     this.images = new SqliteImageTables(this.sqlite, this.db, {
       audit: (kind, id, from, to, by, reason) => this.audit(kind, id, from, to, by, reason),
       publish: (e) => this.publish(e),
@@ -194,6 +197,10 @@ export class SqliteStore implements Store {
   async removeUpload(id: string, by: string, cond?: StoreCondition<UploadState>): Promise<boolean> { return this.images.removeUpload(id, by, cond); }
   async listImageFlags(): Promise<ImageFlags[]> { return this.images.listImageFlags(); }
   async setImageFlags(image: string, patch: ImageFlagsPatch, by: string): Promise<ImageFlags> { return this.images.setImageFlags(image, patch, by); }
+
+  async appendSamples(at: number, values: Readonly<Record<string, number>>): Promise<void> { this.samples.append(at, values); }
+  async listSamples(since: number): Promise<Sample[]> { return this.samples.list(since); }
+  async pruneSamples(before: number): Promise<number> { return this.samples.pruneBefore(before); }
 
   subscribe(listener: (e: StoreEvent) => void): () => void {
     this.listeners.add(listener);
