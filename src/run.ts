@@ -12,6 +12,7 @@ import type { Store } from './store/store.ts';
 import { buildApiApp } from './api/app.ts';
 import { apiOptionsFromConfig } from './api/config-options.ts';
 import { launcherLive } from './status/launcher-live.ts';
+import { startObserving, type Observing } from './metrics/observe.ts';
 import type { CloudSim } from './cloudsim/index.ts';
 import { Builder, type BuilderOptions } from './builder/builder.ts';
 import { UsableUploads } from './builder/usable-uploads.ts';
@@ -40,6 +41,8 @@ export interface System {
   sim: CloudSim | null;
   /** Names of the providers served by the simulator. */
   simulated: string[];
+  /** /metrics, launch and request outcomes, and the status page's sampler. */
+  observing: Observing;
   stop(): Promise<void>;
 }
 
@@ -71,12 +74,15 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     for (const name of simClouds) credentials.set(name, simCredentials(sim, name));
   }
 
+  // Set once the store is open; the drivers make no call before the launcher starts.
+  let observing: Observing | null = null;
   const adapters = new Map<string, ProviderAdapter>();
   for (const p of config.providers) {
     const cred = credentials.get(p.cloud) ?? resolveCloud(loaded, p.cloud, p.regionName);
     adapters.set(p.name, createOpenStackProvider({
       name: p.name, credentials: { ...cred, regionName: p.regionName ?? cred.regionName },
       computeMicroversion: p.computeMicroversion, logger: logger.child({ provider: p.name }),
+      onCall: (c) => observing?.metrics.cloudCall(c),
     }));
   }
 
@@ -91,16 +97,18 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     await launcher.start();
     await builder?.start();
     const fromConfig = apiOptionsFromConfig(config);
+    observing = startObserving({ store, config, logger: logger.child({ component: 'metrics' }), live: launcherLive(launcher) });
     api = buildApiApp({
       ...fromConfig, store, logger: logger.child({ component: 'api' }), isReady: () => launcher.isReady(),
-      status: { ...fromConfig.status, providers: launcherLive(launcher) },
+      status: { ...fromConfig.status, providers: launcherLive(launcher) }, metrics: observing.metrics,
     });
     const address = await api.listen({ host: config.api.listen, port: opts.apiPort ?? config.api.port });
     logger.info({ url: address }, 'node-request API listening');
     const system: System = {
-      apiUrl: address, store, launcher, builder, api, sim, simulated: config.providers.filter((p) => simClouds.includes(p.cloud)).map((p) => p.name),
+      apiUrl: address, store, launcher, builder, api, sim, observing, simulated: config.providers.filter((p) => simClouds.includes(p.cloud)).map((p) => p.name),
       async stop() {
         await api?.close();
+        await observing?.stop();
         await builder?.stop();
         await launcher.stop();
         images.close();
@@ -112,6 +120,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     return system;
   } catch (err) {
     await api?.close();
+    await observing?.stop();
     await builder?.stop();
     await launcher.stop();
     images.close();

@@ -12,7 +12,7 @@ import type {
 import { CinderClient } from './cinder.ts';
 import { FloatingIpClient } from './floating-ips.ts';
 import { GlanceClient } from './glance.ts';
-import { HttpClient } from './http.ts';
+import { HttpClient, type CloudCall } from './http.ts';
 import { TokenSource } from './keystone.ts';
 import { NeutronClient } from './neutron.ts';
 import { NovaClient } from './nova.ts';
@@ -30,6 +30,8 @@ export interface OpenStackProviderOptions {
   timeoutMs?: number;
   /** Clock for token lifetimes and `Retry-After` dates. */
   now?: () => number;
+  /** Told of every HTTP call when it ends (metrics). */
+  onCall?: (call: CloudCall) => void;
 }
 
 export class OpenStackProvider implements ProviderAdapter {
@@ -48,7 +50,7 @@ export class OpenStackProvider implements ProviderAdapter {
     const c = opts.credentials;
     this.name = opts.name;
     this.http = new HttpClient({
-      provider: opts.name, logger: opts.logger, timeoutMs: opts.timeoutMs ?? 30_000, verify: c.verify ?? true, cacert: c.cacert,
+      provider: opts.name, logger: opts.logger, timeoutMs: opts.timeoutMs ?? 30_000, verify: c.verify ?? true, cacert: c.cacert, onCall: opts.onCall,
     });
     this.tokens = new TokenSource({ provider: opts.name, http: this.http, credentials: c, logger: opts.logger, now });
     const session = new Session(this.http, this.tokens, c, now);

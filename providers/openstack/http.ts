@@ -42,6 +42,16 @@ export interface HttpOptions {
   verify: boolean;
   /** CA bundle path (clouds.yaml `cacert`). */
   cacert?: string;
+  /** Told of every call when it ends (metrics): `status` is null when no answer came. */
+  onCall?: (call: CloudCall) => void;
+}
+
+export interface CloudCall {
+  provider: string;
+  service: string;
+  method: Method;
+  status: number | null;
+  seconds: number;
 }
 
 export class HttpClient {
@@ -95,6 +105,7 @@ export class HttpClient {
       });
     } catch (error) {
       const err = classifyNetworkError(error, { service: req.service, method: req.method, url: req.url });
+      this.told(req, null, started);
       this.opts.logger.warn({
         provider: this.opts.provider, service: req.service, method: req.method, path,
         ms: Math.round(performance.now() - started), kind: err.kind, err: err.message,
@@ -112,6 +123,7 @@ export class HttpClient {
       body: res.data === '' || res.data === undefined ? null : res.data,
       requestId: requestIdOf(headers),
     };
+    this.told(req, answer.status, started);
     const fields = {
       provider: this.opts.provider, service: req.service, method: req.method, path,
       status: answer.status, ms: Math.round(performance.now() - started), requestId: answer.requestId,
@@ -119,6 +131,10 @@ export class HttpClient {
     if (req.method === 'GET') this.opts.logger.debug(fields, 'cloud call');
     else this.opts.logger.info(fields, 'cloud call');
     return answer;
+  }
+
+  private told(req: HttpRequest, status: number | null, started: number): void {
+    this.opts.onCall?.({ provider: this.opts.provider, service: req.service, method: req.method, status, seconds: (performance.now() - started) / 1000 });
   }
 
   callCount(): number {

@@ -6,6 +6,9 @@ import type { CloudCredentials } from '../../src/config/cloud-credentials.ts';
 import { type Logger, silentLogger } from '../../src/log.ts';
 import type { ProviderAdapter } from '../provider.ts';
 import { OpenStackProvider } from './adapter.ts';
+import type { CloudCall } from './http.ts';
+
+export type { CloudCall } from './http.ts';
 
 export { classifyServerFault, classifyAnswer, classifyNetworkError, parseRetryAfter } from './classify.ts';
 export { identityV3Url, authRequestBody } from './keystone.ts';
@@ -24,6 +27,8 @@ export interface CreateOpenStackProviderOptions {
   timeoutMs?: number;
   /** Clock (ms since the epoch) for token lifetimes and Retry-After dates. Default Date.now. */
   now?: () => number;
+  /** Told of every HTTP call when it ends (metrics). */
+  onCall?: (call: CloudCall) => void;
 }
 
 export function createOpenStackProvider(opts: CreateOpenStackProviderOptions): ProviderAdapter & { authenticate(): Promise<void> } {

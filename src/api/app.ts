@@ -19,6 +19,10 @@ import { imageRoutes } from './routes/images.ts';
 import { storeImages } from '../status/image-rows.ts';
 import { healthRoutes } from './routes/health.ts';
 import { statusSummaryRoute } from './routes/status-summary.ts';
+import { statusSeriesRoute } from './routes/status-series.ts';
+import { statusPageRoutes } from './routes/status-page.ts';
+import { metricsRoute } from './routes/metrics.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { eraseProviderRoute, getProviderRoute } from './routes/providers.ts';
 import { installAuth } from './auth.ts';
 import { installHttpHeaders } from './http-headers.ts';
@@ -46,6 +50,8 @@ export interface ApiOptions {
   status?: Partial<StatusSources>;
   /** Seconds dashboards may reuse a status answer (Cache-Control max-age). Default 5. */
   cacheSeconds?: number;
+  /** Prometheus metrics served at /metrics; without them the path is not served. */
+  metrics?: Metrics;
 }
 
 /**
@@ -94,6 +100,9 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   deleteNodeRoute(app, deps);
   statusListRoutes(app, deps);
   statusSummaryRoute(app, deps);
+  statusSeriesRoute(app, deps);
+  statusPageRoutes(app);
+  if (opts.metrics) metricsRoute(app, opts.metrics);
   getProviderRoute(app, deps);
   eraseProviderRoute(app, deps);
   imageRoutes(app, deps);

@@ -2,7 +2,7 @@ import { NODE_STATES, OPEN_REQUEST_STATES, type NodeRecord, type RequestRecord }
 import { formatAge, formatTable, renderRows } from './format.ts';
 import { LABEL_COLUMNS, type LabelRow } from './labels.ts';
 import { PROVIDER_COLUMNS, type ProviderRow } from './providers.ts';
-import { ageSeconds, requestRow, type RequestRow } from './rows.ts';
+import { ageSeconds, nodeRow, requestRow, type NodeRow, type RequestRow } from './rows.ts';
 
 /**
  * The one-screen summary: `nodepool status` prints it, the status page draws it, and
@@ -31,6 +31,8 @@ export interface StatusSummary {
   };
   labels: LabelRow[];
   providers: ProviderRow[];
+  /** The nodes whose state changed last, newest first, at most 20: what just happened. */
+  recent_nodes: NodeRow[];
 }
 
 const zeros = () => Object.fromEntries(NODE_STATES.map((s) => [s, 0])) as Record<string, number>;
@@ -65,6 +67,7 @@ export function buildSummary(
     },
     labels,
     providers,
+    recent_nodes: [...nodes].sort((a, b) => b.stateTime - a.stateTime).slice(0, 20).map((n) => nodeRow(n, now)),
   };
 }
 
