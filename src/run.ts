@@ -74,7 +74,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     for (const name of simClouds) credentials.set(name, simCredentials(sim, name));
   }
 
-  // Set once the store is open; the drivers make no call before the launcher starts.
+  // Set once the store is open, before the launcher starts and the drivers make their first call.
   let observing: Observing | null = null;
   const adapters = new Map<string, ProviderAdapter>();
   for (const p of config.providers) {
@@ -94,10 +94,11 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     : null;
   let api: FastifyInstance | null = null;
   try {
+    // Before the launcher starts, so its first cloud calls and launches are counted too.
+    observing = startObserving({ store, config, logger: logger.child({ component: 'metrics' }), live: launcherLive(launcher) });
     await launcher.start();
     await builder?.start();
     const fromConfig = apiOptionsFromConfig(config);
-    observing = startObserving({ store, config, logger: logger.child({ component: 'metrics' }), live: launcherLive(launcher) });
     api = buildApiApp({
       ...fromConfig, store, logger: logger.child({ component: 'api' }), isReady: () => launcher.isReady(),
       status: { ...fromConfig.status, providers: launcherLive(launcher) }, metrics: observing.metrics,
