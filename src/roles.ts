@@ -9,6 +9,8 @@ import { Launcher } from './launcher/launcher.ts';
 import { openStore } from './store/index.ts';
 import type { Store } from './store/store.ts';
 import { buildApiApp } from './api/app.ts';
+import { apiOptionsFromConfig } from './api/config-options.ts';
+import { startObserving } from './metrics/observe.ts';
 import { UsableUploads } from './builder/usable-uploads.ts';
 
 /**
@@ -78,15 +80,18 @@ export interface ApiRole {
 
 export async function startApiRole(o: { config: Config; logger: Logger; port?: number; name?: string }): Promise<ApiRole> {
   const store = await openStore(o.config.store, { listen: true, applicationName: o.name ?? `api-${process.pid}` });
+  // The configuration's tokens protect this API as they do `nodepool run`'s; its /metrics and
+  // plots read the shared store, and count the launches every launcher reports through it.
+  const observing = startObserving({ store, config: o.config, logger: o.logger.child({ component: 'metrics' }) });
   const api = buildApiApp({
-    store, logger: o.logger.child({ component: 'api' }), actor: o.name ?? 'api',
-    requestLeaseTimeoutMs: o.config.api.requestLeaseTimeout * 1000, labels: () => o.config.labels.map((l) => l.name),
+    ...apiOptionsFromConfig(o.config), store, logger: o.logger.child({ component: 'api' }), actor: o.name ?? 'api', metrics: observing.metrics,
   });
   try {
     const url = await api.listen({ host: o.config.api.listen, port: o.port ?? o.config.api.port });
-    return { api, url, store, stop: async () => { await api.close(); await store.close(); logStoreUse(o.logger, store); } };
+    return { api, url, store, stop: async () => { await api.close(); await observing.stop(); await store.close(); logStoreUse(o.logger, store); } };
   } catch (err) {
     await api.close();
+    await observing.stop();
     await store.close();
     throw err;
   }

@@ -95,7 +95,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   let api: FastifyInstance | null = null;
   try {
     // Before the launcher starts, so its first cloud calls and launches are counted too.
-    observing = startObserving({ store, config, logger: logger.child({ component: 'metrics' }), live: launcherLive(launcher) });
+    observing = startObserving({
+      store, config, logger: logger.child({ component: 'metrics' }), live: launcherLive(launcher), leaks: () => launcher.applier.leaksDeletedBy,
+    });
     await launcher.start();
     await builder?.start();
     const fromConfig = apiOptionsFromConfig(config);

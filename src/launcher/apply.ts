@@ -46,6 +46,8 @@ export class Applier {
   readonly declined = new Map<string, Set<string>>();
   private readonly tasks = new Set<Promise<void>>();
   leaksDeleted = 0;
+  /** Leaked servers deleted, by provider (metrics: nodepool_provider_leaked_total). */
+  readonly leaksDeletedBy = new Map<string, number>();
 
   constructor(private readonly ctx: ApplierContext) {}
 
@@ -196,6 +198,7 @@ export class Applier {
           this.deleteCalledAt.set(`leak:${key}`, now());
           await rt.adapter.deleteServer(a.serverId);
           this.leaksDeleted++;
+          this.leaksDeletedBy.set(a.provider, (this.leaksDeletedBy.get(a.provider) ?? 0) + 1);
         });
         return;
       }

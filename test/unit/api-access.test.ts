@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { accessFor, WRITE_ROUTES } from '../../src/api/auth.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { silentLogger } from '../../src/log.ts';
+import { startApiRole } from '../../src/roles.ts';
 import { hashToken, newToken } from '../../src/secrets/tokens.ts';
 import { addNode, apiHarness, fulfil, type Harness } from './api-helpers.ts';
 
@@ -121,4 +127,21 @@ test('a dashboard on another origin gets CORS on answers and on the preflight, a
   assert.equal(refused.headers['access-control-allow-origin'], '*');
   assert.equal(refused.headers['cache-control'], undefined);
   await h.close();
+});
+
+test('an API started on its own (`nodepool api`) takes its tokens from the configuration', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-api-role-'));
+  const file = join(dir, 'nodepool.yaml');
+  writeFileSync(file, `api: {port: 0, tokens: [{name: ops, role: admin, hash: ${hashToken(admin)}}]}\nstore: {path: np.sqlite}\n`);
+  const role = await startApiRole({ config: loadConfig(file), logger: silentLogger() });
+  try {
+    const anon = await fetch(`${role.url}/api/v1/nodes/x`, { method: 'DELETE' });
+    assert.equal(anon.status, 401);
+    const ops = await fetch(`${role.url}/api/v1/nodes/x`, { method: 'DELETE', headers: bearer(admin) });
+    assert.equal(ops.status, 404);
+    assert.equal((await fetch(`${role.url}/metrics`)).status, 200);
+  } finally {
+    await role.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -20,7 +20,7 @@ function value(text: string, series: string): number | undefined {
 
 test('/metrics counts nodes by provider, label and state from the store, with every configured series present', async () => {
   const h = apiHarness();
-  const metrics = new Metrics({ store: h.store, config });
+  const metrics = new Metrics({ store: h.store, config, leaks: () => new Map([['sim-east', 2]]) });
   await h.app.close();
   const { buildApiApp } = await import('../../src/api/app.ts');
   h.app = buildApiApp({ store: h.store, logger: silentLogger(), requestLeaseTimeoutMs: 600_000, metrics });
@@ -37,6 +37,7 @@ test('/metrics counts nodes by provider, label and state from the store, with ev
   assert.equal(value(text, 'nodepool_provider_max_servers{provider="sim-east"}'), 20);
   assert.equal(value(text, 'nodepool_requests{state="requested"}'), 1);
   assert.equal(value(text, 'nodepool_provider_quota_used{provider="sim-east",resource="instances"}'), 2);
+  assert.equal(value(text, 'nodepool_provider_leaked_total{provider="sim-east",resource="instances"}'), 2);
   assert.match(text, /^nodepool_process_cpu_seconds_total /m);
   await h.app.close();
   await h.close();
