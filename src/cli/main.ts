@@ -114,6 +114,42 @@ function providerErase(cmd: Command, summary: string): Command {
     .action(async (name: string, o, c: Command) => (await import('./commands/overview.ts')).erase(globals(c), name, o));
 }
 
+function imageBuild(cmd: Command, summary: string): Command {
+  return cmd.description(`${summary} ${REMOTE}`)
+    .argument('<image>', 'diskimage name')
+    .option('--wait', 'follow the build, then each provider\'s upload (bytes, rate) and validation; exit 1 if any fails')
+    .action(async (name: string, o, c: Command) => (await import('./commands/images.ts')).build(globals(c), name, o));
+}
+
+function imageDelete(cmd: Command, summary: string): Command {
+  return cmd.description(`${summary} ${REMOTE}`)
+    .argument('<upload-id>', 'upload id (image list)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o, c: Command) => (await import('./commands/images.ts')).deleteUpload(globals(c), id, o));
+}
+
+function dibImageDelete(cmd: Command, summary: string): Command {
+  return cmd.description(`${summary} ${REMOTE}`)
+    .argument('<build-id>', 'build id (dib-image list)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o, c: Command) => (await import('./commands/images.ts')).deleteBuild(globals(c), id, o));
+}
+
+function imageStatus(cmd: Command, summary: string): Command {
+  return cmd.description(`${summary} ${REMOTE}`)
+    .option('--json', 'print JSON')
+    .action(async (o, c: Command) => (await import('./commands/images.ts')).imageStatus(globals(c), o));
+}
+
+function imagePause(cmd: Command, summary: string, pause: boolean): Command {
+  cmd.description(`${summary} ${REMOTE}`).argument('<image>', 'diskimage name').option('--json', 'print JSON');
+  if (pause) cmd.option('--reason <reason>', 'why, shown by image status');
+  return cmd.action(async (name: string, o, c: Command) => {
+    const m = await import('./commands/images.ts');
+    return pause ? m.pause(globals(c), name, o) : m.unpause(globals(c), name, o);
+  });
+}
+
 export function buildProgram(): Command {
   const program = new Command('nodepool')
     .description('Elastic test-node pool manager for CI, in the style of OpenStack Nodepool.')
@@ -245,6 +281,32 @@ export function buildProgram(): Command {
   providerErase(program.command('erase'), 'same as `provider erase`.');
   listing(program.command('image-list'), 'list image uploads to providers (Nodepool columns).', 'listImages');
   listing(program.command('dib-image-list'), 'list local image builds (Nodepool columns).', 'listDibImages');
+
+  program.command('builder')
+    .description('run the image builder on the configured store: builds, uploads to every provider, validation, cleanup of old builds and leaked uploads')
+    .option('--name <name>', 'name written in leases and as the builder of its builds (default <hostname>-builder)')
+    .action(async (o, c: Command) => (await import('./commands/builder.ts')).builder(globals(c), o));
+  const image = program.command('image').description(`disk images: builds and their uploads to providers. ${REMOTE}`);
+  imageBuild(image.command('build'), 'build an image now (the builder starts at its next pass), then upload it everywhere.');
+  listing(image.command('list'), 'list image uploads: build, upload, provider, image, provider image name and id, state, validation, age.', 'listImages');
+  imageStatus(image.command('status'), 'list images: paused, pending build request, the build in use, the build in progress, uploads.');
+  imageDelete(image.command('delete'), 'delete one upload (an upload of the newest build is made again; to roll back, delete the build).');
+  imagePause(image.command('pause'), 'pause an image: no new builds or uploads; ready ones stay in use.', true);
+  imagePause(image.command('unpause'), 'unpause an image.', false);
+  image.command('logs')
+    .description(`print a build's log. ${REMOTE}`)
+    .argument('<build-id>', 'build id (dib-image list)')
+    .action(async (id: string, _o, c: Command) => (await import('./commands/images.ts')).logs(globals(c), id));
+  const dib = program.command('dib-image').description(`local image builds. ${REMOTE}`);
+  listing(dib.command('list'), 'list builds: id, image, builder, formats, state, age.', 'listDibImages');
+  dibImageDelete(dib.command('delete'), 'delete a build and all its uploads; deleting the newest rolls launches back to the previous one.');
+  imageBuild(program.command('image-build'), 'same as `image build`.');
+  imageDelete(program.command('image-delete'), 'same as `image delete`.');
+  dibImageDelete(program.command('dib-image-delete'), 'same as `dib-image delete`.');
+  imageStatus(program.command('image-status'), 'same as `image status`.');
+  imagePause(program.command('image-pause'), 'same as `image pause`.', true);
+  imagePause(program.command('image-unpause'), 'same as `image unpause`.', false);
+
 
   return program;
 }
