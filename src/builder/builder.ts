@@ -1,7 +1,6 @@
 import { hostname } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { ProviderAdapter } from '../../providers/provider.ts';
-import { isCloudError } from '../../providers/errors.ts';
 import type { Config, DiskImageConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
@@ -73,7 +72,7 @@ export class Builder {
     this.name = opts.name ?? `${hostname()}-builder`;
     this.now = opts.now ?? Date.now;
     this.backoff = new ProviderBackoff(opts.uploadBackoffMs ?? 30_000, 30 * 60_000);
-    this.sweeper = new ImageLeakSweep(opts.store, opts.logger, this.name);
+    this.sweeper = new ImageLeakSweep(opts.store, opts.logger);
     this.tasks = new BuildTasks({
       config: opts.config, store: opts.store, adapters: opts.adapters, logger: opts.logger, builder: this.name, now: this.now,
       sleep: opts.sleep ?? abortableSleep, signal: this.abort.signal, leaseMs: opts.leaseMs ?? 60_000,
@@ -179,15 +178,6 @@ export class Builder {
     }
   }
 
-  /** Resolves when no task runs and no pass is pending (for tests and benchmarks). */
-  async settled(): Promise<void> {
-    for (;;) {
-      await this.idle;
-      await this.tasks.drain();
-      if (!this.running && this.tasks.inflight.size === 0) return;
-    }
-  }
-
   /** Stops planning and every task (a build is killed, an upload aborted and cleaned up). */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -208,10 +198,6 @@ export function imageUses(config: Config, images: DiskImageConfig[]): Map<string
     for (const d of p.diskimages ?? []) uses.get(d.name)?.push({ provider: p.name, paused: d.pause });
   }
   return uses;
-}
-
-export function retryAfterOf(err: unknown): number | undefined {
-  return isCloudError(err) ? err.retryAfterMs : undefined;
 }
 
 function cronLogger(logger: Logger) {

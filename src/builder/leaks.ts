@@ -15,7 +15,7 @@ export class ImageLeakSweep {
   private readonly sightings = new Map<string, number>();
   private sweeps = 0;
 
-  constructor(private readonly store: Store, private readonly logger: Logger, private readonly by: string) {}
+  constructor(private readonly store: Store, private readonly logger: Logger) {}
 
   /** One sweep over these providers; a provider that fails is logged and skipped. Resolves with the images deleted. */
   async sweep(adapters: Map<string, ProviderAdapter>): Promise<string[]> {

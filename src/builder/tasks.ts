@@ -134,7 +134,7 @@ export class BuildTasks {
       const reason = err instanceof BuildFailed ? err.message : `build failed: ${(err as Error).message}`;
       log.warn({ reason, ms: now() - started }, 'build failed');
       await store.updateBuild(id, { state: 'failed', reason, leaseOwner: null, leaseExpires: null, stateTime: now() }, builder, { states: ['building'] });
-      await removeOutputs({ ...rec, logPath: rec.logPath }, this.cfg);
+      await removeOutputs(rec, this.cfg);
     } finally {
       this.leased.builds.delete(id);
       await pruneLogs(this.cfg, image.name, await store.listBuilds({ image: image.name }));
@@ -152,11 +152,10 @@ export class BuildTasks {
     if (!build || build.state !== 'ready' || !adapter || !pcfg || !image) return;
     const pimg = pcfg.diskimages?.find((d) => d.name === image.name);
     try {
-      const up = uploadBuild({
+      await uploadBuild({
         store, adapter, logger: this.ctx.logger, builder, now, leaseMs: this.ctx.leaseMs, timeoutMs: (pcfg.imageUploadTimeout ?? 3600) * 1000,
         sleep: this.ctx.sleep, signal: this.ctx.signal, meta: pimg?.meta ?? {}, validate: image.validation !== undefined,
       }, build, provider);
-      await up;
       this.ctx.backoff.succeeded(provider);
     } catch (err) {
       if (this.ctx.signal.aborted) return;
