@@ -5,6 +5,7 @@
 
 (function () {
   const REFRESH_MS = 10000;
+  const WAITING_SHOWN = 12;
   const STATES = ['building', 'ready', 'in-use', 'used', 'deleting', 'hold', 'failed'];
   const COLORS = { building: '#f79009', ready: '#12b76a', 'in-use': '#2e90fa', used: '#9e77ed', deleting: '#667085', hold: '#ee46bc', failed: '#f04438' };
   const $ = (id) => document.getElementById(id);
@@ -67,7 +68,11 @@
     fill($('pools'), [['Label', (p) => p.label], ['Provider', (p) => p.provider], ...shown.map((st) => [st, (p) => p.by_state[st] || 0, 'n'])],
       s.nodes.by_label_provider, 'no nodes');
     fill($('waiting'), [['Request', (r) => r.id], ['Labels', (r) => r.labels], ['Requestor', (r) => r.requestor], ['State', (r) => r.state], ['Waiting', (r) => age(r.age)]],
-      s.requests.waiting_list, 'none waiting');
+      s.requests.waiting_list.slice(0, WAITING_SHOWN), 'none waiting');
+    if (s.requests.waiting > WAITING_SHOWN) {
+      const td = cell($('waiting').tBodies[0].insertRow(), '… and ' + (s.requests.waiting - WAITING_SHOWN) + ' more (/request-list)', 'muted');
+      td.colSpan = 5;
+    }
     fill($('providers'), [
       ['Provider', (p) => p.provider], ['Health', (p) => p.health], ['Nodes', (p) => p.nodes + (p.max_servers === null ? '' : ' / ' + p.max_servers)],
       ['Instances', (p) => p.instances], ['Cores', (p) => p.cores], ['RAM (MiB)', (p) => p.ram], ['Paused', (p) => p.paused], ['Reason', (p) => p.reason],
