@@ -100,6 +100,12 @@ export interface Plan {
 export const CREATE_GRACE_MS = 3_000;
 /** How long after a delete call we ask again if the server is still there. */
 export const DELETE_RETRY_MS = 30_000;
+/**
+ * How long an in-use node of a request still open is left alone: the request's fulfilment is under
+ * way in another launcher. Past it, the launcher that fulfilled it died between the two writes,
+ * and the node is returned as used (the request gets fresh nodes).
+ */
+export const FULFIL_GRACE_MS = 30_000;
 
 const LIVE: ReadonlySet<string> = new Set(['building', 'ready']);
 
@@ -258,7 +264,11 @@ class Planner {
         }
         case 'in-use': {
           const req = n.allocatedTo ? this.requestsById.get(n.allocatedTo) : undefined;
-          if (!req || req.state !== 'fulfilled' || req.holderExpires === null) {
+          if (req && (req.state === 'requested' || req.state === 'pending') && now - n.stateTime < FULFIL_GRACE_MS) {
+            // Another launcher is fulfilling it: it marks the nodes in-use, then the request, and
+            // this snapshot fell between the two writes (seen with three launchers on PostgreSQL).
+            this.wakeAt(n.stateTime + FULFIL_GRACE_MS);
+          } else if (!req || req.state !== 'fulfilled' || req.holderExpires === null) {
             this.actions.push({ type: 'return-used', nodeId: n.id, reason: 'released by its requestor' });
           } else if (req.holderExpires <= now) {
             this.actions.push({ type: 'return-used', nodeId: n.id, reason: `lease of request ${req.id} expired` });
