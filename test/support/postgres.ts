@@ -49,24 +49,23 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** Makes the template if missing; the caller holds TEMPLATE_LOCK. */
 async function ensureTemplate(c: pg.Client): Promise<void> {
-  await c.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK]);
+  const found = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEMPLATE]);
+  if (found.rowCount) return;
+  const building = `${TEMPLATE}_building`;
+  await c.query(`DROP DATABASE IF EXISTS ${building}`);
+  await c.query(`CREATE DATABASE ${building}`);
+  const pool = createPool({ url: withDatabase(DATABASE_URL, building), max: 1 });
   try {
-    const found = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [TEMPLATE]);
-    if (found.rowCount) return;
-    const building = `${TEMPLATE}_building`;
-    await c.query(`DROP DATABASE IF EXISTS ${building}`);
-    await c.query(`CREATE DATABASE ${building}`);
-    const pool = createPool({ url: withDatabase(DATABASE_URL, building), max: 1 });
-    try {
-      await migrate(pool, { mode: 'all' });
-    } finally {
-      await pool.end();
-    }
-    await c.query(`ALTER DATABASE ${building} RENAME TO ${TEMPLATE}`);
+    await migrate(pool, { mode: 'all' });
   } finally {
-    await c.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK]);
+    await pool.end();
   }
+  await c.query(`ALTER DATABASE ${building} RENAME TO ${TEMPLATE}`);
+  // Templates of older schemas are not used again; one in use right now is left for next time.
+  const old = await c.query(`SELECT datname FROM pg_database WHERE datname LIKE 'np\\_template\\_%' AND datname <> $1`, [TEMPLATE]);
+  for (const { datname } of old.rows) await c.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => {});
 }
 
 export interface TestDatabase {
@@ -79,8 +78,14 @@ export interface TestDatabase {
 export async function testDatabase(prefix = 'np_test'): Promise<TestDatabase> {
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
   await admin(async (c) => {
-    await ensureTemplate(c);
-    await c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`);
+    // Held while cloning too: another test run may be replacing an older template meanwhile.
+    await c.query('SELECT pg_advisory_lock($1)', [TEMPLATE_LOCK]);
+    try {
+      await ensureTemplate(c);
+      await c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`);
+    } finally {
+      await c.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK]);
+    }
   });
   return {
     name,
