@@ -29,6 +29,11 @@ export const WRITE_ROUTES: Readonly<Record<string, RouteAccess>> = {
   'POST /api/v1/nodes/:id/hold': { role: 'admin' },
   'DELETE /api/v1/nodes/:id': { role: 'admin' },
   'POST /api/v1/providers/:name/erase': { role: 'admin' },
+  'POST /api/v1/images/:name/build': { role: 'admin' },
+  'POST /api/v1/images/:name/pause': { role: 'admin' },
+  'POST /api/v1/images/:name/unpause': { role: 'admin' },
+  'DELETE /api/v1/builds/:id': { role: 'admin' },
+  'DELETE /api/v1/uploads/:id': { role: 'admin' },
 };
 
 const PUBLIC_PATHS = new Set(['/healthz', '/ready', '/']);

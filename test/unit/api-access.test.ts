@@ -50,6 +50,12 @@ const WRITES: Write[] = [
   { route: 'POST /api/v1/nodes/:id/hold', call: (w) => ({ method: 'POST', url: `/api/v1/nodes/${w.node.id}/hold`, payload: { reason: 'debug' } }), ok: 200, weaker: zuul },
   { route: 'DELETE /api/v1/nodes/:id', call: (w) => ({ method: 'DELETE', url: `/api/v1/nodes/${w.node.id}` }), ok: 202, weaker: zuul },
   { route: 'POST /api/v1/providers/:name/erase', call: () => ({ method: 'POST', url: '/api/v1/providers/sim-gone/erase' }), ok: 200, weaker: zuul },
+  // The image orders reach their route with an admin token, which answers that no such image exists here.
+  { route: 'POST /api/v1/images/:name/build', call: () => ({ method: 'POST', url: '/api/v1/images/jammy/build' }), ok: 404, weaker: zuul },
+  { route: 'POST /api/v1/images/:name/pause', call: () => ({ method: 'POST', url: '/api/v1/images/jammy/pause', payload: {} }), ok: 404, weaker: zuul },
+  { route: 'POST /api/v1/images/:name/unpause', call: () => ({ method: 'POST', url: '/api/v1/images/jammy/unpause' }), ok: 404, weaker: zuul },
+  { route: 'DELETE /api/v1/builds/:id', call: () => ({ method: 'DELETE', url: '/api/v1/builds/b1' }), ok: 404, weaker: zuul },
+  { route: 'DELETE /api/v1/uploads/:id', call: () => ({ method: 'DELETE', url: '/api/v1/uploads/u1' }), ok: 404, weaker: zuul },
 ];
 
 test('the access table names every write route, and this test calls each one; a write route it does not name needs admin', () => {
@@ -76,6 +82,7 @@ for (const w of WRITES) {
     // Nothing changed on the refused calls: the right token still finds everything in place.
     const right = await h.app.inject({ ...call, headers: bearer(role === 'admin' ? admin : zuul) });
     assert.equal(right.statusCode, w.ok, right.body);
+    if (w.ok === 404) assert.match(right.json().error.message, /not found/);
     await h.close();
   });
 }
