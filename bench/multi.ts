@@ -11,15 +11,15 @@
  * The simulator runs in a child process with unlimited quota, boot and delete of 100 ms, no SSH
  * (host-key checking off), so the figures are the coordination's, not the cloud's.
  *
- * Measured on this 2-core machine (PostgreSQL 15 on the same machine, other work running):
- *   500 requests: 1 launcher 158 nodes/s, 2 launchers 159 (x1.00), 4 launchers 67 (x0.43);
- *   13.1, 14.1 and 16.2 PostgreSQL round trips per fulfilled node (API and launchers together).
- *   With one cloud simulated in-process the launchers are CPU-bound: on two cores a second
- *   launcher process adds no throughput and four take CPU from each other, the API and the
- *   simulator. What more launchers buy is takeover, and more machines.
- *   Takeover, 20 kills, 2 s leases: p50 2.1–2.3 s (the lease, then one pass), max 10.1 s: a node
- *   whose create call was in flight at the kill is retried only after CREATE_GRACE_MS (10 s, the
- *   planner's wait for a server whose create answer was lost to show in a list).
+ * Measured on this 2-core machine (PostgreSQL 15 on the same machine, other work running; two runs):
+ *   500 requests: 1 launcher 110–158 nodes/s, 2 launchers 136–159 (x1.00–1.24), 4 launchers 65–67
+ *   (x0.43–0.59); 13–19 PostgreSQL round trips per fulfilled node (API and launchers together).
+ *   With the cloud simulated on the same machine the launchers are CPU-bound: on two cores a
+ *   second launcher process adds little and four take CPU from each other, the API, the simulator
+ *   and PostgreSQL. What more launchers buy here is takeover; throughput needs more machines.
+ *   Takeover, 20 kills, 2 s leases: p50 2.1–2.3 s (the lease, then one pass), max 10.1–11.5 s: a
+ *   node whose create call was in flight at the kill is created again only once a complete server
+ *   list (every refresh-interval, 10 s) has not shown its server (CREATE_GRACE_MS after the call).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
