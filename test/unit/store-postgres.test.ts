@@ -7,6 +7,7 @@ import { newRequestRecord } from '../../src/store/records.ts';
 import type { StoreEvent } from '../../src/store/store.ts';
 import { emptyDatabase, postgresSkipReason, sqlOn, testDatabase, type TestDatabase } from '../support/postgres.ts';
 import { storeContract } from './store-contract.ts';
+import { imageContract } from './store-images-contract.ts';
 
 const skip = await postgresSkipReason();
 if (skip) test(`postgres store: ${skip}`, { skip }, () => {});
@@ -17,6 +18,12 @@ after(async () => { await db?.drop(); });
 
 storeContract('postgres', async () => {
   await sqlOn(db.url, 'TRUNCATE nodes, requests, state_changes, launchers');
+  const store = await PgStore.open({ url: db.url, max: 4 });
+  return { store, another: () => PgStore.open({ url: db.url, max: 4 }), done: () => store.close() };
+}, skip ?? false);
+
+imageContract('postgres', async () => {
+  await sqlOn(db.url, 'TRUNCATE image_builds, image_uploads, image_flags, state_changes');
   const store = await PgStore.open({ url: db.url, max: 4 });
   return { store, another: () => PgStore.open({ url: db.url, max: 4 }), done: () => store.close() };
 }, skip ?? false);
