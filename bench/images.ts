@@ -9,6 +9,11 @@
  *
  * The simulator runs in a child process (bench/sim-child.ts) so this process's memory and CPU are
  * the builder's. Options (environment): BENCH_ONLY=upload,cycle  BENCH_UPLOAD_GIB=4
+ *
+ * Measured on the 2 shared cores of the development machine: 4 GiB in 21.6 s (199 MB/s, bounded
+ * by the simulator hashing md5 + sha512 of the data), RSS 134 MB before and 172 MB at its peak,
+ * the same in both halves of the transfer; image build → booted node 2.4 s with a 1 s boot
+ * (build 0.09 s, uploads 0.06 s, validation 1.26 s, request 1.02 s).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';

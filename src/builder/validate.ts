@@ -99,7 +99,8 @@ async function waitActive(ctx: ValidateContext, serverId: string, deadline: numb
     }
     if (ctx.now() + pause > deadline) throw new Error('test server was not ACTIVE before the validation timeout');
     await ctx.sleep(pause, ctx.signal);
-    pause = Math.min(pause * 2, 5000);
+    // ×1.5, not ×2: a 1 s boot was seen at 1.75 s with doubling, at 1.2 s with this.
+    pause = Math.min(pause * 1.5, 5000);
   }
 }
 
