@@ -156,7 +156,10 @@ export class Applier {
       }
       case 'delete-node': {
         const n = nodes.get(a.nodeId)!;
-        if (await store.updateNode(a.nodeId, { state: 'deleting', stateTime: now(), comment: n.comment ?? a.reason, ...this.lease() }, this.by, { states: [n.state], leaseFreeOr: this.mine() }, a.reason)) {
+        // A ready node deleted for its age or to make room must still be unassigned: another
+        // launcher may have given it to a request since our snapshot.
+        const cond = { states: [n.state], leaseFreeOr: this.mine(), ...(n.state === 'ready' && !n.allocatedTo ? { unallocated: true } : {}) };
+        if (await store.updateNode(a.nodeId, { state: 'deleting', stateTime: now(), comment: n.comment ?? a.reason, ...this.lease() }, this.by, cond, a.reason)) {
           this.log.info({ node: a.nodeId, provider: n.provider, server: n.serverId, reason: a.reason }, 'deleting node');
           if (n.serverId) this.spawn(`delete:${a.nodeId}`, () => this.deleteServer(a.nodeId, n.provider, n.serverId!));
         }
