@@ -202,7 +202,7 @@ export function buildProgram(): Command {
     .action(async (o, c: Command) => (await import('./commands/roles.ts')).api(globals(c), o));
 
   program.command('cloud-sim')
-    .description('serve a local OpenStack API simulator (Keystone, Nova, Glance, Neutron) with SSH-reachable servers')
+    .description('serve a local OpenStack API simulator (Keystone, Nova, Glance, Neutron, Cinder) with SSH-reachable servers and injected faults')
     .option('--host <address>', 'address of the HTTP APIs', '127.0.0.1')
     .option('--port <n>', 'HTTP port (0 = any free port)', intArg('--port'))
     .option('--clouds <names>', 'comma-separated cloud names to simulate', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
@@ -210,6 +210,14 @@ export function buildProgram(): Command {
     .option('--delete-delay <seconds>', 'seconds from DELETE to gone', secondsArg)
     .option('--ssh-port <n>', 'SSH port of every simulated server', intArg('--ssh-port'))
     .option('--clouds-yaml <file>', 'write a clouds.yaml for the simulated clouds to this file')
+    .option('--faults <file>', 'YAML faults per cloud (errors, latency, boots, deletes, offline, leakPorts, unmanagedServers); see src/cloudsim/README.md')
+    .option('--error-rate <p>', 'probability (0-1) that any API call fails with 500, 503 or 429', (v: string) => {
+      const p = Number(v);
+      if (!(p >= 0 && p <= 1)) throw new InvalidArgumentError('must be a probability between 0 and 1');
+      return p;
+    })
+    .option('--seed <n>', 'seed of the fault generator, to repeat a run', intArg('--seed'))
+    .option('--unmanaged-servers <n>', 'ACTIVE servers of other users in each cloud, using part of its quota', intArg('--unmanaged-servers'))
     .action(async (o) => (await import('./commands/cloud-sim.ts')).cloudSim(o));
 
   const node = program.command('node').description(`inspect and act on nodes. ${REMOTE}`);
@@ -306,7 +314,6 @@ export function buildProgram(): Command {
   imageStatus(program.command('image-status'), 'same as `image status`.');
   imagePause(program.command('image-pause'), 'same as `image pause`.', true);
   imagePause(program.command('image-unpause'), 'same as `image unpause`.', false);
-
 
   return program;
 }

@@ -36,6 +36,31 @@ export function nodeFromRaw(r: RawNode): NodeRecord {
   };
 }
 
+/** Where each column of a node row is in a raw (array) result: from the statement's own column list. */
+export type NodeColumnIndex = Record<keyof RawNode, number>;
+
+export function nodeColumnIndex(columns: readonly { name: string }[]): NodeColumnIndex {
+  return Object.fromEntries(columns.map((c, i) => [c.name, i])) as NodeColumnIndex;
+}
+
+/**
+ * A node from a raw row. Listing 10,000 nodes took 70-100 ms with better-sqlite3's row objects
+ * (26 keys each, built in C++) and 28-40 ms as arrays mapped here (2-core machine, busy).
+ */
+export function nodeFromArray(a: readonly unknown[], i: NodeColumnIndex): NodeRecord {
+  return {
+    id: a[i.id] as string, label: a[i.label] as string, provider: a[i.provider] as string, pool: a[i.pool] as string,
+    state: a[i.state] as NodeState, step: a[i.step] as NodeRecord['step'], serverId: a[i.server_id] as string | null,
+    hostname: a[i.hostname] as string, interfaceIp: a[i.interface_ip] as string | null, publicIpv4: a[i.public_ipv4] as string | null,
+    privateIpv4: a[i.private_ipv4] as string | null, publicIpv6: a[i.public_ipv6] as string | null, az: a[i.az] as string | null,
+    connectionPort: a[i.connection_port] as number, username: a[i.username] as string, hostKeys: JSON.parse(a[i.host_keys] as string),
+    allocatedTo: a[i.allocated_to] as string | null, attempt: a[i.attempt] as number, leaseOwner: a[i.lease_owner] as string | null,
+    leaseExpires: a[i.lease_expires] as number | null, holdReason: a[i.hold_reason] as string | null, holdExpires: a[i.hold_expires] as number | null,
+    comment: a[i.comment] as string | null, createdAt: a[i.created_at] as number, stateTime: a[i.state_time] as number,
+    launchStartedAt: a[i.launch_started_at] as number | null,
+  };
+}
+
 export function requestFromRaw(r: RawRequest): RequestRecord {
   return {
     id: r.id, state: r.state as RequestState, labels: JSON.parse(r.labels), requestor: r.requestor, priority: r.priority,

@@ -14,7 +14,10 @@ import { launchers, stateChanges } from './schema.ts';
 import { migrate } from './migrations.ts';
 import { SqliteImageTables } from './image-tables.ts';
 import { SqliteSamples } from './samples.ts';
-import { conditionSql, insertSql, nodeFromRaw, requestFromRaw, updateSql, type RawNode, type RawRequest, type Table } from './rows.ts';
+import {
+  conditionSql, insertSql, nodeColumnIndex, nodeFromArray, nodeFromRaw, requestFromRaw, updateSql,
+  type NodeColumnIndex, type RawNode, type RawRequest, type Table,
+} from './rows.ts';
 
 /**
  * The SQLite store: one file, WAL journal, `synchronous=NORMAL` (a commit is durable once the
@@ -53,6 +56,19 @@ export class SqliteStore implements Store {
     let st = this.statements.get(sql);
     if (!st) { st = this.sqlite.prepare(sql); this.statements.set(sql, st); }
     return st;
+  }
+
+  private readonly nodeLists = new Map<string, { st: Database.Statement; index: NodeColumnIndex }>();
+
+  /** A node listing in raw mode (rows as arrays), cached with its column positions. */
+  private nodeListStatement(sql: string): { st: Database.Statement; index: NodeColumnIndex } {
+    let entry = this.nodeLists.get(sql);
+    if (!entry) {
+      const st = this.sqlite.prepare(sql).raw(true);
+      entry = { st, index: nodeColumnIndex(st.columns()) };
+      this.nodeLists.set(sql, entry);
+    }
+    return entry;
   }
 
   private publish(e: StoreEvent): void {
@@ -116,7 +132,8 @@ export class SqliteStore implements Store {
     if (filter.label) { where.push('label = ?'); args.push(filter.label); }
     if (filter.allocatedTo) { where.push('allocated_to = ?'); args.push(filter.allocatedTo); }
     const sql = `SELECT * FROM nodes${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
-    return (this.statement(sql).all(...args) as RawNode[]).map(nodeFromRaw);
+    const { st, index } = this.nodeListStatement(sql);
+    return (st.all(...args) as unknown[][]).map((a) => nodeFromArray(a, index));
   }
 
   async updateNode(id: string, patch: NodePatch, by: string, cond?: StoreCondition<NodeState>, reason?: string): Promise<boolean> {
