@@ -58,7 +58,7 @@ pgTest('a listener whose connection is killed listens again and hears later chan
   const watcher = await PgStore.open({ url: db.url, max: 1, listen: true, applicationName: 'np-test-watcher' });
   const writer = await PgStore.open({ url: db.url, max: 1 });
   try {
-    await sqlOn(db.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'np-test-watcher:listen'");
+    await sqlOn(db.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'np-test-watcher:listen' AND datname = current_database()");
     const req = newRequestRecord({ labels: ['l'], requestor: 'ci', now: 1 });
     const heard = new Promise<void>((resolve) => watcher.subscribe((e) => { if (e.id === req.id) resolve(); }));
     // Changes announced while nobody listened are lost (the readers' timers cover them); keep
