@@ -45,8 +45,10 @@ pgTest("another process's changes reach this process's listeners through LISTEN/
     const own: string[] = [];
     api.subscribe((e) => own.push(e.state));
     await api.updateRequest(req.id, { state: 'failed' }, 'api');
+    // Listen before the other process writes: its NOTIFY may arrive before `updateRequest` returns.
+    const heardOther = new Promise<void>((resolve) => api.subscribe((e) => { if (e.kind === 'request' && e.state === '') resolve(); }));
     await launcher.updateRequest(req.id, { reason: 'seen' }, 'l');
-    await new Promise<void>((resolve) => api.subscribe((e) => { if (e.kind === 'request' && e.state === '') resolve(); }));
+    await heardOther;
     assert.deepEqual(own, ['failed', '']);
   } finally {
     await api.close();
