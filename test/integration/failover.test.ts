@@ -102,7 +102,8 @@ test('a launcher cut off from PostgreSQL stops acting once its leases lapse; ano
   await sqlOn(db.url, `GRANT ALL ON SCHEMA public TO ${role}; GRANT ALL ON ALL TABLES IN SCHEMA public TO ${role}; GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ${role}`);
   let cluster: Cluster | null = null;
   try {
-    cluster = await startCluster({ dbUrl: db.url, clouds: ['part-a'], bootDelay: 2, yaml: YAML('part-a') });
+    // Boots long enough that the cut comes while they are still booting, even on a loaded machine.
+    cluster = await startCluster({ dbUrl: db.url, clouds: ['part-a'], bootDelay: 8, yaml: YAML('part-a') });
     const cutUrl = new URL(db.url);
     cutUrl.username = role;
     const cut = await cluster.launcher('cut', ['--lease', '2'], cluster.configWithUrl(cutUrl.toString(), 'cut.yaml'));
