@@ -17,6 +17,7 @@ async function system(dir: string, providers: string[], o: { maxServers?: number
     list-interval: 0.05
     refresh-interval: 2
     boot-timeout: 20
+    launch-timeout: 30
     cloud-images: [{name: jammy, image-name: ubuntu-22.04}]
     pools:
       - name: main
