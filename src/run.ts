@@ -109,19 +109,16 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     logger.info({ url: address }, 'node-request API listening');
     const system: System = {
       apiUrl: address, store, launcher, builder, api, sim, observing, simulated: config.providers.filter((p) => simClouds.includes(p.cloud)).map((p) => p.name),
-      async stop() {
-        await api?.close();
-        await observing?.stop();
-        await builder?.stop();
-        await launcher.stop();
-        images.close();
-        for (const a of adapters.values()) await a.close();
-        await store.close();
-        await sim?.close();
-      },
+      stop: stopAll,
     };
     return system;
   } catch (err) {
+    await stopAll();
+    throw err;
+  }
+
+  /** Stops every part, the API first (no new work) and the simulator last (the others talk to it). */
+  async function stopAll(): Promise<void> {
     await api?.close();
     await observing?.stop();
     await builder?.stop();
@@ -130,7 +127,6 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     for (const a of adapters.values()) await a.close();
     await store.close();
     await sim?.close();
-    throw err;
   }
 }
 
