@@ -8,6 +8,7 @@ import { ProviderBackoff } from './backoff.ts';
 import { ImageLeakSweep } from './leaks.ts';
 import { planBuilder, type BuilderAction, type BuilderPlan, type ImageUse } from './plan.ts';
 import { BuildTasks } from './tasks.ts';
+import { PassLoop } from '../launcher/pass-loop.ts';
 
 export interface BuilderOptions {
   config: Config;
@@ -60,17 +61,17 @@ export class Builder {
   private readonly abort = new AbortController();
   private readonly crons: ScheduledTask[] = [];
   private unsubscribe: (() => void) | null = null;
-  private wakeTimer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
-  private running = false;
-  private dirty = false;
   private stopped = true;
-  private idle: Promise<void> = Promise.resolve();
+  private readonly loop: PassLoop;
   lastPlan: BuilderPlan | null = null;
 
   constructor(private readonly opts: BuilderOptions) {
     this.name = opts.name ?? `${hostname()}-builder`;
     this.now = opts.now ?? Date.now;
+    this.loop = new PassLoop(async () => { await this.runOnce(this.now()); }, {
+      pace: false, now: this.now, onError: (err) => opts.logger.error({ err, builder: this.name }, 'builder pass failed'),
+    });
     this.backoff = new ProviderBackoff(opts.uploadBackoffMs ?? 30_000, 30 * 60_000);
     this.sweeper = new ImageLeakSweep(opts.store, opts.logger);
     this.tasks = new BuildTasks({
@@ -83,6 +84,7 @@ export class Builder {
   /** Takes back what a previous run of this builder left half done, then starts planning. */
   async start(): Promise<void> {
     this.stopped = false;
+    this.loop.start();
     await this.tasks.recover();
     this.unsubscribe = this.opts.store.subscribe((e) => { if (e.kind === 'build' || e.kind === 'upload' || e.kind === 'image') this.wake(); });
     const logger = cronLogger(this.opts.logger);
@@ -100,27 +102,7 @@ export class Builder {
   }
 
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) { this.dirty = true; return; }
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.wakeTimer = null;
-    this.running = true;
-    this.idle = new Promise<void>((resolve) => setImmediate(() => { void this.loop().finally(resolve); }));
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      do {
-        this.dirty = false;
-        try {
-          await this.runOnce(this.now());
-        } catch (err) {
-          this.opts.logger.error({ err, builder: this.name }, 'builder pass failed');
-        }
-      } while (this.dirty && !this.stopped);
-    } finally {
-      this.running = false;
-    }
+    this.loop.wake();
   }
 
   /** One pass: snapshot, plan, start the actions' tasks. */
@@ -137,8 +119,7 @@ export class Builder {
     for (const a of result.actions) this.apply(a, now);
     if (!this.stopped && result.nextWakeAt !== null && result.nextWakeAt - now < 60_000) {
       // Sooner than the next cron tick: an upload backoff running out.
-      if (this.wakeTimer) clearTimeout(this.wakeTimer);
-      this.wakeTimer = setTimeout(() => { this.wakeTimer = null; this.wake(); }, Math.max(0, result.nextWakeAt - now));
+      this.loop.wakeAt(result.nextWakeAt);
     }
     return result;
   }
@@ -183,10 +164,9 @@ export class Builder {
     this.stopped = true;
     this.unsubscribe?.();
     for (const c of this.crons) await c.destroy();
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     this.abort.abort(new Error('the builder is stopping'));
-    await this.idle;
+    await this.loop.stop();
     await this.tasks.drain();
   }
 }

@@ -13,6 +13,7 @@ import { ServerCache } from './server-cache.ts';
 import { LaunchSpecResolver, type UploadedImages } from './launch-spec.ts';
 import { Applier } from './apply.ts';
 import { RateGate } from './rate-gate.ts';
+import { PassLoop } from './pass-loop.ts';
 import { ResourceSweeper } from './resource-sweep.ts';
 import { servedActions } from './serving.ts';
 
@@ -86,13 +87,10 @@ export class Launcher {
   readonly applier: Applier;
   private readonly now: () => number;
   private readonly leaseMs: number;
-  private running = false;
-  private dirty = false;
   private stopped = true;
-  private wakeTimer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
-  private idle: Promise<void> = Promise.resolve();
+  private readonly loop: PassLoop;
   private readonly mirror: StoreMirror;
   private readonly served: ReadonlySet<string> | null;
   private readonly startedAt: number;
@@ -113,6 +111,7 @@ export class Launcher {
     this.now = opts.now ?? Date.now;
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.topology = buildTopology(opts.config);
+    this.loop = new PassLoop(async () => { await this.runOnce(this.now()); }, { pace: true, now: this.now });
     this.mirror = new StoreMirror(opts.store, { now: this.now, fullIntervalMs: opts.mirrorFullIntervalMs ?? 10_000 });
     this.startedAt = this.now();
     const unknown = (opts.providers ?? []).filter((name) => !opts.config.providers.some((p) => p.name === name));
@@ -143,6 +142,7 @@ export class Launcher {
   /** Registers the launcher, lists every provider's servers once, and starts reconciling. */
   async start(): Promise<void> {
     this.stopped = false;
+    this.loop.start();
     await this.heartbeat();
     this.leaseTimer = setInterval(() => { void this.heartbeat(); }, Math.max(1000, this.leaseMs / 3));
     this.unsubscribe = this.opts.store.subscribe((e) => { this.mirror.note(e); this.wake(); });
@@ -185,31 +185,7 @@ export class Launcher {
 
   /** Asks for a reconcile pass as soon as possible. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) { this.dirty = true; return; }
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.wakeTimer = null;
-    this.running = true;
-    this.idle = new Promise<void>((resolve) => setImmediate(() => { void this.loop().finally(resolve); }));
-  }
-
-  /**
-   * Runs passes while something changed. Under load (hundreds of changes a second) a pass follows
-   * the previous one only after as long again as it took, so passes use at most half the CPU and
-   * each one batches the changes that arrived meanwhile; an idle launcher reacts at once.
-   */
-  private async loop(): Promise<void> {
-    try {
-      do {
-        this.dirty = false;
-        const started = performance.now();
-        await this.runOnce(this.now());
-        const took = performance.now() - started;
-        if (this.dirty && took >= 1) await new Promise((r) => setTimeout(r, Math.min(took, 50)));
-      } while (this.dirty && !this.stopped);
-    } finally {
-      this.running = false;
-    }
+    this.loop.wake();
   }
 
   /** One reconcile pass: snapshot, plan, apply, then schedule the next wake and server lists. */
@@ -351,9 +327,7 @@ export class Launcher {
   }
 
   private scheduleWake(at: number | null): void {
-    if (at === null) return;
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.wakeTimer = setTimeout(() => { this.wakeTimer = null; this.wake(); }, Math.max(0, at - this.now()));
+    if (at !== null) this.loop.wakeAt(at);
   }
 
   /**
@@ -404,11 +378,10 @@ export class Launcher {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
     for (const rt of this.providers.values()) if (rt.timer) clearTimeout(rt.timer);
-    await this.idle;
+    await this.loop.stop();
     await this.applier.drain();
   }
 }
