@@ -4,8 +4,8 @@ import { MIGRATIONS, migrate } from '../../src/store/postgres/migrations.ts';
 import { createPool, withDatabase } from '../../src/store/postgres/connect.ts';
 
 /**
- * PostgreSQL for tests: the server is the one DATABASE_URL names (`.ci/run` sets it to the
- * machine's, postgres://postgres@127.0.0.1:5432/test). Each test file gets a database of its own,
+ * PostgreSQL for tests: the server is the one DATABASE_URL names (`npm test` starts one for the
+ * run when it is not set: test/run.ts). Each test file gets a database of its own,
  * cloned from a template migrated once per schema version (CREATE DATABASE … TEMPLATE is a file
  * copy: 55 ms here, against 80 ms for creating and migrating one, a gap that grows with each
  * migration), and drops it at the end.
@@ -15,23 +15,35 @@ export const DATABASE_URL = process.env.DATABASE_URL ?? '';
 
 let checked: Promise<string | null> | null = null;
 
-/** Why the PostgreSQL tests cannot run here, or null when they can. */
+/** Under `npm test` a server is always there: its absence is a failure, not a reason to skip. */
+const REQUIRED = process.env.NODEPOOL_TEST_POSTGRES === 'required';
+
+/**
+ * Why the PostgreSQL tests cannot run here, or null when they can: a test file run on its own
+ * (`node --import tsx --test FILE`) without DATABASE_URL skips them. Under `npm test` it throws.
+ */
 export function postgresSkipReason(): Promise<string | null> {
   checked ??= (async () => {
-    if (!DATABASE_URL) return 'DATABASE_URL is not set: PostgreSQL tests skipped (README, "Running the PostgreSQL tests")';
-    const c = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-      await c.query('SELECT 1');
-      return null;
-    } catch (err) {
-      return `no PostgreSQL server at DATABASE_URL (${(err as Error).message}): PostgreSQL tests skipped (README, "Running the PostgreSQL tests")`;
-    } finally {
-      await c.end().catch(() => {});
-    }
+    const reason = await unreachable();
+    if (reason && REQUIRED) throw new Error(`PostgreSQL is required here: ${reason}`);
+    return reason && `${reason}: PostgreSQL tests skipped (\`npm test\` starts a server; README, "Running the tests")`;
   })();
   return checked;
+}
+
+async function unreachable(): Promise<string | null> {
+  if (!DATABASE_URL) return 'DATABASE_URL is not set';
+  const c = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 3000 });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return null;
+  } catch (err) {
+    return `no PostgreSQL server at DATABASE_URL (${(err as Error).message})`;
+  } finally {
+    await c.end().catch(() => {});
+  }
 }
 
 const TEMPLATE = `np_template_${createHash('sha256').update(JSON.stringify(MIGRATIONS)).digest('hex').slice(0, 10)}`;
