@@ -37,7 +37,7 @@ async function start(): Promise<{ sys: System; dir: string }> {
 providers:${provider('f-a')}${provider('f-b')}
 api: {listen: 127.0.0.1, port: 0}
 store: {path: state.sqlite}
-cloud-sim: {enabled: true, boot-delay: 0.1, delete-delay: 0.05, ssh-port: ${port}}
+cloud-sim: {clouds: [f-a, f-b], boot-delay: 0.1, delete-delay: 0.05, ssh-port: ${port}}
 `);
   const logger = pino({ level: 'info' }, pino.destination({ dest: '/dev/null', sync: false }));
   const sys = await startSystem({ config: loadConfig(join(dir, 'nodepool.yaml')), logger, env: {} });

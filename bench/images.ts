@@ -117,7 +117,6 @@ elements-dir: ${join(ROOT, 'images/elements')}
 images-dir: images
 api: {listen: 127.0.0.1, port: 0}
 store: {path: np.sqlite}
-cloud-sim: {enabled: false}
 `);
   const sys = await startSystem({
     config: loadConfig(join(dir, 'nodepool.yaml')), logger: pino({ level: 'info' }, pino.destination('/dev/null')),

@@ -19,7 +19,9 @@
  *   and PostgreSQL. What more launchers buy here is takeover; throughput needs more machines.
  *   Takeover, 20 kills, 2 s leases: p50 2.1–2.3 s (the lease, then one pass), max 10.1–11.5 s: a
  *   node whose create call was in flight at the kill is created again only once a complete server
- *   list (every refresh-interval, 10 s) has not shown its server (CREATE_GRACE_MS after the call).
+ *   list (every refresh-interval, 10 s) has not shown its server (measured when that list only had
+ *   to be sent 3 s after the call; now it must be sent CREATE_CALL_LIMIT_MS, 30 s, after it, since
+ *   Nova may still make the server that late).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,7 +86,7 @@ function config(url: string, apiPort: number, bootMs = 100): string {
     pools:
       - {name: main, max-servers: 6000, networks: [private], labels: [{name: jammy, flavor-name: m1.tiny, cloud-image: jammy, host-key-checking: false}]}`;
   const path = join(dir, `nodepool-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(path, `labels: [{name: jammy}]\nproviders:${provider('bench-a')}${provider('bench-b')}\napi: {listen: 127.0.0.1, port: ${apiPort}}\nstore: {driver: postgres, url: '${url}', pool-size: 8}\ncloud-sim: {enabled: false}\n# boot ${bootMs} ms\n`);
+  writeFileSync(path, `labels: [{name: jammy}]\nproviders:${provider('bench-a')}${provider('bench-b')}\napi: {listen: 127.0.0.1, port: ${apiPort}}\nstore: {driver: postgres, url: '${url}', pool-size: 8}\n# boot ${bootMs} ms\n`);
   return path;
 }
 

@@ -60,7 +60,6 @@ function configYaml(o: { sshPort: number; hostKeys: boolean; minReady: number; m
 providers:${provider('bench-a')}${provider('bench-b')}
 api: {listen: 127.0.0.1, port: ${o.port}}
 store: {path: state.sqlite}
-cloud-sim: {enabled: false}
 `;
 }
 

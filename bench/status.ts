@@ -13,12 +13,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { buildApiApp } from '../src/api/app.ts';
 import { silentLogger } from '../src/log.ts';
 import { NODE_STATES, type NodeRecord } from '../src/model.ts';
 import { newNodeRecord, newRequestRecord } from '../src/store/records.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { launchChromium } from '../test/support/chromium.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 10_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
@@ -67,14 +67,11 @@ async function latency(url: string, headers: Record<string, string> = {}): Promi
   return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), bytes };
 }
 
-async function page(base: string, dir: string): Promise<{ loadMs: number[]; shotBytes: number; shotPath: string }> {
-  const ctx = await chromium.launchPersistentContext(join(dir, 'chromium'), {
-    executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+async function page(base: string): Promise<{ loadMs: number[]; shotBytes: number; shotPath: string; browser: string }> {
+  const { browser, source } = await launchChromium();
   try {
     const loadMs: number[] = [];
-    const p = await ctx.newPage();
+    const p = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     for (let i = 0; i < PAGE_LOADS; i++) {
       const t0 = performance.now();
       await p.goto(`${base}/`);
@@ -84,9 +81,9 @@ async function page(base: string, dir: string): Promise<{ loadMs: number[]; shot
     const shot = await p.screenshot({ fullPage: true });
     const shotPath = process.env.BENCH_SHOT ?? join(tmpdir(), 'nodepool-status-page.png');
     writeFileSync(shotPath, shot);
-    return { loadMs, shotBytes: shot.length, shotPath };
+    return { loadMs, shotBytes: shot.length, shotPath, browser: source };
   } finally {
-    await ctx.close();
+    await browser.close();
   }
 }
 
@@ -111,9 +108,10 @@ try {
       const r = await latency(base + path, headers);
       console.log(`${name.padEnd(34)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${`${(r.bytes / 1024).toFixed(0)} KiB`.padStart(10)}`);
     }
-    const pg = await page(base, dir);
+    const pg = await page(base);
     const sorted = [...pg.loadMs].sort((a, b) => a - b);
-    console.log(`\nstatus page: load to drawn ${quantile(sorted, 0.5).toFixed(0)} ms median of ${PAGE_LOADS} (first ${pg.loadMs[0]!.toFixed(0)} ms, max ${sorted[sorted.length - 1]!.toFixed(0)} ms)`);
+    console.log(`\nstatus page in ${pg.browser}`);
+    console.log(`status page: load to drawn ${quantile(sorted, 0.5).toFixed(0)} ms median of ${PAGE_LOADS} (first ${pg.loadMs[0]!.toFixed(0)} ms, max ${sorted[sorted.length - 1]!.toFixed(0)} ms)`);
     console.log(`status page: full-page screenshot ${(pg.shotBytes / 1024).toFixed(0)} KiB (1280 px wide): ${pg.shotPath}`);
   } finally {
     await app.close();

@@ -69,8 +69,14 @@ export interface NodeRecord {
   comment: string | null;
   createdAt: number;
   stateTime: number;
-  /** Time the server was asked for (ms since epoch); for boot-timeout. */
+  /** Time the create call was sent (ms since epoch), after the provider's rate gate; for boot-timeout. */
   launchStartedAt: number | null;
+  /**
+   * Time the create call answered, with a server id or an error. A server list sent before it
+   * cannot show the server (Nova answered POST /servers in 3–8.5 s under a burst), so only a list
+   * sent after it may judge the server vanished or never created.
+   */
+  createAnsweredAt: number | null;
 }
 
 export interface RequestRecord {

@@ -1,9 +1,6 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import type { ProviderAdapter } from '../providers/provider.ts';
-import { createOpenStackProvider } from '../providers/openstack/index.ts';
-import { loadClouds, resolveCloud } from './config/clouds.ts';
-import { cloudsUnseal } from './config/sealed-values.ts';
+import { providerAdapters } from './provider-adapters.ts';
 import type { Config } from './config/types.ts';
 import type { Logger } from './log.ts';
 import { Launcher } from './launcher/launcher.ts';
@@ -40,16 +37,7 @@ export interface LauncherRoleOptions {
 
 export async function startLauncherRole(o: LauncherRoleOptions): Promise<LauncherRole> {
   const name = o.name ?? `${hostname()}-${process.pid}`;
-  const served = o.config.providers.filter((p) => !o.providers || o.providers.includes(p.name));
-  const loaded = loadClouds({ env: o.env ?? process.env, unseal: cloudsUnseal(o.config.secrets?.keyFile ?? null) });
-  const adapters = new Map<string, ProviderAdapter>();
-  for (const p of served) {
-    const cred = resolveCloud(loaded, p.cloud, p.regionName);
-    adapters.set(p.name, createOpenStackProvider({
-      name: p.name, credentials: { ...cred, regionName: p.regionName ?? cred.regionName },
-      computeMicroversion: p.computeMicroversion, logger: o.logger.child({ provider: p.name }),
-    }));
-  }
+  const adapters = providerAdapters({ config: o.config, logger: o.logger, env: o.env, serve: (p) => !o.providers || o.providers.includes(p.name) });
   const store = await openStore(o.config.store, { listen: true, applicationName: name });
   const images = new UsableUploads(store).watch();
   const launcher = new Launcher({

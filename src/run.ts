@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { ProviderAdapter } from '../providers/provider.ts';
-import { createOpenStackProvider } from '../providers/openstack/index.ts';
 import type { CloudCredentials } from './config/cloud-credentials.ts';
-import { loadClouds, resolveCloud } from './config/clouds.ts';
-import { cloudsUnseal } from './config/sealed-values.ts';
+import { resolveProviderClouds } from './config/provider-clouds.ts';
+import { configClouds, providerAdapters } from './provider-adapters.ts';
 import type { Config } from './config/types.ts';
 import type { Logger } from './log.ts';
 import { Launcher } from './launcher/launcher.ts';
@@ -16,6 +14,9 @@ import { startObserving, type Observing } from './metrics/observe.ts';
 import type { CloudSim } from './cloudsim/index.ts';
 import { Builder, type BuilderOptions } from './builder/builder.ts';
 import { UsableUploads } from './builder/usable-uploads.ts';
+import { gateLogRoot, startGate, type Gate, type GateOptions } from './gate/gate.ts';
+import { startSimulatedGerrits } from './gate/sim.ts';
+import type { GerritSim } from './gerritsim/index.ts';
 
 export interface SystemOptions {
   config: Config;
@@ -28,6 +29,8 @@ export interface SystemOptions {
   apiPort?: number;
   /** Builder settings besides the configuration's (its name, quicker waits in tests). */
   builder?: Partial<Pick<BuilderOptions, 'name' | 'sleep' | 'uploadBackoffMs' | 'buildRetryMs' | 'checkSchedule' | 'leakSchedule'>>;
+  /** Gate settings besides the configuration's (quicker reconnects in tests); `false` leaves the gate to a `nodepool gate` process. */
+  gate?: Partial<Pick<GateOptions, 'owner' | 'leaseMs' | 'reconnectMs'>> | false;
 }
 
 export interface System {
@@ -43,24 +46,31 @@ export interface System {
   simulated: string[];
   /** /metrics, launch and request outcomes, and the status page's sampler. */
   observing: Observing;
+  /** The gating core, when the configuration has a gate section. */
+  gate: Gate | null;
+  /** The built-in Gerrit simulators of the gate's `simulated` connections. */
+  gerritSims: GerritSim[];
   stop(): Promise<void>;
 }
 
 /**
  * The whole system in one process (`nodepool run`): the store, one launcher for every provider
- * and the HTTP API, plus the OpenStack simulator for every provider whose cloud is not in
- * clouds.yaml (`cloud-sim.enabled: auto`), so a new user sees nodes boot before owning a cloud.
+ * and the HTTP API, plus the OpenStack simulator for the clouds `cloud-sim.clouds` names, so a new
+ * user sees nodes boot before owning a cloud. Every other provider's cloud must be in clouds.yaml:
+ * a provider whose cloud is missing stops the start with an error naming it, before anything runs.
  */
 export async function startSystem(opts: SystemOptions): Promise<System> {
   const { config, logger } = opts;
-  const loaded = loadClouds({ env: opts.env ?? process.env, unseal: cloudsUnseal(config.secrets?.keyFile ?? null) });
-  const simulated = config.providers
-    .filter((p) => config.cloudSim.enabled === true || (config.cloudSim.enabled === 'auto' && !(p.cloud in loaded.entries)))
-    .map((p) => p.cloud);
-  const simClouds = [...new Set(simulated)];
+  const loaded = configClouds(config, opts.env);
+  const clouds = resolveProviderClouds(config, loaded, { simulator: true });
+  const simClouds = [...new Set(config.providers.filter((p) => clouds.simulated.includes(p.name)).map((p) => p.cloud))];
+  const shadowed = simClouds.filter((name) => name in loaded.entries);
+  if (shadowed.length) {
+    logger.warn({ clouds: shadowed, files: loaded.files }, 'cloud-sim.clouds names clouds that clouds.yaml also defines: the simulator serves them');
+  }
 
   let sim: CloudSim | null = null;
-  const credentials = new Map<string, CloudCredentials>();
+  const credentials = clouds.credentials;
   if (simClouds.length) {
     const { createCloudSim } = await import('./cloudsim/index.ts');
     sim = await createCloudSim({
@@ -70,21 +80,13 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
         name, bootDelayMs: config.cloudSim.bootDelay * 1000, deleteDelayMs: config.cloudSim.deleteDelay * 1000, sshPort: config.cloudSim.sshPort,
       })),
     });
-    logger.info({ url: sim.url, clouds: simClouds }, 'started the built-in OpenStack simulator for clouds missing from clouds.yaml');
-    for (const name of simClouds) credentials.set(name, simCredentials(sim, name));
+    logger.info({ url: sim.url, clouds: simClouds, providers: clouds.simulated }, 'started the built-in OpenStack simulator for the clouds cloud-sim.clouds names');
+    for (const p of config.providers) if (simClouds.includes(p.cloud)) credentials.set(p.name, simCredentials(sim, p.cloud));
   }
 
   // Set once the store is open, before the launcher starts and the drivers make their first call.
   let observing: Observing | null = null;
-  const adapters = new Map<string, ProviderAdapter>();
-  for (const p of config.providers) {
-    const cred = credentials.get(p.cloud) ?? resolveCloud(loaded, p.cloud, p.regionName);
-    adapters.set(p.name, createOpenStackProvider({
-      name: p.name, credentials: { ...cred, regionName: p.regionName ?? cred.regionName },
-      computeMicroversion: p.computeMicroversion, logger: logger.child({ provider: p.name }),
-      onCall: (c) => observing?.metrics.cloudCall(c),
-    }));
-  }
+  const adapters = providerAdapters({ config, logger, clouds: loaded, credentials, onCall: (c) => observing?.metrics.cloudCall(c) });
 
   const store = await openStore(config.store, { listen: true, applicationName: opts.launcherName ?? 'nodepool-run' });
   const images = new UsableUploads(store).watch();
@@ -93,7 +95,10 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     ? new Builder({ ...opts.builder, config, store, adapters, logger: logger.child({ component: 'builder' }) })
     : null;
   let api: FastifyInstance | null = null;
+  let gate: Gate | null = null;
+  let gerritSims: GerritSim[] = [];
   try {
+    if (config.gate) gerritSims = await startSimulatedGerrits(config.gate, logger);
     // Before the launcher starts, so its first cloud calls and launches are counted too.
     observing = startObserving({
       store, config, logger: logger.child({ component: 'metrics' }), live: launcherLive(launcher), leaks: () => launcher.applier.leaksDeletedBy,
@@ -104,12 +109,16 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     api = buildApiApp({
       ...fromConfig, store, logger: logger.child({ component: 'api' }), isReady: () => launcher.isReady(),
       status: { ...fromConfig.status, providers: launcherLive(launcher) }, metrics: observing.metrics,
+      ...(config.gate ? { gate: { config: config.gate, logDir: gateLogRoot(config.gate) } } : {}),
     });
     const address = await api.listen({ host: config.api.listen, port: opts.apiPort ?? config.api.port });
     logger.info({ url: address }, 'node-request API listening');
+    if (config.gate && opts.gate !== false) {
+      gate = await startGate({ ...opts.gate, config: config.gate, store, apiNeedsToken: (config.api.tokens ?? []).length > 0, logger: logger.child({ component: 'gate' }), apiUrl: address, logBaseUrl: `${address}/gate/logs` });
+    }
     const system: System = {
-      apiUrl: address, store, launcher, builder, api, sim, observing, simulated: config.providers.filter((p) => simClouds.includes(p.cloud)).map((p) => p.name),
-      stop: stopAll,
+      apiUrl: address, store, launcher, builder, api, sim, observing, simulated: clouds.simulated,
+      gate, gerritSims, stop: stopAll,
     };
     return system;
   } catch (err) {
@@ -117,8 +126,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     throw err;
   }
 
-  /** Stops every part, the API first (no new work) and the simulator last (the others talk to it). */
+  /** Stops every part: the gate first (it gives its nodes back through the API), then the API (no new work), the simulators last (the others talk to them). */
   async function stopAll(): Promise<void> {
+    await gate?.stop();
     await api?.close();
     await observing?.stop();
     await builder?.stop();
@@ -127,6 +137,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     for (const a of adapters.values()) await a.close();
     await store.close();
     await sim?.close();
+    for (const g of gerritSims) await g.close();
   }
 }
 

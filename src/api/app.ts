@@ -26,8 +26,11 @@ import type { Metrics } from '../metrics/metrics.ts';
 import { eraseProviderRoute, getProviderRoute } from './routes/providers.ts';
 import { installAuth } from './auth.ts';
 import { installHttpHeaders } from './http-headers.ts';
+import { DEFAULT_MAX_NODES_PER_REQUEST, installBodyLimits } from './limits.ts';
 import type { ApiTokenConfig } from '../config/types.ts';
 import { statusSources, type StatusSources } from '../status/sources.ts';
+import type { GateConfig } from '../gate/config/types.ts';
+import { gateLogRoutes, gateRoutes } from '../gate/web.ts';
 
 export interface ApiOptions {
   store: Store;
@@ -52,6 +55,10 @@ export interface ApiOptions {
   cacheSeconds?: number;
   /** Prometheus metrics served at /metrics; without them the path is not served. */
   metrics?: Metrics;
+  /** Most nodes one request may ask for (api.max-nodes-per-request). Default 50. */
+  maxNodesPerRequest?: number;
+  /** The gating core's routes (/gate/status, the webhook, operators' orders); `logDir` when this host keeps its job logs. */
+  gate?: { config: GateConfig; logDir?: string | null };
 }
 
 /**
@@ -78,10 +85,12 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     pollIntervalMs: opts.pollIntervalMs ?? 1000,
     closing: closing.signal,
     isReady: opts.isReady ?? (() => true),
+    maxNodesPerRequest: opts.maxNodesPerRequest ?? DEFAULT_MAX_NODES_PER_REQUEST,
     labels: opts.labels,
     status: statusSources({ labelNames: opts.labels, images: storeImages(opts.store), ...opts.status }),
   };
 
+  installBodyLimits(app);
   installZodValidation(app);
   installErrorHandler(app);
   const readPublic = opts.access?.readPublic ?? true;
@@ -107,5 +116,9 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   eraseProviderRoute(app, deps);
   imageRoutes(app, deps);
   healthRoutes(app, deps);
+  if (opts.gate) {
+    gateRoutes(app, { store: opts.store, config: opts.gate.config, now });
+    if (opts.gate.logDir) gateLogRoutes(app, opts.gate.logDir);
+  }
   return app;
 }

@@ -34,6 +34,8 @@ export const WRITE_ROUTES: Readonly<Record<string, RouteAccess>> = {
   'POST /api/v1/images/:name/unpause': { role: 'admin' },
   'DELETE /api/v1/builds/:id': { role: 'admin' },
   'DELETE /api/v1/uploads/:id': { role: 'admin' },
+  // Gerrit's webhook sender carries no API token; the gate's own webhook-token guards it.
+  'POST /gate/webhook': { role: 'public' },
 };
 
 const PUBLIC_PATHS = new Set(['/healthz', '/ready', '/']);

@@ -13,6 +13,8 @@ export interface RouteDeps {
   /** Aborted when the app closes, so no long-poll holds shutdown for minutes. */
   closing: AbortSignal;
   isReady: () => boolean;
+  /** Most nodes one request may ask for (api.max-nodes-per-request). */
+  maxNodesPerRequest: number;
   labels?: () => string[];
   /** Configuration, live provider state and images, for the status paths and page. */
   status: StatusSources;

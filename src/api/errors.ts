@@ -1,16 +1,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { NodepoolError, ValidationError, validationErrorFromZod } from '../ops/errors.ts';
+import type { ErrorBody } from './contract.ts';
+import { sizeText } from './limits.ts';
 
 /**
- * Errors are answered in one place, all in one shape:
+ * Errors are answered in one place, all in one shape (`ErrorBody` in ./contract.ts):
  *   {"error": {"code": 400, "field": "labels[1]", "message": "labels[1]: expected string, received number"}}
  * `field` is present for validation errors only.
  */
 
-export interface ErrorBody {
-  error: { code: number; message: string; field?: string };
-}
+export type { ErrorBody };
 
 export function errorBody(code: number, message: string, field?: string): ErrorBody {
   return { error: field === undefined ? { code, message } : { code, field, message } };
@@ -47,6 +47,12 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.code(err.httpStatus).send(errorBody(err.httpStatus, err.message, field));
     }
     const status = (err as FastifyError).statusCode;
+    if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      const limit = request.routeOptions.bodyLimit ?? 0;
+      const message = `body: larger than the limit of ${sizeText(limit)} for ${request.method} ${request.routeOptions.url ?? request.url}`;
+      request.log.info({ err: message }, 'request refused');
+      return reply.code(413).send(errorBody(413, message, 'body'));
+    }
     if (status && status >= 400 && status < 500) {
       // fastify's own refusals: malformed JSON, unsupported content type, body too large.
       request.log.info({ err: err.message }, 'request refused');

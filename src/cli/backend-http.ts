@@ -5,7 +5,7 @@ import type { NodeRow, RequestRow } from '../status/rows.ts';
 import type { ProviderInfo } from '../status/sources.ts';
 import type { StatusSummary } from '../status/summary.ts';
 import type { RequestView } from '../status/views.ts';
-import type { ApiClient } from './api-client.ts';
+import type { NodepoolClient } from '../client/client.ts';
 import { RemoteError } from '../ops/errors.ts';
 import type { Backend } from './backend.ts';
 import { apiClient, type GlobalOptions } from './context.ts';
@@ -14,7 +14,7 @@ const enc = encodeURIComponent;
 
 /** The running system, over its HTTP API: status paths as JSON, writes through /api/v1. */
 export class HttpBackend implements Backend {
-  private constructor(private readonly api: ApiClient) {}
+  private constructor(private readonly api: NodepoolClient) {}
 
   static async open(g: GlobalOptions): Promise<HttpBackend> {
     return new HttpBackend(await apiClient(g));
@@ -24,20 +24,20 @@ export class HttpBackend implements Backend {
     return this.api.call<T[]>('get', path, { params: { ...params, format: 'json' } });
   }
 
-  async nodes(f: { label?: string; provider?: string; state?: string }): Promise<NodeRow[]> {
-    return (await this.api.call<{ nodes: NodeRow[] }>('get', '/api/v1/nodes', { params: f })).nodes;
+  nodes(f: { label?: string; provider?: string; state?: string }): Promise<NodeRow[]> {
+    return this.api.nodes(f);
   }
 
   node(id: string): Promise<NodeRow> {
-    return this.api.call<NodeRow>('get', `/api/v1/nodes/${enc(id)}`);
+    return this.api.node(id);
   }
 
   holdNode(id: string, o: { reason?: string; expiresSeconds?: number }): Promise<NodeRow> {
-    return this.api.call<NodeRow>('post', `/api/v1/nodes/${enc(id)}/hold`, { data: { reason: o.reason, expires: o.expiresSeconds } });
+    return this.api.holdNode(id, { reason: o.reason, expires: o.expiresSeconds });
   }
 
   deleteNode(id: string): Promise<NodeRow> {
-    return this.api.call<NodeRow>('delete', `/api/v1/nodes/${enc(id)}`);
+    return this.api.deleteNode(id);
   }
 
   async nodeGone(id: string): Promise<boolean> {
@@ -55,11 +55,11 @@ export class HttpBackend implements Backend {
   }
 
   request(id: string): Promise<RequestView> {
-    return this.api.call<RequestView>('get', `/api/v1/requests/${enc(id)}`);
+    return this.api.getRequest(id);
   }
 
   cancelRequest(id: string): Promise<RequestView> {
-    return this.api.call<RequestView>('delete', `/api/v1/requests/${enc(id)}`);
+    return this.api.cancelRequest(id);
   }
 
   labels(): Promise<LabelRow[]> { return this.list<LabelRow>('/label-list'); }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UnavailableError, UsageError } from '../ops/errors.ts';
-import { ApiClient } from './api-client.ts';
+import { NodepoolClient } from '../client/client.ts';
 
 /** Global options every command receives. */
 export interface GlobalOptions {
@@ -12,9 +12,7 @@ export interface GlobalOptions {
   tokenFile?: string;
 }
 
-export function write(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-}
+export { write } from './output.ts';
 
 /** `http://<api.listen>:<api.port>`, with a wildcard listen address reached on loopback. */
 export function urlFromListen(listen: string, port: number): string {
@@ -26,9 +24,9 @@ export function urlFromListen(listen: string, port: number): string {
  * The running system's API: `--url`, else the `api` section of the configuration. The config is
  * read only when no URL was given, so `--url` works on a machine without the config file.
  */
-export async function apiClient(opts: GlobalOptions): Promise<ApiClient> {
+export async function apiClient(opts: GlobalOptions): Promise<NodepoolClient> {
   const token = readToken(opts);
-  if (opts.url) return new ApiClient(opts.url.replace(/\/+$/, ''), { token });
+  if (opts.url) return new NodepoolClient({ url: opts.url, token });
   const { loadConfig } = await import('../config/load.ts');
   let api;
   try {
@@ -37,7 +35,7 @@ export async function apiClient(opts: GlobalOptions): Promise<ApiClient> {
     const first = (err as Error).message.split('\n').slice(0, 2).map((l) => l.trim()).join(': ');
     throw new UnavailableError(`no --url given and the API address cannot be read from the config: ${first}`);
   }
-  return new ApiClient(urlFromListen(api.listen, api.port), { token });
+  return new NodepoolClient({ url: urlFromListen(api.listen, api.port), token });
 }
 
 /** The API token: the first line of --token-file, else NODEPOOL_TOKEN; never a command-line value (ps would show it). */

@@ -177,7 +177,7 @@ export function buildProgram(): Command {
     ].join('\n'));
 
   program.command('run')
-    .description('run every role (launcher, API, and the OpenStack simulator for clouds not in clouds.yaml) in one process')
+    .description('run every role (launcher, API, and the OpenStack simulator for the clouds cloud-sim.clouds names) in one process')
     .action(async (_o, c: Command) => (await import('./commands/run.ts')).run(globals(c)));
 
   program.command('migrate')
@@ -219,6 +219,82 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed of the fault generator, to repeat a run', intArg('--seed'))
     .option('--unmanaged-servers <n>', 'ACTIVE servers of other users in each cloud, using part of its quota', intArg('--unmanaged-servers'))
     .action(async (o) => (await import('./commands/cloud-sim.ts')).cloudSim(o));
+
+  const gerritSim = program.command('gerrit-sim')
+    .description('serve a small Gerrit (SSH stream-events, REST review/query/submit, git over HTTP) with an admin API to upload changes and vote')
+    .option('--host <address>', 'address of the HTTP and SSH listeners', '127.0.0.1')
+    .option('--http-port <n>', 'HTTP port: REST under /a/, git at /<project>, admin under /sim/ (0 = any)', intArg('--http-port'))
+    .option('--ssh-port <n>', 'SSH port of stream-events (0 = any)', intArg('--ssh-port'))
+    .option('--dir <dir>', 'keep the git repositories here (default: a temporary folder)')
+    .option('--projects <names>', 'comma-separated projects to create at start', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--accounts <list>', 'accounts as user:password,… (default admin, zuul, developer, core with password secret)')
+    .action(async (o) => (await import('./commands/gerrit-sim.ts')).serve(o));
+  const simUrl = () => new Option('--sim <url>', 'the gerrit simulator\'s HTTP address').default('http://127.0.0.1:8080');
+  gerritSim.command('change')
+    .description('upload a new change to the gerrit simulator')
+    .addOption(simUrl())
+    .requiredOption('--project <name>', 'project')
+    .requiredOption('--subject <text>', 'first line of the commit message')
+    .option('--file <path=content>', 'a file of the change; path=@local-file reads it (repeat for more)', (v: string, all: string[] = []) => [...all, v])
+    .option('--depends-on <change-url>', 'a Depends-On footer (repeat for more)', (v: string, all: string[] = []) => [...all, v])
+    .option('--owner <user>', 'uploader and owner (default admin)')
+    .option('--branch <name>', 'target branch (default master)')
+    .option('--json', 'print JSON')
+    .action(async (o) => (await import('./commands/gerrit-sim.ts')).change(o));
+  gerritSim.command('review')
+    .description('vote and comment on a change as an account of the gerrit simulator')
+    .argument('<change>', 'change number')
+    .addOption(simUrl())
+    .option('--as <user>', 'reviewing account', 'core')
+    .option('--code-review <n>', 'Code-Review vote (-2..2)', Number)
+    .option('--workflow <n>', 'Workflow vote (-1..1)', Number)
+    .option('--verified <n>', 'Verified vote (-2..2)', Number)
+    .option('--message <text>', 'comment (e.g. recheck)')
+    .option('--json', 'print JSON')
+    .action(async (n: string, o) => (await import('./commands/gerrit-sim.ts')).review(n, o));
+  gerritSim.command('show')
+    .description('show a change of the gerrit simulator with its votes and messages')
+    .argument('<change>', 'change number')
+    .addOption(simUrl())
+    .option('--json', 'print JSON')
+    .action(async (n: string, o) => (await import('./commands/gerrit-sim.ts')).showChange(n, o));
+
+  const gate = program.command('gate')
+    .description('run the gating core (check and gate pipelines on Gerrit changes) on the configured store; its nodes come through the node-request API')
+    .option('--name <name>', 'owner name in the gate lease; a gate restarted with the same name resumes at once (default <gate name>@<hostname>)')
+    .option('--port <n>', 'port of its web server: job logs, status, webhook (default gate.web.port; 0 = any)', intArg('--port'))
+    .action(async (o, c: Command) => (await import('./commands/gate.ts')).gateRole(globals(c), o));
+  gate.command('status')
+    .description('pipelines, queues, changes and their jobs with state, elapsed and remaining time and log URL (from the API at --url)')
+    .option('--json', 'print the /gate/status JSON')
+    .action(async (o, c: Command) => (await import('./commands/gate.ts')).status(globals(c), o));
+  for (const type of ['enqueue', 'dequeue'] as const) {
+    gate.command(type)
+      .description(type === 'enqueue' ? 'put a change into a pipeline (no trigger or requirement needed), then print what the gate did' : 'take a change out of a pipeline: its jobs are canceled and their nodes released; no report')
+      .requiredOption('--change <N[,P]>', 'change number, or number,patchset (Zuul\'s spelling: 42,3)')
+      .requiredOption('--pipeline <name>', 'pipeline')
+      .option('--project <name>', 'the change\'s project (checked)')
+      .option('--wait <seconds>', 'how long to wait for the gate to carry it out', secondsArg, 30)
+      .action(async (o, c: Command) => (await import('./commands/gate.ts')).order(globals(c), type, o));
+  }
+  const autohold = program.command('autohold').description('keep the nodes of failed gate builds for debugging (Zuul\'s autohold)');
+  autohold.command('add')
+    .description('hold the nodes of the next failed build(s) of a job')
+    .requiredOption('--job <name>', 'job')
+    .requiredOption('--reason <text>', 'why, shown with the held nodes')
+    .option('--project <name>', 'only builds of this project\'s changes')
+    .option('--change <n>', 'only builds of this change', intArg('--change', 1))
+    .option('--count <n>', 'how many failed builds to hold', intArg('--count', 1), 1)
+    .option('--json', 'print JSON')
+    .action(async (o, c: Command) => (await import('./commands/gate.ts')).autoholdAdd(globals(c), o));
+  const autoholdList = (cmd: Command) => cmd.description('list autoholds: job, project, change, how many held of how many').option('--json', 'print JSON')
+    .action(async (o, c: Command) => (await import('./commands/gate.ts')).autoholdList(globals(c), o));
+  const autoholdDelete = (cmd: Command) => cmd.description('delete an autohold (nodes already held stay held)').argument('<id>', 'autohold id')
+    .action(async (id: string, _o, c: Command) => (await import('./commands/gate.ts')).autoholdDelete(globals(c), id));
+  autoholdList(autohold.command('list'));
+  autoholdDelete(autohold.command('delete'));
+  autoholdList(program.command('autohold-list'));
+  autoholdDelete(program.command('autohold-delete'));
 
   const node = program.command('node').description(`inspect and act on nodes. ${REMOTE}`);
   nodeList(node.command('list'), 'list nodes (Nodepool columns; --detail for more).');

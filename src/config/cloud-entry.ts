@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { CloudCredentials } from './cloud-credentials.ts';
 import { isRecord, mergeClouds } from './clouds-files.ts';
 import type { PathSegment } from './yaml-source.ts';
+import { echoFor, type Echo } from './echo.ts';
 import { describeIssue, valueAt } from './zod-issues.ts';
 
 /** A problem in an entry, at a path inside the entry; `missing` when a required key is absent. */
@@ -93,19 +94,22 @@ export function normalizeKeys(v: unknown): unknown {
   return Object.fromEntries(Object.entries(v).map(([k, val]) => [k.replace(/-/g, '_'), normalizeKeys(val)]));
 }
 
-/** Credentials for every region the entry names (or one, region-less, when it names none). */
-export function readCloudEntry(cloud: string, raw: unknown, home: string): RegionResult[] {
+/**
+ * Credentials for every region the entry names (or one, region-less, when it names none).
+ * Values in messages are shown through `echo`, so an opened sealed value never is.
+ */
+export function readCloudEntry(cloud: string, raw: unknown, home: string, echo: Echo = echoFor()): RegionResult[] {
   if (!isRecord(raw)) {
     return [{ region: null, problems: [{ path: [], missing: false, message: 'must be a mapping of settings' }] }];
   }
   const entry = normalizeKeys(raw) as Record<string, unknown>;
-  const regions = knownRegions(entry);
+  const regions = knownRegions(entry, echo);
   if ('problems' in regions) return [{ region: null, problems: regions.problems }];
-  if (regions.list.length === 0) return [readRegion(cloud, entry, null, home)];
+  if (regions.list.length === 0) return [readRegion(cloud, entry, null, home, echo)];
   return regions.list.map((r) => {
     // Region values win over the cloud's, `auth` merging key by key (openstacksdk's _auth_update).
     const merged = mergeClouds(entry, r.values);
-    const result = readRegion(cloud, merged, r.name, home);
+    const result = readRegion(cloud, merged, r.name, home, echo);
     for (const p of result.problems) if (r.values && hasPath(r.values, p.path)) p.region = r.index;
     return result;
   });
@@ -118,9 +122,9 @@ interface KnownRegion {
 }
 
 /** `regions` (names or {name, values}), else `region_name` (a comma list is allowed, deprecated). */
-function knownRegions(entry: Record<string, unknown>): { list: KnownRegion[] } | { problems: EntryProblem[] } {
+function knownRegions(entry: Record<string, unknown>, echo: Echo): { list: KnownRegion[] } | { problems: EntryProblem[] } {
   const parsed = z.object({ regions: cloudEntrySchema.shape.regions, region_name: cloudEntrySchema.shape.region_name }).safeParse(entry);
-  if (!parsed.success) return { problems: zodProblems(parsed.error.issues, entry) };
+  if (!parsed.success) return { problems: zodProblems(parsed.error.issues, entry, echo) };
   const { regions, region_name } = parsed.data;
   if (regions) {
     return {
@@ -133,11 +137,11 @@ function knownRegions(entry: Record<string, unknown>): { list: KnownRegion[] } |
   return { list: names.map((n) => n.trim()).filter(Boolean).map((name, index) => ({ name, index, values: {} })) };
 }
 
-function readRegion(cloud: string, raw: Record<string, unknown>, region: string | null, home: string): RegionResult {
+function readRegion(cloud: string, raw: Record<string, unknown>, region: string | null, home: string, echo: Echo): RegionResult {
   const parsed = cloudEntrySchema.safeParse(raw);
-  if (!parsed.success) return { region, problems: zodProblems(parsed.error.issues, raw) };
+  if (!parsed.success) return { region, problems: zodProblems(parsed.error.issues, raw, echo) };
   const problems: EntryProblem[] = [];
-  const credentials = toCredentials(cloud, parsed.data, region, home, problems);
+  const credentials = toCredentials(cloud, parsed.data, region, home, problems, echo);
   return problems.length ? { region, problems } : { region, credentials, problems };
 }
 
@@ -147,6 +151,7 @@ function toCredentials(
   region: string | null,
   home: string,
   problems: EntryProblem[],
+  echo: Echo,
 ): CloudCredentials | undefined {
   const auth = e.auth ?? {};
   // openstacksdk: project and domain keys beside `auth` override those inside it (they may come
@@ -191,7 +196,7 @@ function toCredentials(
     problems.push({
       path: [authTypeKey],
       missing: false,
-      message: `auth_type "${authType}" is not supported: use password or v3applicationcredential`,
+      message: `auth_type ${echo.value(authType, [authTypeKey])} is not supported: use password or v3applicationcredential`,
     });
   }
 
@@ -201,7 +206,7 @@ function toCredentials(
     problems.push({
       path: [e.interface !== undefined ? 'interface' : 'endpoint_type'],
       missing: false,
-      message: `must be public, internal or admin, found "${iface}"`,
+      message: `must be public, internal or admin, found ${echo.value(iface, [e.interface !== undefined ? 'interface' : 'endpoint_type'])}`,
     });
   }
 
@@ -234,11 +239,11 @@ function toCredentials(
   return problems.length ? undefined : c;
 }
 
-function zodProblems(issues: readonly z.core.$ZodIssue[], entry: Record<string, unknown>): EntryProblem[] {
+function zodProblems(issues: readonly z.core.$ZodIssue[], entry: Record<string, unknown>, echo: Echo): EntryProblem[] {
   return issues.map((i) => ({
     path: i.path as PathSegment[],
     missing: false,
-    message: describeIssue(i, valueAt(entry, i.path as PathSegment[])),
+    message: describeIssue(i, valueAt(entry, i.path as PathSegment[]), echo, i.path as PathSegment[]),
   }));
 }
 

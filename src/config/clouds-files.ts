@@ -5,9 +5,10 @@
  * `clouds.yml`, `clouds.json`. The first file found wins; secure.yaml is looked for the same way
  * and merged over it, so every OpenStack tool and this one read the same credentials.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigIssue } from './errors.ts';
+import { readConfigText } from './read-file.ts';
 import { locate, parseYaml } from './yaml-source.ts';
 import type { YamlSource } from './yaml-source.ts';
 
@@ -51,7 +52,8 @@ export function readFirst(paths: string[]): { file: CloudsFile | null; issues: C
     if (!existsSync(path)) continue;
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      // Not a regular file (a FIFO would block for ever) or too large: passed over like an unreadable one.
+      text = readConfigText(path);
     } catch (e) {
       issues.push({ file: path, path: '', line: 0, column: 0, message: `skipped: ${(e as Error).message}` });
       continue;

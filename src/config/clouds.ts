@@ -13,6 +13,7 @@ import { readCloudEntry } from './cloud-entry.ts';
 import type { EntryProblem, RegionResult } from './cloud-entry.ts';
 import { mergeClouds, readFirst, searchPath } from './clouds-files.ts';
 import type { CloudsFile } from './clouds-files.ts';
+import { echo, echoFor } from './echo.ts';
 import { ConfigError, UnknownCloudError, plural } from './errors.ts';
 import type { ConfigIssue } from './errors.ts';
 import { formatPath, hasNode, locate } from './yaml-source.ts';
@@ -75,7 +76,7 @@ export function loadClouds(opts: LoadCloudsOptions = {}): LoadedClouds {
     const sealed = unsealEntry(raw, opts.unseal ?? NO_KEY);
     entries[name] = {
       file: locator.file,
-      regions: readCloudEntry(name, raw, home).map((r) => placeProblems(withProblems(r, sealed), locator.place)),
+      regions: readCloudEntry(name, raw, home, echoFor(sealed.sealedPaths)).map((r) => placeProblems(withProblems(r, sealed.problems), locator.place)),
     };
   }
   const envName = addEnvironmentCloud(entries, env, home);
@@ -112,7 +113,7 @@ export function resolveCloud(loaded: LoadedClouds, name: string, regionName?: st
       throw new ConfigError(
         entry.file,
         [],
-        `region "${regionName}" is not a region of cloud "${name}" in ${entry.file} (its regions: ${named.join(', ')}; names are case sensitive)`,
+        `region ${echo.value(regionName)} is not a region of cloud ${echo.value(name)} in ${entry.file} (its regions: ${echo.names(named)}; names are case sensitive)`,
       );
     }
     region = hit;
@@ -121,7 +122,7 @@ export function resolveCloud(loaded: LoadedClouds, name: string, regionName?: st
     throw new ConfigError(
       entry.file,
       region.issues,
-      `cloud "${name}"${region.region ? ` (region ${region.region})` : ''} cannot be used: ${plural(region.issues.length, 'problem')}`,
+      `cloud ${echo.value(name)}${region.region ? ` (region ${echo.names([region.region])})` : ''} cannot be used: ${plural(region.issues.length, 'problem')}`,
     );
   }
   // A cloud that names no region works in whichever region the provider asks for.

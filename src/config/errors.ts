@@ -2,6 +2,13 @@
  * Problems found in configuration files (nodepool.yaml, clouds.yaml, secure.yaml), each pointing
  * at the exact place an operator has to edit.
  */
+import { echo } from './echo.ts';
+
+/**
+ * Most problems reported for one file; past it they are counted ("… and 99,800 more"), so that a
+ * file of 100,000 unknown keys is checked in a second and its report can still be read.
+ */
+export const MAX_ISSUES = 200;
 
 export interface ConfigIssue {
   /** Where in the document, e.g. `providers[0].pools[0].max-servers`; '' for the whole file. */
@@ -26,17 +33,29 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** The configuration cannot be used. Carries every problem found, not just the first. */
+/** `… and 12 more errors` when `total` is more than the issues listed; null otherwise. */
+export function moreLine(listed: number, total: number, word: string): string | null {
+  return total > listed ? `… and ${(total - listed).toLocaleString('en-US')} more ${word}${total - listed === 1 ? '' : 's'}` : null;
+}
+
+/**
+ * The configuration cannot be used. Carries every problem found, not just the first (the first
+ * MAX_ISSUES of `total`).
+ */
 export class ConfigError extends Error {
   readonly file: string;
   readonly issues: ConfigIssue[];
+  /** Problems found, listed or not. */
+  readonly total: number;
 
-  constructor(file: string, issues: ConfigIssue[], headline?: string) {
+  constructor(file: string, issues: ConfigIssue[], headline?: string, total = issues.length) {
     const lines = issues.map((issue) => `  ${formatIssue(issue, file)}`);
-    super([headline ?? `${file}: ${plural(issues.length, 'error')}`, ...lines].join('\n'));
+    const more = moreLine(issues.length, total, 'error');
+    super([headline ?? `${file}: ${plural(total, 'error')}`, ...lines, ...(more ? [`  ${more}`] : [])].join('\n'));
     this.name = 'ConfigError';
     this.file = file;
     this.issues = issues;
+    this.total = total;
   }
 }
 
@@ -51,7 +70,7 @@ export class UnknownCloudError extends ConfigError {
     super(
       'clouds.yaml',
       fileIssues,
-      `cloud "${cloud}" is not defined in clouds.yaml or by OS_* variables (${found}; looked in: ${folders(searched)})`,
+      `cloud ${echo.value(cloud)} is not defined in clouds.yaml or by OS_* variables (${found}; looked in: ${folders(searched)})`,
     );
     this.name = 'UnknownCloudError';
     this.cloud = cloud;

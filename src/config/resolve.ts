@@ -24,6 +24,7 @@ export function resolveConfig(y: NodepoolYaml, path: string | null): Config {
       listen: y.api.listen,
       port: y.api.port,
       requestLeaseTimeout: y.api['request-lease-timeout'],
+      maxNodesPerRequest: y.api['max-nodes-per-request'],
       readPublic: y.api['read-public'],
       tokens: y.api.tokens.map((t) => ({ name: t.name, role: t.role, hash: t.hash })),
     },
@@ -31,7 +32,7 @@ export function resolveConfig(y: NodepoolYaml, path: string | null): Config {
     status: { sampleInterval: y.status['sample-interval'], retention: y.status.retention },
     store: { driver: y.store.driver, path: y.store.path, url: y.store.url ?? null, poolSize: y.store['pool-size'] },
     cloudSim: {
-      enabled: y['cloud-sim'].enabled,
+      clouds: y['cloud-sim'].clouds,
       port: y['cloud-sim'].port,
       bootDelay: y['cloud-sim']['boot-delay'],
       deleteDelay: y['cloud-sim']['delete-delay'],
@@ -39,6 +40,7 @@ export function resolveConfig(y: NodepoolYaml, path: string | null): Config {
     },
     diskimages,
     builder: resolveBuilder(y),
+    gate: null,
   };
 }
 

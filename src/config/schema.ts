@@ -185,6 +185,13 @@ export const apiSchema = z
       .positive()
       .default(600)
       .describe("Seconds a requestor's hold on fulfilled nodes lasts without a heartbeat."),
+    'max-nodes-per-request': z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(50)
+      .describe('Most nodes one node request may ask for (its `labels`); a request for more is refused with 400. The largest request body accepted follows from it.'),
     'read-public': z
       .boolean()
       .default(true)
@@ -235,16 +242,21 @@ export const storeSchema = z
 
 export const cloudSimSchema = z
   .strictObject({
+    clouds: z
+      .array(name)
+      .default([])
+      .describe('Clouds served by the simulator `nodepool run` starts, by the name providers give in `cloud`. A cloud not listed here must be in clouds.yaml.'),
     enabled: z
-      .union([z.literal('auto'), z.boolean()], { error: 'must be auto, true or false' })
-      .default('auto')
-      .describe('auto: simulate every provider whose cloud is not in clouds.yaml; true: simulate all; false: never.'),
+      .unknown()
+      .refine((v) => v === undefined, 'no longer used: the simulator serves only the clouds listed in cloud-sim.clouds (none by default)')
+      .optional()
+      .describe('Replaced by `clouds`.'),
     port: z.number().int().min(0).max(65535).default(0).describe("Port of the simulator's HTTP APIs (0 = any free port)."),
     'boot-delay': seconds.default(1).describe('Seconds from create to ACTIVE.'),
     'delete-delay': seconds.default(0.5).describe('Seconds from DELETE to gone.'),
     'ssh-port': port.default(2022).describe('SSH port every simulated server listens on.'),
   })
-  .describe('The built-in OpenStack simulator started by `nodepool run`.');
+  .describe('The built-in OpenStack simulator `nodepool run` starts for the clouds named in `clouds`.');
 
 const webappSchema = z
   .strictObject({ port: z.number().int().optional(), listen_address: z.string().optional() })
@@ -280,6 +292,9 @@ export const nodepoolSchema = z
       .optional()
       .describe(notUsedYet('state is kept in `store`')),
     'tenant-resource-limits': z.array(tenantLimitSchema).default([]).describe('Limits per tenant named on requests.'),
+    // Checked by the gate's own schema (src/gate/config/), inline here or in the file named.
+    gate: z.union([z.string().min(1), z.record(z.string(), z.unknown())], { error: 'must be the gate section or the name of a gate.yaml' })
+      .optional().describe('The gating core: its section, or a gate.yaml of its own (relative to this file).'),
   })
   .describe('nodepool.yaml');
 

@@ -7,7 +7,7 @@ import { rememberSecret } from '../secrets/known.ts';
 import { isSealed, UnsealError } from '../secrets/sealed.ts';
 import { isRecord } from './clouds-files.ts';
 import type { EntryProblem } from './cloud-entry.ts';
-import type { PathSegment } from './yaml-source.ts';
+import { formatPath, type PathSegment } from './yaml-source.ts';
 
 /** Opens one sealed value or throws an UnsealError saying why (never the value). */
 export type UnsealFn = (sealed: string) => string;
@@ -16,9 +16,13 @@ export const NO_KEY: UnsealFn = () => {
   throw new UnsealError('is sealed, but nothing here opens it: `nodepool run` opens it with the key named by secrets.key-file in nodepool.yaml');
 };
 
-/** Replaces, in place, each sealed string of a cloud entry with its clear value; returns the failures. */
-export function unsealEntry(raw: unknown, unseal: UnsealFn): EntryProblem[] {
+/**
+ * Replaces, in place, each sealed string of a cloud entry with its clear value; returns the
+ * failures, and the paths opened (keys as openstacksdk reads them, `auth-url` as `auth_url`).
+ */
+export function unsealEntry(raw: unknown, unseal: UnsealFn): { problems: EntryProblem[]; sealedPaths: Set<string> } {
   const problems: EntryProblem[] = [];
+  const sealedPaths = new Set<string>();
   const visit = (holder: Record<PathSegment, unknown>, key: PathSegment, path: PathSegment[]) => {
     const v = holder[key];
     if (isSealed(v)) {
@@ -26,6 +30,7 @@ export function unsealEntry(raw: unknown, unseal: UnsealFn): EntryProblem[] {
         const clear = unseal(v);
         rememberSecret(clear);
         holder[key] = clear;
+        sealedPaths.add(formatPath(path.map((s) => (typeof s === 'string' ? s.replace(/-/g, '_') : s))));
       } catch (e) {
         if (!(e instanceof UnsealError)) throw e;
         problems.push({ path, missing: false, message: `sealed value ${e.message}` });
@@ -37,5 +42,5 @@ export function unsealEntry(raw: unknown, unseal: UnsealFn): EntryProblem[] {
     }
   };
   if (isRecord(raw)) for (const k of Object.keys(raw)) visit(raw, k, [k]);
-  return problems;
+  return { problems, sealedPaths };
 }

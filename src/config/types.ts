@@ -4,6 +4,7 @@
  * zod schema in ./schema.ts; nothing else reads the YAML.
  */
 import type { BuilderConfig, DiskImageConfig, ProviderDiskImageConfig } from './diskimage-types.ts';
+import type { GateConfig } from '../gate/config/types.ts';
 
 export type * from './diskimage-types.ts';
 
@@ -101,6 +102,8 @@ export interface ApiConfig {
   port: number;
   /** Seconds a requestor's lease on fulfilled nodes lasts without a heartbeat. Default 600. */
   requestLeaseTimeout: number;
+  /** Most nodes one request may ask for. Default 50. (Absent in configurations built by hand: 50.) */
+  maxNodesPerRequest?: number;
   /** Status reads need no token. Default true. (Absent in configurations built by hand: true.) */
   readPublic?: boolean;
   /** API tokens by hash. Default none: writes are open. */
@@ -136,10 +139,10 @@ export interface StoreConfig {
   poolSize?: number;
 }
 
-/** The built-in OpenStack simulator, started by `nodepool run` when `cloud-sim.enabled`. */
+/** The built-in OpenStack simulator, started by `nodepool run` for the clouds named in `clouds`. */
 export interface CloudSimConfig {
-  /** `auto`: simulate every provider whose cloud is not in clouds.yaml; true: simulate all; false: never. Default auto. */
-  enabled: 'auto' | boolean;
+  /** Clouds (as providers name them in `cloud`) the simulator serves; every other cloud comes from clouds.yaml. Default none. */
+  clouds: string[];
   /** Port of the simulator's HTTP APIs (0 = any free port). */
   port: number;
   /** Seconds from create to ACTIVE. */
@@ -175,4 +178,6 @@ export interface Config {
   diskimages?: DiskImageConfig[];
   /** Where the builder works. (Absent in configurations built by hand: no builder.) */
   builder?: BuilderConfig;
+  /** The gating core (src/gate/), from the `gate:` section or the gate.yaml it names; null without one. */
+  gate?: GateConfig | null;
 }

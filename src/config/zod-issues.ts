@@ -4,24 +4,34 @@
  * in, a wrong value at the value.
  */
 import type { z } from 'zod';
-import type { ConfigIssue } from './errors.ts';
+import { echoFor, type Echo } from './echo.ts';
+import { MAX_ISSUES, type ConfigIssue } from './errors.ts';
 import { formatPath, hasNode, locate } from './yaml-source.ts';
 import type { PathSegment, YamlSource } from './yaml-source.ts';
 
+/**
+ * The first `cap` problems zod found, placed and worded; `total` counts them all (an unknown key
+ * each), so a file of 10^5 unknown keys costs 200 lookups, not 10^5.
+ */
 export function zodIssuesToConfigIssues(
   issues: readonly z.core.$ZodIssue[],
   source: YamlSource,
   data: unknown,
   schema: z.ZodType,
-): ConfigIssue[] {
+  echo: Echo = echoFor(),
+  cap = MAX_ISSUES,
+): { issues: ConfigIssue[]; total: number } {
   const out: ConfigIssue[] = [];
+  let total = 0;
   // `max-server: 3` is one mistake, not two: when an unknown key looks like a missing one, the
   // "did you mean" says it all and the missing key is not reported on its own.
   const meant = new Set<string>();
+  let hinted = 0;
   for (const issue of issues) {
     if (issue.code !== 'unrecognized_keys') continue;
     const known = knownKeys(schema, issue.path as PathSegment[]);
     for (const key of issue.keys) {
+      if (hinted++ >= cap) break;
       const hint = closest(key, known);
       if (hint) meant.add(formatPath([...(issue.path as PathSegment[]), hint]));
     }
@@ -29,14 +39,15 @@ export function zodIssuesToConfigIssues(
   for (const issue of issues) {
     const path = issue.path as PathSegment[];
     if (issue.code === 'unrecognized_keys') {
+      total += issue.keys.length;
       const known = knownKeys(schema, path);
-      for (const key of issue.keys) {
+      for (const key of issue.keys.slice(0, Math.max(0, cap - out.length))) {
         const keyPath = [...path, key];
         const hint = closest(key, known);
         out.push({
           path: formatPath(keyPath),
           ...locate(source, keyPath, 'key'),
-          message: `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
+          message: `unknown key ${JSON.stringify(key.length > 200 ? `${key.slice(0, 200)}…` : key)}${hint ? ` (did you mean "${hint}"?)` : ''}`,
         });
       }
       continue;
@@ -44,31 +55,37 @@ export function zodIssuesToConfigIssues(
     const last = path[path.length - 1];
     const missing = typeof last === 'string' && !hasNode(source, path) && hasNode(source, path.slice(0, -1));
     if (missing && meant.has(formatPath(path))) continue;
+    total++;
+    if (out.length >= cap) continue;
     out.push({
       path: formatPath(path),
       ...locate(source, path),
-      message: missing ? `missing required key "${last}"` : describeIssue(issue, valueAt(data, path)),
+      message: missing ? `missing required key "${last}"` : describeIssue(issue, valueAt(data, path), echo, path),
     });
   }
-  return out;
+  return { issues: out, total };
 }
 
-/** An issue in an operator's words; `value` is what the document holds at the issue's path. */
-export function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
+/**
+ * An issue in an operator's words; `value` is what the document holds at the issue's path, shown
+ * through `echo` (which never shows an opened sealed value).
+ */
+export function describeIssue(issue: z.core.$ZodIssue, value: unknown, echo: Echo = echoFor(), path?: readonly PathSegment[]): string {
+  const found = () => echo.value(value, path);
   switch (issue.code) {
     case 'invalid_type':
       if (!issue.message.startsWith('Invalid input')) return issue.message;
-      return `expected ${typeName(issue.expected)}, found ${show(value)}`;
+      return `expected ${typeName(issue.expected)}, found ${found()}`;
     case 'invalid_value':
-      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, found ${show(value)}`;
+      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}, found ${found()}`;
     case 'too_small':
-      if (issue.origin === 'number') return `must be ${issue.inclusive ? 'at least' : 'greater than'} ${issue.minimum}, found ${show(value)}`;
+      if (issue.origin === 'number') return `must be ${issue.inclusive ? 'at least' : 'greater than'} ${issue.minimum}, found ${found()}`;
       return issue.message;
     case 'too_big':
-      if (issue.origin === 'number') return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}, found ${show(value)}`;
+      if (issue.origin === 'number') return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}, found ${found()}`;
       return issue.message;
     case 'unrecognized_keys':
-      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.slice(0, 10).map((k) => `"${k}"`).join(', ')}${issue.keys.length > 10 ? ` and ${issue.keys.length - 10} more` : ''}`;
     default:
       return issue.message;
   }
@@ -85,14 +102,6 @@ function typeName(expected: string): string {
     record: 'a mapping',
   };
   return names[expected] ?? expected;
-}
-
-function show(value: unknown): string {
-  if (value === null || value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
-  return String(value);
 }
 
 export function valueAt(data: unknown, path: readonly PathSegment[]): unknown {

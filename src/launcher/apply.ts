@@ -37,6 +37,8 @@ const PAUSE_MS = 10_000;
 export class Applier {
   readonly inflight = new Set<string>();
   readonly deleteCalledAt = new Map<string, number>();
+  /** When the last delete call of each node's server answered: only lists sent after it show the server gone. */
+  readonly deleteAnsweredAt = new Map<string, number>();
   readonly leakSightings = new Map<string, number>();
   /** Floating IPs this process attached, by node, released when the node is deleted. */
   private readonly floatingIps = new Map<string, { provider: string; id: string }>();
@@ -45,6 +47,8 @@ export class Applier {
   /** Providers that gave a request back (request → providers), tried last when it is claimed again. */
   readonly declined = new Map<string, Set<string>>();
   private readonly tasks = new Set<Promise<void>>();
+  /** Set by stop(): waits that could last minutes (a host-key scan until launch-timeout) end early; the store keeps where each node was, for the next start. */
+  private stopping = false;
   leaksDeleted = 0;
   /** Leaked servers deleted, by provider (metrics: nodepool_provider_leaked_total). */
   readonly leaksDeletedBy = new Map<string, number>();
@@ -92,15 +96,15 @@ export class Applier {
           if (!ok) launch.push(nodes.get(id)!.label);
         }
         this.log.info({ request: a.requestId, provider: a.provider, pool: a.pool, reused: a.allocate.length, launching: launch.length }, 'request claimed');
-        await this.launchNodes(a.provider, a.pool, launch, a.requestId, 1);
+        await this.launchNodes(a.provider, a.pool, launch, a.requestId);
         if (!launch.length) this.ctx.wake();
         return;
       }
       case 'launch-for-request':
-        await this.launchNodes(a.provider, a.pool, a.labels, a.requestId, 1);
+        await this.launchNodes(a.provider, a.pool, a.labels, a.requestId);
         return;
       case 'launch':
-        await this.launchNodes(a.provider, a.pool, [a.label], null, 1);
+        await this.launchNodes(a.provider, a.pool, [a.label], null);
         return;
       case 'fulfill-request':
         await this.fulfill(a.requestId, a.nodeIds);
@@ -139,7 +143,7 @@ export class Applier {
         return;
       case 'launch-failed': {
         const n = nodes.get(a.nodeId)!;
-        this.noteFailure(n, a.kind, a.reason);
+        this.noteFailure(n, a.kind, a.reason, undefined, n.launchStartedAt ?? undefined);
         await this.launchFailed(n, a.reason, a.retry, a.kind, a.moved);
         return;
       }
@@ -177,6 +181,7 @@ export class Applier {
           const rt = this.ctx.providers.get(n.provider);
           if (called !== undefined && rt) rt.deleteEstimateMs = ewma(rt.deleteEstimateMs, Math.max(0, (rt.cache.view.refreshedAt ?? now()) - called));
           this.deleteCalledAt.delete(a.nodeId);
+          this.deleteAnsweredAt.delete(a.nodeId);
           this.deleteFailures.delete(a.nodeId);
           this.log.info({ node: a.nodeId, provider: n.provider, server: n.serverId, reason: a.reason }, 'node gone');
         }
@@ -210,14 +215,20 @@ export class Applier {
 
   // ---- launching ----
 
-  private async launchNodes(provider: string, pool: string, labels: string[], requestId: string | null, attempt: number): Promise<void> {
+  /** A fresh record for a launch of `label` in a pool (not yet in the store). */
+  private nodeRecord(provider: string, pool: string, label: string, requestId: string | null, attempt: number): NodeRecord {
+    const pl = this.ctx.topology.pools.find((p) => p.provider === provider && p.pool === pool)!.labels.get(label)!;
+    return newNodeRecord({
+      label, provider, pool, connectionPort: pl.connectionPort, username: pl.username, now: this.ctx.now(),
+      allocatedTo: requestId, attempt, ...this.lease(),
+    });
+  }
+
+  private async launchNodes(provider: string, pool: string, labels: string[], requestId: string | null): Promise<void> {
     const poolView = this.ctx.topology.pools.find((p) => p.provider === provider && p.pool === pool)!;
+    const attempt = 1;
     for (const label of labels) {
-      const pl = poolView.labels.get(label)!;
-      const node = newNodeRecord({
-        label, provider, pool, connectionPort: pl.connectionPort, username: pl.username, now: this.ctx.now(),
-        allocatedTo: requestId, attempt, ...this.lease(),
-      });
+      const node = this.nodeRecord(provider, pool, label, requestId, attempt);
       // Promise 1: the record exists before the cloud is asked for anything. The store counts the
       // pool again as it inserts: another launcher may have taken the room since our snapshot.
       if (!await this.ctx.store.insertNode(node, this.by, { maxServers: poolView.maxServers })) {
@@ -238,10 +249,14 @@ export class Applier {
     const poolCfg = providerCfg.pools.find((p) => p.name === node.pool)!;
     const pl = this.ctx.topology.pools.find((p) => p.provider === node.provider && p.pool === node.pool)!.labels.get(node.label)!;
     const started = now();
-    if (!await store.updateNode(nodeId, { step: 'creating', launchStartedAt: started, ...this.lease() }, this.by, { states: ['building'], leaseFreeOr: this.mine() })) return;
+    let sent: number | null = null;
     try {
       const spec = await rt.specs.resolve(poolCfg, pl);
       await rt.gate.turn();
+      // The call is timed from here, after the rate gate (with `rate: 1`, the 8th of a burst
+      // waits 7 s there): boot-timeout, and how late a server whose answer was lost may appear.
+      sent = now();
+      if (!await store.updateNode(nodeId, { step: 'creating', launchStartedAt: sent, createAnsweredAt: null, ...this.lease() }, this.by, { states: ['building'], leaseFreeOr: this.mine() })) return;
       const az = poolCfg.availabilityZones.length ? poolCfg.availabilityZones[Math.floor(Math.random() * poolCfg.availabilityZones.length)] : undefined;
       const { id } = await rt.adapter.createServer({
         name: node.hostname, flavorId: spec.flavorId, imageId: spec.imageId, networkIds: spec.networkIds,
@@ -253,30 +268,41 @@ export class Applier {
         },
         tags: ['nodepool', `nodepool-provider-${node.provider}`],
       });
+      const answered = now();
       // Written whatever the node's state now: an operator may have deleted the node meanwhile,
       // and then the delete flow needs the server id.
-      await store.updateNode(nodeId, { serverId: id, step: 'booting' }, this.by);
-      rt.health.success(now());
-      this.log.info({ node: nodeId, provider: node.provider, server: id, ms: now() - started }, 'server create accepted');
+      await store.updateNode(nodeId, { serverId: id, step: 'booting', createAnsweredAt: answered }, this.by);
+      rt.health.success(answered);
+      this.log.info({ node: nodeId, provider: node.provider, server: id, ms: answered - sent, gateMs: sent - started }, 'server create accepted');
     } catch (err) {
+      const answered = now();
       const reason = isCloudError(err) ? `${err.kind}: ${err.message}` : String(err);
-      this.log.warn({ node: nodeId, provider: node.provider, err }, 'server create failed');
+      this.log.warn({ node: nodeId, provider: node.provider, err, ms: sent === null ? undefined : answered - sent }, 'server create failed');
+      // Only a list sent after this answer may say whether a server was made after all.
+      if (sent !== null) await store.updateNode(nodeId, { createAnsweredAt: answered }, this.by);
       const fresh = await store.getNode(nodeId);
       if (fresh && fresh.state === 'building' && isCloudError(err, 'quota')) {
         // Promise 4: the cloud knew a limit we did not. Nothing was created (Nova checks quota
-        // before it answers 202); the record goes, the pool pauses, the limits are read again,
-        // and the request waits for room: it does not fail and the attempt is not counted.
+        // before it answers 202); the pool pauses, the limits are read again, and the node waits
+        // to be created when there is room: its request does not fail and the attempt is not counted.
         this.pausePool(fresh.provider, fresh.pool, reason);
-        await store.removeNode(nodeId, this.by, { states: ['building'] });
+        await store.updateNode(nodeId, { step: 'pending', launchStartedAt: null, createAnsweredAt: null }, this.by, { states: ['building'] });
+        return;
+      }
+      if (fresh && fresh.state === 'building' && isCloudError(err, 'rate-limit') && err.status === 429) {
+        // The cloud asked us to slow down and made nothing: the node waits out the backoff (at
+        // least the Retry-After) and is created again, without using one of its launch attempts.
+        this.noteFailure(fresh, 'rate-limit', reason, err.retryAfterMs, started);
+        await store.updateNode(nodeId, { step: 'pending', launchStartedAt: null, createAnsweredAt: null }, this.by, { states: ['building'] });
         return;
       }
       if (fresh && fresh.state === 'building') {
-        this.noteFailure(fresh, isCloudError(err) ? err.kind : 'transient', reason, isCloudError(err) ? err.retryAfterMs : undefined);
+        this.noteFailure(fresh, isCloudError(err) ? err.kind : 'transient', reason, isCloudError(err) ? err.retryAfterMs : undefined, started);
         const retries = this.ctx.topology.providers.get(node.provider)!.launchRetries;
         const req = fresh.allocatedTo ? await store.getRequest(fresh.allocatedTo) : null;
         const open = req !== null && (req.state === 'requested' || req.state === 'pending');
-        // A refusal (4xx) means no server exists and the record can go at once; after a timeout or
-        // a 5xx the server may exist all the same, so the delete flow looks for it by name first.
+        // A refusal (4xx) means no server exists; after a timeout or a 5xx the server may exist
+        // all the same, so the delete flow looks for it by name first.
         const refused = isCloudError(err) && err.status !== undefined && err.status < 500;
         const kind = isCloudError(err) ? err.kind : 'transient';
         const movable = open && (kind === 'capacity' || (kind === 'transient' && fresh.attempt >= 2)) && this.canMove(req!);
@@ -300,7 +326,8 @@ export class Applier {
     const rt = this.ctx.providers.get(n.provider)!;
     // The sample ends when the list that showed ACTIVE was asked for, not when it answered.
     const seenAt = rt.cache.view.refreshedAt ?? now();
-    if (n.launchStartedAt !== null) rt.bootEstimateMs = ewma(rt.bootEstimateMs, Math.max(0, seenAt - n.launchStartedAt));
+    const from = n.createAnsweredAt ?? n.launchStartedAt;
+    if (from !== null) rt.bootEstimateMs = ewma(rt.bootEstimateMs, Math.max(0, seenAt - from));
     const pl = this.ctx.topology.pools.find((p) => p.provider === n.provider && p.pool === n.pool)?.labels.get(n.label);
     const addresses = { interfaceIp: ip, publicIpv4: s.publicIpv4, privateIpv4: s.privateIpv4, publicIpv6: s.publicIpv6, az: s.az };
     if (pl && !pl.hostKeyChecking && !this.needsFloatingIp(n)) {
@@ -355,9 +382,10 @@ export class Applier {
         await this.markReady(n, { hostKeys: [] });
         return;
       }
-      const key = await scanUntil(n.interfaceIp!, n.connectionPort, deadline, now, () => !stillBuilding);
+      const key = await scanUntil(n.interfaceIp!, n.connectionPort, deadline, now, () => !stillBuilding || this.stopping);
       await this.markReady(n, { hostKeys: [key] });
     } catch (err) {
+      if (this.stopping) return;
       const fresh = await store.getNode(nodeId);
       if (fresh?.state === 'building') await this.launchFailed(fresh, `launch timeout: ${(err as Error).message}`, this.retryable(fresh));
     } finally {
@@ -381,20 +409,30 @@ export class Applier {
   }
 
   /**
-   * A launch failed: the replacement (if any) is written first, so that at no moment does the
-   * request look short of a node; then the failed node is marked for deletion of its server.
+   * A launch failed. Its retry (if any) takes the failed node's slot in the pool in the same write
+   * that marks it failed, so the request never looks short of a node and a full pool cannot refuse
+   * it: the attempts belong to the request's slot, not to a node row. A quota refusal retries
+   * without using an attempt.
    */
   private async launchFailed(n: NodeRecord, reason: string, retry: boolean, kind?: string, moved = false): Promise<void> {
     const { store, now } = this.ctx;
-    if (retry && n.allocatedTo) {
-      await this.launchNodes(n.provider, n.pool, [n.label], n.allocatedTo, n.attempt + 1);
-    }
+    // Refused before anything was made: the record is all there is (step null: no server to look for).
     const noServer = n.serverId === null && n.step === 'pending';
-    const ok = noServer
-      ? await store.removeNode(n.id, this.by, { states: ['building'] })
-      : await store.updateNode(n.id, { state: 'failed', stateTime: now(), comment: reason, allocatedTo: null, ...this.lease() }, this.by, { states: ['building'] }, reason);
+    const failed = { state: 'failed' as const, stateTime: now(), comment: reason, allocatedTo: null, ...(noServer ? { step: null } : {}), ...this.lease() };
+    const building = { states: ['building' as const] };
+    const attempt = kind === 'quota' ? n.attempt : n.attempt + 1;
+    let ok: boolean;
+    let retryId: string | null = null;
+    if (retry && n.allocatedTo) {
+      const next = this.nodeRecord(n.provider, n.pool, n.label, n.allocatedTo, attempt);
+      ok = await store.passSlot(n.id, failed, building, next, this.by, reason);
+      retryId = next.id;
+    } else {
+      ok = noServer ? await store.removeNode(n.id, this.by, building) : await store.updateNode(n.id, failed, this.by, building, reason);
+    }
     if (!ok) return;
     this.log.warn({ node: n.id, provider: n.provider, label: n.label, request: n.allocatedTo, attempt: n.attempt, reason, retry }, 'launch failed');
+    if (retryId) this.log.info({ node: retryId, label: n.label, provider: n.provider, pool: n.pool, request: n.allocatedTo, attempt, replaces: n.id }, 'launching node');
     if (kind === 'quota') this.pausePool(n.provider, n.pool, reason);
     // A quota refusal or a request moving to another provider leaves the request waiting.
     if (!retry && n.allocatedTo && kind !== 'quota' && !moved) {
@@ -407,14 +445,14 @@ export class Applier {
   }
 
   /** Counts a failed launch against the provider's health and the label's backoff. */
-  private noteFailure(n: NodeRecord, kind: string | undefined, reason: string, retryAfterMs?: number): void {
+  private noteFailure(n: NodeRecord, kind: string | undefined, reason: string, retryAfterMs?: number, startedAt?: number): void {
     if (kind === 'quota') return;
     const rt = this.ctx.providers.get(n.provider);
     if (!rt) return;
     const now = this.ctx.now();
     const delay = rt.backoff.failure(n.label, now, retryAfterMs);
     if (kind === 'transient' || kind === 'capacity' || kind === 'rate-limit') {
-      if (rt.health.failure(now, reason)) this.log.warn({ provider: n.provider, health: rt.health.state, reason: rt.health.reason }, 'provider health changed');
+      if (rt.health.failure(now, reason, startedAt)) this.log.warn({ provider: n.provider, health: rt.health.state, reason: rt.health.reason }, 'provider health changed');
     }
     this.log.info({ provider: n.provider, label: n.label, kind, backoffMs: Math.round(delay) }, 'launch backoff');
   }
@@ -462,11 +500,13 @@ export class Applier {
 
   private async deleteServer(nodeId: string, provider: string, serverId: string): Promise<void> {
     const rt = this.ctx.providers.get(provider)!;
+    const started = this.ctx.now();
     try {
       await rt.gate.turn();
       this.deleteCalledAt.set(nodeId, this.ctx.now());
       await rt.adapter.deleteServer(serverId);
-      this.log.info({ node: nodeId, provider, server: serverId }, 'server delete accepted');
+      this.deleteAnsweredAt.set(nodeId, this.ctx.now());
+      this.log.info({ node: nodeId, provider, server: serverId }, 'server delete accepted; the node stays until a server list shows the server gone');
       const fip = this.floatingIps.get(nodeId);
       if (fip) {
         await rt.adapter.deleteFloatingIp(fip.id).then(() => this.floatingIps.delete(nodeId),
@@ -479,7 +519,7 @@ export class Applier {
       this.deleteFailures.set(nodeId, n);
       this.deleteCalledAt.set(nodeId, this.ctx.now() - DELETE_RETRY_MS + Math.min(DELETE_RETRY_MS, 1000 * 2 ** (n - 1)));
       this.log.warn({ node: nodeId, provider, server: serverId, err }, 'server delete failed; will retry');
-      if (isCloudError(err) && (err.kind === 'transient' || err.kind === 'rate-limit')) rt.health.failure(this.ctx.now(), `delete failed: ${err.message}`);
+      if (isCloudError(err) && (err.kind === 'transient' || err.kind === 'rate-limit')) rt.health.failure(this.ctx.now(), `delete failed: ${err.message}`, started);
     }
   }
 
@@ -496,6 +536,12 @@ export class Applier {
         this.ctx.wake();
       });
     this.tasks.add(task);
+  }
+
+  /** Ends the long waits of running tasks and waits for them (shutdown). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.drain();
   }
 
   /** Waits for every running task (used at shutdown and by tests). */

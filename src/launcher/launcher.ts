@@ -111,7 +111,11 @@ export class Launcher {
     this.now = opts.now ?? Date.now;
     this.leaseMs = opts.leaseMs ?? 30_000;
     this.topology = buildTopology(opts.config);
-    this.loop = new PassLoop(async () => { await this.runOnce(this.now()); }, { pace: true, now: this.now });
+    // A pass that fails (the store unreachable) is logged; the next wake runs another, and once the
+    // leases lapse passes do nothing until a renewal succeeds.
+    this.loop = new PassLoop(async () => { await this.runOnce(this.now()); }, {
+      pace: true, now: this.now, onError: (err) => opts.logger.error({ err, launcher: this.name }, 'launcher pass failed'),
+    });
     this.mirror = new StoreMirror(opts.store, { now: this.now, fullIntervalMs: opts.mirrorFullIntervalMs ?? 10_000 });
     this.startedAt = this.now();
     const unknown = (opts.providers ?? []).filter((name) => !opts.config.providers.some((p) => p.name === name));
@@ -198,7 +202,7 @@ export class Launcher {
     const cloud = new Map([...this.providers].map(([name, p]) => [name, p.cache.view]));
     const input: PlanInput = {
       now, launcher: this.name, topology: this.topology, nodes, requests, cloud,
-      inflight: this.applier.inflight, deleteCalledAt: this.applier.deleteCalledAt, leakSightings: this.applier.leakSightings,
+      inflight: this.applier.inflight, deleteCalledAt: this.applier.deleteCalledAt, deleteAnsweredAt: this.applier.deleteAnsweredAt, leakSightings: this.applier.leakSightings,
       conditions: this.conditions(), declined: this.applier.declined, imageless: await this.imageless(),
     };
     for (const name of this.providers.keys()) {
@@ -242,10 +246,11 @@ export class Launcher {
   /** Lists a provider's servers; the answer (or its absence) is also the provider's health probe. */
   private async refreshList(name: string, full?: boolean): Promise<void> {
     const rt = this.providers.get(name)!;
+    const started = this.now();
     await rt.cache.refresh(full);
     const now = this.now();
     const changed = rt.cache.lastError
-      ? rt.health.failure(now, `server list failed: ${errorText(rt.cache.lastError)}`)
+      ? rt.health.failure(now, `server list failed: ${errorText(rt.cache.lastError)}`, started)
       : rt.health.probe(now);
     if (changed) this.opts.logger.warn({ provider: name, health: rt.health.state, reason: rt.health.reason }, 'provider health changed');
     if (!rt.cache.lastError && rt.cache.view.fullRefreshSeq !== rt.sweptSeq && !this.stopped) {
@@ -332,19 +337,20 @@ export class Launcher {
 
   /**
    * Plans each provider's next server list: soon after the moment the oldest waiting boot or
-   * delete is expected to finish (learned from this provider's recent boots), then every
-   * `list-interval` while something still waits; otherwise a complete list every
-   * refresh-interval, which also feeds leak detection.
+   * delete is expected to finish (learned from this provider's recent boots, counted from the
+   * create call's answer: no list can show a server before it), then every `list-interval` while
+   * something still waits; otherwise a complete list every refresh-interval, which also feeds leak
+   * detection and finds the servers of create calls whose answer was lost.
    */
-  private scheduleLists(nodes: { provider: string; state: string; step: string | null; launchStartedAt: number | null; id: string }[]): void {
+  private scheduleLists(nodes: NodeRecord[]): void {
     const now = this.now();
     const waiting = new Map<string, number>();
     for (const n of nodes) {
       const rt = this.providers.get(n.provider);
       if (!rt) continue;
       let expected: number | null = null;
-      if (n.state === 'building' && (n.step === 'booting' || n.step === 'creating')) {
-        expected = (n.launchStartedAt ?? now) + EARLY * (rt.bootEstimateMs ?? 0);
+      if (n.state === 'building' && n.step === 'booting') {
+        expected = (n.createAnsweredAt ?? n.launchStartedAt ?? now) + EARLY * (rt.bootEstimateMs ?? 0);
       } else if (n.state === 'deleting') {
         const called = this.applier.deleteCalledAt.get(n.id);
         if (called !== undefined) expected = called + EARLY * (rt.deleteEstimateMs ?? 0);
@@ -382,7 +388,7 @@ export class Launcher {
     if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
     for (const rt of this.providers.values()) if (rt.timer) clearTimeout(rt.timer);
     await this.loop.stop();
-    await this.applier.drain();
+    await this.applier.stop();
   }
 }
 

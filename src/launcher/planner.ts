@@ -3,6 +3,7 @@ import type { ServerView } from '../../providers/provider.ts';
 import { poolKey, type PoolView, type Topology } from './topology.ts';
 import { add, fits, UNLIMITED, ZERO, type Cost } from './quota.ts';
 import type { HealthState } from './health.ts';
+import { createAnsweredBy, goneAfterDelete, missingAfterCreate } from './evidence.ts';
 
 /**
  * The reconcile planner (DESIGN promise 7): a pure function of (store snapshot, cloud view,
@@ -36,6 +37,12 @@ export type Action =
 export interface ProviderCloudView {
   /** Servers believed to exist now, by id. */
   servers: Map<string, ServerView>;
+  /**
+   * Servers an incremental list showed DELETED (gone for good): id → start of that list. An
+   * incremental list that does not name a server says nothing of it; only these and complete
+   * lists show a server gone.
+   */
+  gone: Map<string, number>;
   /** Start time of the newest list that the map reflects; null before the first. */
   refreshedAt: number | null;
   /** Start time of the newest complete (not incremental) list. */
@@ -69,6 +76,8 @@ export interface PlanInput {
   inflight: ReadonlySet<string>;
   /** When this process last asked the cloud to delete a node's server. */
   deleteCalledAt: ReadonlyMap<string, number>;
+  /** When that delete call answered (204, or 404 for a server already gone); absent while it runs or after it failed. */
+  deleteAnsweredAt: ReadonlyMap<string, number>;
   /** Leaked servers already seen: key `<provider>/<server>` → full-refresh sequence number of the first sighting. */
   leakSightings: ReadonlyMap<string, number>;
   /** Per provider; a provider absent here is healthy with nothing known of its quota. */
@@ -90,14 +99,6 @@ export interface Plan {
   nextWakeAt: number | null;
 }
 
-/**
- * How long after a create call began a complete list must not show its server before we believe
- * nothing was created. Nova lists a server from its build request at once, and our create calls
- * time out after 30 s (by then a server would be listed); a server that still shows up later
- * carries our tags and is cleaned up as a leak. Waiting 10 s here held a failed pool slot for as
- * long under a 20 % error rate.
- */
-export const CREATE_GRACE_MS = 3_000;
 /** How long after a delete call we ask again if the server is still there. */
 export const DELETE_RETRY_MS = 30_000;
 /**
@@ -134,6 +135,12 @@ class Planner {
   private readonly spare = new Map<string, NodeRecord[]>();
   /** Nodes of each label per pool (`<provider>/<pool>/<label>`), any state, for spreading min-ready. */
   private readonly perPoolLabel = new Map<string, number>();
+  /**
+   * What each pool and provider holds in servers that exist or are being created: not the nodes
+   * waiting to create theirs (a retry waiting for the failed server whose slot it took).
+   */
+  private readonly serversInPool = new Map<string, Cost>();
+  private readonly serversInProvider = new Map<string, Cost>();
 
   constructor(private readonly in_: PlanInput) {
     this.requestsById = new Map(in_.requests.map((r) => [r.id, r]));
@@ -142,6 +149,7 @@ class Planner {
       const k = poolKey(n.provider, n.pool);
       const tenant = n.allocatedTo ? this.requestsById.get(n.allocatedTo)?.tenant ?? null : null;
       this.charge(n.provider, n.pool, [n.label], tenant);
+      if (this.mayHoldServer(n)) this.holdServer(n);
       if (n.state === 'building') this.inFlight.set(n.provider, (this.inFlight.get(n.provider) ?? 0) + 1);
       const lk = `${k}/${n.label}`;
       this.perPoolLabel.set(lk, (this.perPoolLabel.get(lk) ?? 0) + 1);
@@ -193,10 +201,47 @@ class Planner {
     if (tenant) this.tenantUsed.set(tenant, add(this.tenantUsed.get(tenant) ?? ZERO, c));
   }
 
+  /**
+   * Whether a node has a server or may have one: a server id, a create call running here, or one
+   * made that lost its answer. Not a node waiting to create its server, nor one that failed before.
+   */
+  private mayHoldServer(n: NodeRecord): boolean {
+    if (n.serverId !== null || this.in_.inflight.has(`create:${n.id}`)) return true;
+    return n.step === 'creating' || n.step === 'booting' || n.step === 'scanning';
+  }
+
+  private holdServer(n: NodeRecord): void {
+    const c = this.cost(n.provider, n.pool, [n.label]);
+    const k = poolKey(n.provider, n.pool);
+    this.serversInPool.set(k, add(this.serversInPool.get(k) ?? ZERO, c));
+    this.serversInProvider.set(n.provider, add(this.serversInProvider.get(n.provider) ?? ZERO, c));
+  }
+
+  /**
+   * Whether a node waiting to create its server may do so now: its server must fit the pool's
+   * limits and the cloud's room beside the servers that exist or are being created. A retry that
+   * took a failed node's slot in a full pool waits here until the failed server is gone.
+   */
+  private roomToCreate(n: NodeRecord): boolean {
+    const pool = this.in_.topology.pools.find((p) => p.provider === n.provider && p.pool === n.pool);
+    if (!pool) return false;
+    const c = this.cost(n.provider, n.pool, [n.label]);
+    if (!fits(this.serversInPool.get(poolKey(n.provider, n.pool)) ?? ZERO, c, pool.limit)) return false;
+    if (!fits(this.serversInProvider.get(n.provider) ?? ZERO, c, this.cond(n.provider).cloudRoom ?? UNLIMITED)) return false;
+    this.holdServer(n);
+    return true;
+  }
+
   /** Reserves launches planned in this pass, so two launches never both take the last slot. */
   private reserve(provider: string, pool: string, labels: string[], tenant: string | null): void {
     this.charge(provider, pool, labels, tenant);
     this.inFlight.set(provider, (this.inFlight.get(provider) ?? 0) + labels.length);
+  }
+
+  /** Count `labels` against the pool alone (not its provider or tenant) for the rest of the pass. */
+  private hold(pool: PoolView, labels: string[]): void {
+    const k = poolKey(pool.provider, pool.pool);
+    this.poolUsed.set(k, add(this.poolUsed.get(k) ?? ZERO, this.cost(pool.provider, pool.pool, labels)));
   }
 
   /** Instances left in the pool (for preferring the emptiest). */
@@ -312,9 +357,13 @@ class Planner {
     }
     switch (n.step) {
       case 'pending': {
-        // A launch retried after a failure waits out the provider and label's backoff.
+        // A launch retried after a failure waits out the provider and label's backoff, a pool
+        // paused after a quota refusal, and room for its server.
         const until = this.cond(n.provider).backoffUntil.get(n.label);
         if (until !== undefined && until > now) { this.wakeAt(until); return; }
+        const paused = this.cond(n.provider).pausedUntil.get(n.pool);
+        if (paused !== undefined && paused > now) { this.wakeAt(paused); return; }
+        if (!this.roomToCreate(n)) return;
         this.actions.push({ type: 'create-server', nodeId: n.id });
         return;
       }
@@ -322,8 +371,8 @@ class Planner {
         // The create call's answer was lost (the process died): find the server by its name.
         const found = view ? findByName(view, n.hostname) : undefined;
         if (found) this.actions.push({ type: 'adopt-server', nodeId: n.id, serverId: found.id });
-        else if (view?.fullRefreshedAt && view.fullRefreshedAt > started + CREATE_GRACE_MS) this.actions.push({ type: 'retry-create', nodeId: n.id });
-        else this.wakeAt(started + CREATE_GRACE_MS);
+        else if (missingAfterCreate(view, n)) this.actions.push({ type: 'retry-create', nodeId: n.id });
+        else this.wakeAt(createAnsweredBy(n));
         return;
       }
       case 'booting': {
@@ -333,7 +382,7 @@ class Planner {
         } else if (server?.state === 'error') {
           const f = server.fault;
           this.fail(n, `server went to ERROR${f ? `: ${f.code} ${f.message.trim()}` : ''}`, f?.kind);
-        } else if (!server && view?.fullRefreshedAt && view.fullRefreshedAt > started + CREATE_GRACE_MS) {
+        } else if (!server && missingAfterCreate(view, n)) {
           this.fail(n, 'server vanished while booting', 'transient');
         } else if (now - started > limits.bootTimeoutMs) {
           this.fail(n, `boot timeout: not ACTIVE after ${limits.bootTimeoutMs / 1000} s`, 'transient');
@@ -355,7 +404,8 @@ class Planner {
    * A launch failed. A quota refusal (the cloud knew a limit we did not) is not the node's fault:
    * the request waits and its node is launched again when there is room, without using an attempt.
    * Otherwise a request's node is retried up to launch-retries; nodes for min-ready are not retried
-   * here (min-ready launches a fresh one).
+   * here (min-ready launches a fresh one). The retry takes the failed node's slot in the pool (the
+   * attempts are the request slot's, counted across retries), so it needs no room of its own.
    */
   private fail(n: NodeRecord, reason: string, kind?: string): void {
     const retries = this.in_.topology.providers.get(n.provider)?.launchRetries ?? 1;
@@ -370,9 +420,8 @@ class Planner {
       this.actions.push({ type: 'decline-request', requestId: req.id, provider: n.provider, reason });
       return;
     }
-    const retry = req !== null && kind !== 'quota' && n.attempt < retries;
+    const retry = req !== null && (kind === 'quota' || n.attempt < retries);
     this.actions.push({ type: 'launch-failed', nodeId: n.id, reason, retry, ...(kind ? { kind } : {}) });
-    if (retry) this.reserve(n.provider, n.pool, [n.label], null);
   }
 
   private deleteNode(n: NodeRecord, reason: string): void {
@@ -391,14 +440,13 @@ class Planner {
       }
       const found = view ? findByName(view, n.hostname) : undefined;
       if (found) this.actions.push({ type: 'adopt-server', nodeId: n.id, serverId: found.id });
-      else if (view?.fullRefreshedAt && view.fullRefreshedAt > (n.launchStartedAt ?? n.createdAt) + CREATE_GRACE_MS) {
-        this.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'the server was never created' });
-      } else this.wakeAt((n.launchStartedAt ?? n.createdAt) + CREATE_GRACE_MS);
+      else if (missingAfterCreate(view, n)) this.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'the server was never created' });
+      else this.wakeAt(createAnsweredBy(n));
       return;
     }
+    // The node (and its quota) stays until the cloud shows the server gone (./evidence.ts).
     const called = deleteCalledAt.get(n.id);
-    const present = view?.servers.get(n.serverId);
-    if (called !== undefined && view?.refreshedAt && view.refreshedAt > called && !present) {
+    if (goneAfterDelete(view, n.serverId, this.in_.deleteAnsweredAt.get(n.id))) {
       this.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'server deleted' });
     } else if (called === undefined || now - called >= DELETE_RETRY_MS) {
       this.actions.push({ type: 'delete-server', nodeId: n.id });
@@ -447,8 +495,15 @@ class Planner {
     const first = this.choose(r, fresh);
     const best = first.best ?? this.choose(r, stale).best;
     if (!best) {
-      // Every able pool is busy: the request waits. Where the pool is full, make room.
-      if (first.full) this.makeRoom(first.full, r);
+      // Every able pool is busy: the request waits. Where the pool is full, make room, and keep what
+      // room it has for this request: a younger request may not take it (a large request is not
+      // starved by a stream of small ones; a pool serves its waiting requests in order, as
+      // Nodepool's paused pool does).
+      const full = first.full ?? this.choose(r, stale).full;
+      if (full) {
+        this.makeRoom(full, r);
+        this.hold(full, r.labels);
+      }
       return;
     }
     for (const id of best.allocate) this.taken.add(id);
@@ -469,7 +524,8 @@ class Planner {
       const { allocate, launch } = this.match(pool, r.labels);
       const why = launch.length ? this.blocked(pool, launch, r.tenant) : null;
       if (why) {
-        if (why === 'full' && (!full || pool.priority < full.priority)) full = pool;
+        // The full pool to wait on: the operator's priority, then the one closest to having room.
+        if (why === 'full' && (!full || pool.priority < full.priority || (pool.priority === full.priority && this.free(pool) > this.free(full)))) full = pool;
         continue;
       }
       const ready = allocate.filter((id) => this.nodeState(id) === 'ready').length;
@@ -524,12 +580,23 @@ class Planner {
 
   private progress(r: RequestRecord): void {
     if (this.declining.has(r.id)) return;
-    const mine = (this.nodesByRequest.get(r.id) ?? []).filter((n) => LIVE.has(n.state) && !this.taken.has(n.id));
+    const live = (this.nodesByRequest.get(r.id) ?? []).filter((n) => LIVE.has(n.state) && !this.taken.has(n.id))
+      .sort((a, b) => (a.state === 'ready' ? 0 : 1) - (b.state === 'ready' ? 0 : 1) || a.createdAt - b.createdAt);
     // Labels not covered by a live node (a node deleted by an operator, or lost): launch them again.
     const missing = [...r.labels];
-    for (const n of mine) {
+    const mine: NodeRecord[] = [];
+    for (const n of live) {
       const i = missing.indexOf(n.label);
-      if (i >= 0) missing.splice(i, 1);
+      if (i >= 0) {
+        missing.splice(i, 1);
+        mine.push(n);
+      } else {
+        // More nodes than asked for (two launchers that both saw the request short launched for
+        // it, seen under heavy load with 5 s leases): the extra goes back to the pool, or the
+        // request would never be fulfilled.
+        this.taken.add(n.id);
+        this.actions.push({ type: 'unallocate-node', nodeId: n.id });
+      }
     }
     const retrying = (this.nodesByRequest.get(r.id) ?? []).some((n) => this.taken.has(n.id));
     if (missing.length && !retrying && r.provider && r.pool) {

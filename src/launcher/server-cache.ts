@@ -12,8 +12,14 @@ import type { ProviderCloudView } from './planner.ts';
  * `updated` time the cloud has shown us, minus one second: Nova stores `updated_at` to the second
  * (MySQL rounds, so a change can carry a time up to half a second ahead of one made after it).
  */
+/**
+ * How long a server seen DELETED is remembered: a node waiting on its delete reads it at the next
+ * pass, milliseconds later; Nova keeps deleted servers in `changes-since` lists about as long.
+ */
+const GONE_KEPT_MS = 10 * 60_000;
+
 export class ServerCache {
-  readonly view: ProviderCloudView = { servers: new Map(), refreshedAt: null, fullRefreshedAt: null, fullRefreshSeq: 0 };
+  readonly view: ProviderCloudView = { servers: new Map(), gone: new Map(), refreshedAt: null, fullRefreshedAt: null, fullRefreshSeq: 0 };
   private newestUpdated: number | null = null;
   private running: Promise<void> | null = null;
   /** Calls that failed in a row; the launcher backs off on them. */
@@ -57,11 +63,14 @@ export class ServerCache {
         const since = new Date((this.newestUpdated ?? started) - (this.opts.marginMs ?? 1000));
         const servers = await this.adapter.listServers({ changesSince: since });
         for (const s of servers) {
-          if (s.state === 'deleted') this.view.servers.delete(s.id);
-          else this.view.servers.set(s.id, s);
+          if (s.state === 'deleted') {
+            this.view.servers.delete(s.id);
+            if (!this.view.gone.has(s.id)) this.view.gone.set(s.id, started);
+          } else this.view.servers.set(s.id, s);
         }
         this.trackUpdated(servers);
       }
+      for (const [id, at] of this.view.gone) if (at < started - GONE_KEPT_MS) this.view.gone.delete(id);
       this.view.refreshedAt = started;
       this.lastDurationMs = this.opts.now() - started;
       this.failures = 0;

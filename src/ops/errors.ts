@@ -14,7 +14,7 @@ export abstract class NodepoolError extends Error {
 export class NotFoundError extends NodepoolError {
   readonly httpStatus = 404;
   readonly exitCode = 1;
-  constructor(readonly kind: 'node' | 'request' | 'provider' | 'image' | 'build' | 'upload', readonly id: string) {
+  constructor(readonly kind: 'node' | 'request' | 'provider' | 'image' | 'build' | 'upload' | 'autohold' | 'log', readonly id: string) {
     super(`${kind} ${id} not found`);
     this.name = 'NotFoundError';
   }

@@ -1,4 +1,5 @@
 export type { OpContext } from './context.ts';
 export * from './errors.ts';
-export { createRequest, cancelRequest, releaseRequest, heartbeat, CreateRequestInput, ReleaseInput } from './requests.ts';
+export { createRequest, cancelRequest, releaseRequest, heartbeat } from './requests.ts';
+export { CreateRequestInput, ReleaseInput } from '../api/contract.ts';
 export { holdNode, deleteNode, HoldInput } from './nodes.ts';

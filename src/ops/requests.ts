@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import { CreateRequestInput, ReleaseInput } from '../api/contract.ts';
 import type { RequestRecord } from '../model.ts';
 import { OPEN_REQUEST_STATES } from '../model.ts';
 import type { Store } from '../store/store.ts';
 import { newRequestRecord } from '../store/records.ts';
 import type { OpContext } from './context.ts';
 import { ConflictError, NotFoundError, parseArgs } from './errors.ts';
+
+export { CreateRequestInput, ReleaseInput };
 
 /**
  * Node-request operations: what a scheduler does with a request after asking for it. Every state
@@ -14,21 +16,6 @@ import { ConflictError, NotFoundError, parseArgs } from './errors.ts';
  * overwriting.
  */
 
-/** The body of a new request: the single source of its shape for the API and the CLI. */
-export const CreateRequestInput = z.strictObject({
-  labels: z.array(z.string().min(1, 'must not be empty')).min(1, 'must name at least one label').max(50, 'at most 50 nodes per request'),
-  requestor: z.string().min(1, 'must not be empty').max(255),
-  /** Lower is served sooner, as in Nodepool's relative priority. */
-  priority: z.int().min(0).max(1_000_000).default(100),
-  tenant: z.string().min(1).max(255).nullable().default(null),
-});
-export type CreateRequestInput = z.input<typeof CreateRequestInput>;
-
-export const ReleaseInput = z.strictObject({
-  state: z.enum(['used', 'hold']),
-  reason: z.string().min(1).max(1000).optional(),
-});
-export type ReleaseInput = z.input<typeof ReleaseInput>;
 
 /**
  * Records a new request in `requested`. Labels are not checked against the configuration: the
@@ -107,7 +94,7 @@ export async function releaseRequest(store: Store, id: string, args: ReleaseInpu
   for (const n of nodes) {
     const patch = input.state === 'used'
       ? { state: 'used' as const, stateTime: ctx.now }
-      : { state: 'hold' as const, stateTime: ctx.now, holdReason, holdExpires: null };
+      : { state: 'hold' as const, stateTime: ctx.now, holdReason, holdExpires: input.expires === undefined ? null : ctx.now + Math.round(input.expires * 1000) };
     await store.updateNode(n.id, patch, ctx.by, { states: ['in-use'], allocatedTo: id },
       input.state === 'used' ? `released by ${req.requestor}` : holdReason);
   }

@@ -6,10 +6,18 @@
 
 const MIN_LENGTH = 4;
 const secrets = new Set<string>();
+/** Every value remembered, short ones too: a configuration message never repeats any of them. */
+const remembered = new Set<string>();
 
-/** Remembers a clear value; values shorter than 4 characters are too common to scrub safely. */
+/** Remembers a clear value; values shorter than 4 characters are too common to scrub from logs safely. */
 export function rememberSecret(clear: string): void {
+  remembered.add(clear);
   if (clear.length >= MIN_LENGTH) secrets.add(clear);
+}
+
+/** Whether `value` is the clear text of a secret this process has opened or been given. */
+export function wasOpened(value: string): boolean {
+  return remembered.has(value);
 }
 
 export function knownSecretCount(): number {

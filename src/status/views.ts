@@ -1,44 +1,12 @@
 import type { NodeRecord, RequestRecord } from '../model.ts';
+import type { RequestView, SchedulerNodeView } from '../api/contract.ts';
 
 /**
- * What a scheduler receives for a request: its state and, once fulfilled, every node with what a
- * job needs to log in (address, port, user, SSH host keys to pin). Times are ISO 8601 strings.
+ * What a scheduler receives for a request (the shapes are in src/api/contract.ts): its state and,
+ * once fulfilled, every node with what a job needs to log in.
  */
 
-export interface SchedulerNodeView {
-  id: string;
-  label: string;
-  provider: string;
-  pool: string;
-  state: string;
-  hostname: string;
-  interface_ip: string | null;
-  public_ipv4: string | null;
-  private_ipv4: string | null;
-  ipv6: string | null;
-  az: string | null;
-  connection_type: 'ssh';
-  connection_port: number;
-  username: string;
-  host_keys: string[];
-}
-
-export interface RequestView {
-  id: string;
-  state: string;
-  labels: string[];
-  requestor: string;
-  priority: number;
-  tenant: string | null;
-  provider: string | null;
-  pool: string | null;
-  reason: string | null;
-  created_at: string;
-  fulfilled_at: string | null;
-  /** The requestor's lease on the nodes: renew by heartbeat before it passes. */
-  lease_expires_at: string | null;
-  nodes: SchedulerNodeView[];
-}
+export type { RequestView, SchedulerNodeView };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

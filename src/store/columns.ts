@@ -11,7 +11,7 @@ export const NODE_COLUMNS: Record<keyof NodeRecord, string> = {
   publicIpv6: 'public_ipv6', az: 'az', connectionPort: 'connection_port', username: 'username', hostKeys: 'host_keys',
   allocatedTo: 'allocated_to', attempt: 'attempt', leaseOwner: 'lease_owner', leaseExpires: 'lease_expires',
   holdReason: 'hold_reason', holdExpires: 'hold_expires', comment: 'comment', createdAt: 'created_at',
-  stateTime: 'state_time', launchStartedAt: 'launch_started_at',
+  stateTime: 'state_time', launchStartedAt: 'launch_started_at', createAnsweredAt: 'create_answered_at',
 };
 
 export const REQUEST_COLUMNS: Record<keyof RequestRecord, string> = {

@@ -20,6 +20,7 @@ export function newNodeRecord(o: {
     connectionPort: o.connectionPort, username: o.username, hostKeys: [], allocatedTo: o.allocatedTo ?? null,
     attempt: o.attempt ?? 1, leaseOwner: o.leaseOwner ?? null, leaseExpires: o.leaseExpires ?? null,
     holdReason: null, holdExpires: null, comment: null, createdAt: o.now, stateTime: o.now, launchStartedAt: null,
+    createAnsweredAt: null,
   };
 }
 

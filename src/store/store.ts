@@ -1,6 +1,9 @@
 import type {
   BuildRecord, BuildState, ImageFlags, NodeRecord, NodeState, RequestRecord, RequestState, StateChange, UploadRecord, UploadState,
 } from '../model.ts';
+import type { GateStore } from './gate.ts';
+
+export type { GateItemFilter, GateStore } from './gate.ts';
 
 /**
  * The store: the only state shared between processes. Every method is asynchronous so that the
@@ -80,7 +83,7 @@ export interface LauncherRecord {
 
 /** A change written to the store, published to in-process listeners after the write. */
 export interface StoreEvent {
-  kind: 'node' | 'request' | 'build' | 'upload' | 'image';
+  kind: 'node' | 'request' | 'build' | 'upload' | 'image' | 'gate-item' | 'gate-event';
   id: string;
   state: string;
 }
@@ -110,6 +113,14 @@ export interface Store {
   renewLeases(owner: string, until: number): Promise<number>;
   /** Removes a node record (its server is gone) if the condition holds. */
   removeNode(id: string, by: string, cond?: StoreCondition<NodeState>): Promise<boolean>;
+  /**
+   * Passes a failed launch's slot in its pool to the launch that retries it, in one transaction:
+   * the failed node is updated if the condition holds and the retry is added, or neither. The
+   * retry is not counted against max-servers (it takes the failed node's slot: the launcher
+   * creates its server once the pool has room for it, after the failed server is gone when the
+   * pool is full); returns whether it was done.
+   */
+  passSlot(failedId: string, patch: NodePatch, cond: StoreCondition<NodeState>, retry: NodeRecord, by: string, reason?: string): Promise<boolean>;
 
   /** Adds a request. */
   insertRequest(req: RequestRecord, by: string): Promise<void>;
@@ -165,5 +176,8 @@ export interface Store {
   listSamples(since: number): Promise<Sample[]>;
   /** Removes points taken before `before`; returns how many. */
   pruneSamples(before: number): Promise<number>;
+
+  /** The gating core's items, events, autoholds and lease (./gate.ts). */
+  readonly gate: GateStore;
   close(): Promise<void>;
 }

@@ -57,6 +57,8 @@ providers:
 api: {tokens: [{name: ops, role: admin, hash: '${hash}'}]}
 store: {path: np.sqlite}
 `);
+  // The operator's clouds.yaml, in the folder the commands run in: `config check` finds the cloud there.
+  writeFileSync(join(tmp.dir, 'clouds.yaml'), 'clouds:\n  east:\n    auth: {auth_url: https://keystone.east.example/v3, username: np, password: pw, project_name: ci}\n');
   writeFileSync(join(tmp.dir, 'token'), `${token}\n`);
   const config = loadConfig(join(tmp.dir, 'nodepool.yaml'));
   assert.equal(config.providers[0]!.pools[0]!.labels[0]!.instanceProperties['build-password'], 'build-password');

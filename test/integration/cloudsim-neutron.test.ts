@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SAMPLES_MISSING, bootActive, call, keys, login, newKeyPair, sample, sshExec, startSim, until } from '../unit/cloudsim-support.ts';
+import { bootActive, call, keys, login, newKeyPair, sample, sshExec, startSim, until } from '../unit/cloudsim-support.ts';
 
 const externalNetwork = async (s: { network: string; token: string }) =>
   (await call('GET', `${s.network}/v2.0/networks?router:external=true`, { token: s.token })).body.networks[0].id as string;
@@ -56,12 +56,10 @@ test('a floating IP is allocated, associated, shown by Nova after the network-ch
   assert.deepEqual(await list('?status=ACTIVE'), []);
   assert.deepEqual(await list(`?port_id=${fip.id}`), []);
 
-  if (!SAMPLES_MISSING) {
-    // Same keys in the same order as recorded (the create answer puts project_id after status).
-    assert.deepEqual(Object.keys(fip), Object.keys(sample('neutron-floatingips-create-201').response.body.floatingip));
-    assert.deepEqual(Object.keys(a), Object.keys(sample('neutron-floatingips-update-200-associate').response.body.floatingip));
-    assert.deepEqual(keys(a.port_details), keys(sample('neutron-floatingips-update-200-associate').response.body.floatingip.port_details));
-  } else t.diagnostic(`skipped sample comparison: ${SAMPLES_MISSING}`);
+  // Same keys in the same order as recorded (the create answer puts project_id after status).
+  assert.deepEqual(Object.keys(fip), Object.keys(sample('neutron-floatingips-create-201').response.body.floatingip));
+  assert.deepEqual(Object.keys(a), Object.keys(sample('neutron-floatingips-update-200-associate').response.body.floatingip));
+  assert.deepEqual(keys(a.port_details), keys(sample('neutron-floatingips-update-200-associate').response.body.floatingip.port_details));
 
   // Released while still associated: 204, then 404 in Neutron's words; the address stops answering.
   const deleted = await call('DELETE', `${s.network}/v2.0/floatingips/${fip.id}`, { token: s.token });
@@ -85,7 +83,7 @@ test('floating IPs: 409 OverQuota at the quota as recorded, 400 on a network tha
   const over = await create(publicNet);
   assert.equal(over.status, 409);
   assert.deepEqual(over.body, { NeutronError: { type: 'OverQuota', message: "Quota exceeded for resources: ['floatingip'].", detail: '' } });
-  if (!SAMPLES_MISSING) assert.deepEqual(over.body, sample('neutron-floatingips-create-409-quota').response.body);
+  assert.deepEqual(over.body, sample('neutron-floatingips-create-409-quota').response.body);
 
   sim.cloud('alpha').setNetworkQuota({ floatingip: -1 });
   const privateNet = (await call('GET', `${s.network}/v2.0/networks?name=private`, { token: s.token })).body.networks[0].id;
@@ -134,7 +132,6 @@ test('the port quota: Neutron answers 409 OverQuota, Nova refuses the boot with 
   assert.deepEqual(created.body, { NeutronError: { type: 'OverQuota', message: "Quota exceeded for resources: ['port'].", detail: '' } });
   await assert.rejects(bootActive(sim, s, 'alpha'), /403 .*"The number of defined ports: 1 is over the limit: 0"/);
   await bootActive(sim, s, 'alpha', { network: false });
-  if (SAMPLES_MISSING) return t.diagnostic(`skipped sample comparison: ${SAMPLES_MISSING}`);
   assert.deepEqual(created.body, sample('neutron-ports-create-409-quota').response.body);
   assert.equal(sample('nova-servers-create-403-port-quota').response.body.forbidden.message, 'The number of defined ports: 1 is over the limit: 0');
 });

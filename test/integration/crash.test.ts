@@ -46,7 +46,6 @@ providers:
         labels: [{name: jammy, flavor-name: m1.small, cloud-image: jammy, connection-port: ${sshPort}}]
 api: {listen: 127.0.0.1, port: ${apiPort}}
 store: {path: state.sqlite}
-cloud-sim: {enabled: false}
 `);
   const env = { OS_CLIENT_CONFIG_FILE: cloudsYaml };
   let run: ChildProcess | null = null;

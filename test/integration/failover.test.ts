@@ -3,10 +3,14 @@ import assert from 'node:assert/strict';
 import { api, eventually } from './helpers.ts';
 import { startCluster, type Cluster, type Proc } from './cluster.ts';
 import { postgresSkipReason, sqlOn, testDatabase, type TestDatabase } from '../support/postgres.ts';
+import { soakSize } from '../support/soak.ts';
 
 // Promise 6 across processes: every lock is a lease that expires, so the work of a launcher that
 // dies (SIGKILL) or is cut off from PostgreSQL is taken over by another, and the one cut off stops
 // acting on the leases it can no longer renew.
+
+/** Rounds of six requests, each followed by a SIGKILL: 3 in `npm test`, 10 in `npm run test:soak`. */
+const KILL_ROUNDS = soakSize(3, 10);
 
 const skip = await postgresSkipReason();
 let db: TestDatabase;
@@ -57,7 +61,7 @@ async function cloudMatchesStore(cluster: Cluster, cloud: string): Promise<void>
   }, 60_000, 200);
 }
 
-test('launchers killed with SIGKILL at random moments, again and again: every request fulfilled once, nothing leaked', { skip: skip || false, timeout: 240_000 }, async (t) => {
+test('launchers killed with SIGKILL at random moments, again and again: every request fulfilled once, nothing leaked', { skip: skip || false, timeout: soakSize(240_000, 480_000) }, async (t) => {
   let cluster: Cluster | null = null;
   try {
     cluster = await startCluster({ dbUrl: db.url, clouds: ['kill-a'], bootDelay: 0.8, yaml: YAML('kill-a') });
@@ -69,7 +73,7 @@ test('launchers killed with SIGKILL at random moments, again and again: every re
     await startOne();
     const ids: string[] = [];
     const kills: number[] = [];
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < KILL_ROUNDS; round++) {
       for (let i = 0; i < 6; i++) ids.push((await api(url, 'POST', '/api/v1/requests', { labels: i % 3 ? ['jammy'] : ['jammy', 'jammy'], requestor: 'kill' })).body.id);
       await new Promise((r) => setTimeout(r, 200 + Math.random() * 1300));
       const victim = live.splice(Math.floor(Math.random() * live.length), 1)[0];
@@ -78,7 +82,7 @@ test('launchers killed with SIGKILL at random moments, again and again: every re
       kills.push(Date.now());
       await startOne();
     }
-    // Each released as soon as it is fulfilled: the pool has room for 10 nodes, the requests ask for 40.
+    // Each released as soon as it is fulfilled: the pool has room for 10 nodes, the requests ask for 8 a round.
     const bodies = await Promise.all(ids.map(async (id) => {
       const body = await fulfilled(url, id);
       if (body.state === 'fulfilled') await api(url, 'POST', `/api/v1/requests/${id}/release`, { state: 'used' });
@@ -112,13 +116,15 @@ test('a launcher cut off from PostgreSQL stops acting once its leases lapse; ano
     for (let i = 0; i < 4; i++) ids.push((await api(url, 'POST', '/api/v1/requests', { labels: ['jammy'], requestor: 'part' })).body.id);
     await eventually('the launcher to claim every request', async () =>
       (await sqlOn(db.url, `SELECT count(*)::int AS n FROM requests WHERE lease_owner = 'cut' AND state = 'pending'`)).rows[0].n === ids.length, 20_000);
-    await cluster.launcher('other', ['--lease', '2']);
+    await eventually('a server booting for every request', async () =>
+      (await sqlOn(db.url, `SELECT count(*)::int AS n FROM nodes WHERE state = 'building' AND server_id IS NOT NULL`)).rows[0].n === ids.length, 20_000, 50);
 
-    // The partition: no new connection for its role, and its open ones killed.
+    // The partition while they boot (starting another launcher first can take longer than the
+    // boots on a loaded machine): no new connection for its role, and its open ones killed.
     await sqlOn(db.url, `ALTER ROLE ${role} NOLOGIN`);
     await sqlOn(db.url, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
     const cutAt = Date.now();
-    await cut.waitFor(/not acting until the store answers/, 20_000);
+    await Promise.all([cluster.launcher('other', ['--lease', '2']), cut.waitFor(/not acting until the store answers/, 20_000)]);
 
     const bodies = await Promise.all(ids.map((id) => fulfilled(url, id)));
     await assertExactlyOnce(bodies);

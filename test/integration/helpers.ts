@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
 import ssh2 from 'ssh2';
+import { stringify } from 'yaml';
+import type { CloudSim } from '../../src/cloudsim/index.ts';
 import { generateHostKey } from '../../src/cloudsim/ssh.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/types.ts';
+import { readPublicKey, writeKeyFiles } from '../../src/secrets/keyfile.ts';
+import { seal } from '../../src/secrets/sealed.ts';
 
 /** A scratch folder removed by `done()`. */
 export function scratch(prefix = 'np-it-'): { dir: string; done: () => void } {
@@ -80,4 +84,20 @@ export function sshRun(o: { host: string; port: number; username: string; hostKe
     }));
     sock.once('error', reject);
   });
+}
+
+/**
+ * The simulator's clouds.yaml written into `dir` with the password of `cloud` sealed by a new
+ * daemon key (`daemon.key` there, as `secrets.key-file: daemon.key` names it).
+ */
+export function writeSealedClouds(sim: CloudSim, cloud: string, dir: string): { password: string; sealed: string; keyFile: string; cloudsYaml: string } {
+  const keyFile = join(dir, 'daemon.key');
+  writeKeyFiles(keyFile);
+  const clouds = sim.cloudsYaml();
+  const password = clouds.clouds[cloud]!.auth.password as string;
+  const sealed = seal(password, readPublicKey(`${keyFile}.pub`));
+  clouds.clouds[cloud]!.auth.password = sealed;
+  const cloudsYaml = join(dir, 'clouds.yaml');
+  writeFileSync(cloudsYaml, stringify(clouds));
+  return { password, sealed, keyFile, cloudsYaml };
 }

@@ -1,7 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSystem, type System } from '../../src/run.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -45,7 +46,7 @@ elements-dir: ${join(ROOT, 'images/elements')}
 images-dir: images
 api: {listen: 127.0.0.1, port: 0}
 store: {path: state/nodepool.sqlite}
-cloud-sim: {enabled: true, boot-delay: 0.1, delete-delay: 0.05, ssh-port: ${sshPort}}
+cloud-sim: {clouds: [east, west], boot-delay: 0.1, delete-delay: 0.05, ssh-port: ${sshPort}}
 `);
   sys = await startSystem({
     config, logger: silentLogger(), env: {},
@@ -94,10 +95,17 @@ let second: UploadRecord[];
 
 test('the first build is uploaded to both clouds, checked on a test node, and launches boot from it', async () => {
   first = await checkedEverywhere();
+  // Each cloud holds the very bytes built: a qcow2 from qemu-img, or the stand-in's sparse file
+  // on a machine without it (images/bin/placeholder-image); the clouds here only store and hash.
+  const built = (await sys.store.getBuild(first[0].buildId))!.files.find((f) => f.format === 'qcow2')!;
+  const onDisk = readFileSync(built.path);
+  assert.equal(onDisk.length, built.size);
+  assert.equal(createHash('md5').update(onDisk).digest('hex'), built.md5);
   for (const u of first) {
     const img = sys.sim!.cloud(u.provider).images().find((i) => i.id === u.externalId)!;
     assert.equal(img.status, 'active');
     assert.deepEqual([img.properties.nodepool_upload_id, img.properties.nodepool_build_id, img.properties.hw_disk_bus], [u.id, u.buildId, 'scsi']);
+    assert.deepEqual([img.size, img.checksum], [built.size, built.md5], `${u.provider} holds the built file`);
   }
   // The test nodes were held while checked, then given back to be deleted.
   const held = (await sys.store.listNodes()).filter((n) => n.holdReason?.startsWith('validating'));

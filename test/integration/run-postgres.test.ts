@@ -27,7 +27,7 @@ providers:
       - {name: main, max-servers: 2, networks: [private], labels: [{name: jammy, flavor-name: m1.tiny, cloud-image: jammy, connection-port: ${sshPort}}]}
 api: {listen: 127.0.0.1, port: 0}
 store: {driver: postgres, url: '${db.url}'}
-cloud-sim: {enabled: true, boot-delay: 0.2, delete-delay: 0.1, ssh-port: ${sshPort}}
+cloud-sim: {clouds: [pg-sim], boot-delay: 0.2, delete-delay: 0.1, ssh-port: ${sshPort}}
 `);
   const sys = await startSystem({ config, logger: silentLogger(), env: {}, launcherName: 'one' });
   try {

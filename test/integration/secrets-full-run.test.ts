@@ -3,15 +3,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { stringify } from 'yaml';
 import { createCloudSim } from '../../src/cloudsim/index.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
 import { startSystem } from '../../src/run.ts';
-import { readPublicKey, writeKeyFiles } from '../../src/secrets/keyfile.ts';
-import { seal } from '../../src/secrets/sealed.ts';
 import { hashToken, newToken } from '../../src/secrets/tokens.ts';
-import { randomSshPort, scratch } from './helpers.ts';
+import { randomSshPort, scratch, writeSealedClouds } from './helpers.ts';
 
 /**
  * A whole run with secrets in it: the cloud password sealed in clouds.yaml, API tokens for an
@@ -27,12 +24,7 @@ test('no secret reaches the logs, the status answers or the error messages of a 
   const sink = new Writable({ write(chunk, _enc, cb) { lines += chunk.toString(); cb(); } });
   const answers: string[] = [];
   try {
-    const key = join(tmp.dir, 'daemon.key');
-    writeKeyFiles(key);
-    const clouds = sim.cloudsYaml();
-    const password = clouds.clouds.vault!.auth.password;
-    clouds.clouds.vault!.auth.password = seal(password, readPublicKey(`${key}.pub`));
-    writeFileSync(join(tmp.dir, 'clouds.yaml'), stringify(clouds));
+    const { password, keyFile: key } = writeSealedClouds(sim, 'vault', tmp.dir);
     const admin = newToken();
     const zuul = newToken();
     const grafana = newToken();
@@ -60,7 +52,6 @@ api:
 store: {path: state.sqlite}
 secrets: {key-file: daemon.key}
 status: {sample-interval: 0.2}
-cloud-sim: {enabled: false}
 `);
     const config = loadConfig(join(tmp.dir, 'nodepool.yaml'));
     const logger = createLogger({ level: 'trace', destination: sink });

@@ -49,7 +49,7 @@ providers:
           - {name: ubuntu-jammy, flavor-name: m1.small, cloud-image: ubuntu-jammy, connection-port: ${sshPort}}
 api: {listen: 127.0.0.1, port: 0}
 store: {path: state/nodepool.sqlite}
-cloud-sim: {enabled: true, boot-delay: 0.2, delete-delay: 0.1, ssh-port: ${sshPort}}
+cloud-sim: {clouds: [sim-a, sim-b], boot-delay: 0.2, delete-delay: 0.1, ssh-port: ${sshPort}}
 `);
   sys = await startSystem({ config, logger: silentLogger(), env: {} });
   base = sys.apiUrl;
@@ -146,6 +146,25 @@ test('a held node is kept out of every pool until an operator deletes it', async
   assert.ok(del.status === 200 || del.status === 202, `delete answered ${del.status}`);
   await eventually('held node gone', async () => (await sys.store.getNode(first.id)) === null);
   await api(base, 'POST', `/api/v1/requests/${created.body.id}/release`, { state: 'used' });
+});
+
+test('nodes released as held with an expiry are kept that long, then deleted; an expiry with "used" is refused', async () => {
+  const created = await api(base, 'POST', '/api/v1/requests', { labels: ['ubuntu-jammy'], requestor: 'ci-5' });
+  const got = await api(base, 'GET', `/api/v1/requests/${created.body.id}?wait=30`);
+  assert.equal(got.body.state, 'fulfilled');
+  const refused = await api(base, 'POST', `/api/v1/requests/${created.body.id}/release`, { state: 'used', expires: 60 });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body.error.field, 'expires');
+  assert.match(refused.body.error.message, /expires: only with state "hold"/);
+  const before = Date.now();
+  const held = await api(base, 'POST', `/api/v1/requests/${created.body.id}/release`, { state: 'hold', reason: 'look at it', expires: 2 });
+  assert.equal(held.status, 200);
+  const id = got.body.nodes[0].id;
+  const node = (await sys.store.getNode(id))!;
+  assert.equal(node.state, 'hold');
+  assert.ok(node.holdExpires! >= before + 2000 && node.holdExpires! <= Date.now() + 2000, `hold expires at ${node.holdExpires}`);
+  await eventually('the held node deleted when its hold expired', async () => (await sys.store.getNode(id)) === null, 20_000);
+  assert.ok(Date.now() >= before + 2000, 'not before its expiry');
 });
 
 test('every server in the cloud belongs to a node in the store', async () => {

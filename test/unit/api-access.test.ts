@@ -59,7 +59,10 @@ const WRITES: Write[] = [
 ];
 
 test('the access table names every write route, and this test calls each one; a write route it does not name needs admin', () => {
-  assert.deepEqual(WRITES.map((w) => w.route).sort(), Object.keys(WRITE_ROUTES).sort());
+  const open = Object.keys(WRITE_ROUTES).filter((r) => WRITE_ROUTES[r]!.role === 'public');
+  // The gate's webhook: Gerrit's sender carries no API token; the gate's webhook-token guards it (gate tests).
+  assert.deepEqual(open, ['POST /gate/webhook']);
+  assert.deepEqual(WRITES.map((w) => w.route).sort(), Object.keys(WRITE_ROUTES).filter((r) => !open.includes(r)).sort());
   assert.deepEqual(accessFor('POST', '/api/v1/some-new-write'), { role: 'admin' });
   assert.deepEqual(accessFor('GET', '/api/v1/some-new-read'), { role: 'read' });
 });
@@ -151,4 +154,44 @@ test('an API started on its own (`nodepool api`) takes its tokens from the confi
     await role.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('no spelling of a token or of a path gets a write through without the right token', async () => {
+  const h = harness();
+  const ws = await world(h);
+  const hashOf = tokens.find((t) => t.name === 'ops')!.hash;
+  // Each of these carries the admin token (or something near it) somewhere other than a well-formed Bearer header.
+  const variants: Record<string, string | string[]>[] = [
+    { authorization: `Basic ${Buffer.from(`ops:${admin}`).toString('base64')}` },
+    { authorization: 'Bearer' },
+    { authorization: 'Bearer ' },
+    { authorization: `Bearer ${admin}x` },
+    { authorization: `Bearer ${admin.slice(0, -1)}` },
+    { authorization: `Bearer ${admin.toUpperCase()}` },
+    { authorization: `Bearer ${hashOf}` },
+    { authorization: `Bearer ${hashOf.slice('sha256:'.length)}` },
+    { authorization: `Token ${admin}` },
+    { authorization: `Bearer ${admin} ${admin}` },
+    { authorization: `Bearer ${dashboard}`, 'x-auth-token': admin },
+    { 'x-auth-token': admin },
+    { cookie: `token=${admin}` },
+  ];
+  for (const w of WRITES) {
+    const call = w.call(ws);
+    for (const headers of variants) {
+      const res = await h.app.inject({ ...call, headers });
+      assert.ok(res.statusCode === 401 || res.statusCode === 403, `${w.route} with ${JSON.stringify(headers).slice(0, 60)}: ${res.statusCode}`);
+    }
+    const inQuery = await h.app.inject({ ...call, url: `${call.url}?token=${admin}&access_token=${admin}` });
+    assert.equal(inQuery.statusCode, 401, `${w.route} with the token in the query`);
+    // Other spellings of the path reach the same route (and its check) or none.
+    for (const url of [`${call.url}/`, call.url.replace('/api/v1/', '/api/v1//'), call.url.toUpperCase(), call.url.replace('/api/', '/api/./')]) {
+      const res = await h.app.inject({ ...call, url });
+      assert.ok([401, 404].includes(res.statusCode), `${call.method} ${url}: ${res.statusCode}`);
+    }
+  }
+  // The scheme is case-insensitive (RFC 6750), and that is the only latitude.
+  const lower = await h.app.inject({ method: 'POST', url: '/api/v1/providers/sim-gone/erase', headers: { authorization: `bearer ${admin}` } });
+  assert.equal(lower.statusCode, 200);
+  await h.close();
 });

@@ -35,7 +35,7 @@ test('a malformed request is refused with 400 naming the exact field', async () 
     [{ label: ['ubuntu-jammy'], labels: ['ubuntu-jammy'], requestor: 'ci' }, 'label', /unknown field/],
     [{ labels: [], requestor: 'ci' }, 'labels', /at least one/],
     [{ labels: ['ubuntu-jammy', ''], requestor: 'ci' }, 'labels[1]', /empty/],
-    [{ labels: Array(51).fill('ubuntu-jammy'), requestor: 'ci' }, 'labels', /at most 50/],
+    [{ labels: Array(51).fill('ubuntu-jammy'), requestor: 'ci' }, 'labels', /at most 50 nodes per request \(api.max-nodes-per-request\)/],
     [{ labels: ['ubuntu-jammy'], requestor: 'ci', priority: 1.5 }, 'priority', /integer|int/],
     [{ labels: ['ubuntu-jammy'] }, 'requestor', /requestor is required/],
   ];

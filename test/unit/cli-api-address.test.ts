@@ -7,8 +7,8 @@ import { UnavailableError } from '../../src/ops/errors.ts';
 const example = fileURLToPath(new URL('../../nodepool.example.yaml', import.meta.url));
 
 test('without --url the CLI finds the API where the config says it listens', async () => {
-  assert.equal((await apiClient({ config: example })).baseUrl, 'http://127.0.0.1:8022');
-  assert.equal((await apiClient({ config: 'missing.yaml', url: 'http://10.0.0.5:8022/' })).baseUrl, 'http://10.0.0.5:8022');
+  assert.equal((await apiClient({ config: example })).url, 'http://127.0.0.1:8022');
+  assert.equal((await apiClient({ config: 'missing.yaml', url: 'http://10.0.0.5:8022/' })).url, 'http://10.0.0.5:8022');
   await assert.rejects(apiClient({ config: '/nonexistent/nodepool.yaml' }), (err: Error) =>
     err instanceof UnavailableError && /no --url given.*nonexistent/.test(err.message));
 });

@@ -2,24 +2,12 @@
  * What the cloud simulator's tests share: a plain HTTP client that logs in the way an OpenStack
  * client does, the recorded samples to compare shapes with, and an SSH exec with a pinned host key.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import ssh2 from 'ssh2';
 import { createCloudSim, type CloudSim, type CloudSimOptions } from '../../src/cloudsim/index.ts';
 import { generateHostKey } from '../../src/cloudsim/ssh.ts';
 
-export const SAMPLES_DIR = path.resolve(import.meta.dirname, '../../../shared/openstack-samples');
-export const SAMPLES_MISSING = existsSync(SAMPLES_DIR) ? false : `recorded samples not found at ${SAMPLES_DIR} (../shared/openstack-samples)`;
-
-export interface Sample {
-  request: { method: string; path: string; headers: Record<string, string>; body: unknown };
-  response: { status: number; headers: Record<string, string>; body: any };
-}
-
-export function sample(name: string): Sample {
-  return JSON.parse(readFileSync(path.join(SAMPLES_DIR, `${name}.json`), 'utf8')) as Sample;
-}
+export { loadSample as sample } from '../support/openstack-samples.ts';
 
 export function keys(o: unknown): string[] {
   return Object.keys(o as object).sort();

@@ -39,8 +39,8 @@ test('the example configuration loads, with its store beside it and every defaul
   assert.equal(east.pools[0].priority, 100);
   assert.deepEqual(east.pools[0].availabilityZones, []);
 
-  assert.deepEqual(config.api, { listen: '127.0.0.1', port: 8022, requestLeaseTimeout: 600, readPublic: true, tokens: [] });
-  assert.deepEqual(config.cloudSim, { enabled: 'auto', port: 0, bootDelay: 1, deleteDelay: 0.5, sshPort: 2022 });
+  assert.deepEqual(config.api, { listen: '127.0.0.1', port: 8022, requestLeaseTimeout: 600, maxNodesPerRequest: 50, readPublic: true, tokens: [] });
+  assert.deepEqual(config.cloudSim, { clouds: ['sim-east', 'sim-west'], port: 0, bootDelay: 1, deleteDelay: 0.5, sshPort: 2022 });
 });
 
 test('a pool label takes its login from the cloud image, and the image id stands for its name', () => {

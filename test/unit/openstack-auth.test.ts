@@ -4,12 +4,12 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log.ts';
 import { isCloudError } from '../../providers/errors.ts';
 import { createOpenStackProvider, authRequestBody, identityV3Url } from '../../providers/openstack/index.ts';
-import { ReplayCloud, NO_SAMPLES, loadSample } from './openstack-replay.ts';
+import { ReplayCloud, loadSample } from './openstack-replay.ts';
 
 const T0 = Date.parse('2026-11-26T11:35:08Z');
 const HOUR = 3600_000;
 
-describe('Keystone v3 authentication', { skip: NO_SAMPLES }, () => {
+describe('Keystone v3 authentication', () => {
   let cloud: ReplayCloud;
   before(async () => { cloud = await ReplayCloud.start(); });
   after(async () => { await cloud.stop(); });

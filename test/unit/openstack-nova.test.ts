@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { isCloudError } from '../../providers/errors.ts';
 import type { CreateServerSpec, ProviderAdapter } from '../../providers/provider.ts';
 import { createOpenStackProvider, classifyServerFault } from '../../providers/openstack/index.ts';
-import { ReplayCloud, NO_SAMPLES, loadSample, type Received } from './openstack-replay.ts';
+import { ReplayCloud, loadSample, type Received } from './openstack-replay.ts';
 
 const T0 = Date.parse('2026-11-26T11:35:08Z');
 const IMAGE = '7723cd5e-b995-433c-9ef2-57a1ccddc537';
 const PRIVATE_NET = '55b1b21f-8519-4d91-9fa2-88198abfe589';
 
-describe('Nova through the OpenStack driver', { skip: NO_SAMPLES }, () => {
+describe('Nova through the OpenStack driver', () => {
   let cloud: ReplayCloud;
   let p: ProviderAdapter;
   before(async () => { cloud = await ReplayCloud.start(); });

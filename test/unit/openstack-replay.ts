@@ -1,39 +1,17 @@
 /**
  * A replay cloud for the OpenStack driver tests: one node:http server on 127.0.0.1 that answers
- * from the exchanges recorded on a real Zed cloud (../shared/openstack-samples beside the repo),
+ * from the exchanges recorded on a real Zed cloud (test/fixtures/openstack-samples),
  * with the recorded endpoints rewritten to its own address, and records every request it gets.
  *
  * Mounts: Keystone at /identity, Nova at /compute (so the catalog's /v2.1 stays), Glance at
  * /image, Neutron at /network.
  */
 import http from 'node:http';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { CloudCredentials } from '../../src/config/cloud-credentials.ts';
+import { loadSample, type Sample } from '../support/openstack-samples.ts';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const SAMPLES_DIR = path.resolve(REPO_ROOT, '../shared/openstack-samples');
-/** `skip` value for tests that need the recorded samples. */
-export const NO_SAMPLES: string | false = existsSync(SAMPLES_DIR) ? false : `recorded OpenStack samples not found at ${SAMPLES_DIR}`;
-
-export interface Sample {
-  service: string;
-  description: string;
-  microversion: string | null;
-  endpoint: string;
-  request: { method: string; path: string; headers: Record<string, string>; body: unknown };
-  response: { status: number; headers: Record<string, string>; body: unknown };
-}
-
-export function loadSample(name: string): Sample {
-  return JSON.parse(readFileSync(path.join(SAMPLES_DIR, `${name.replace(/\.json$/, '')}.json`), 'utf8')) as Sample;
-}
-
-export function sampleNames(): string[] {
-  return readdirSync(SAMPLES_DIR).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
-}
+export { loadSample, sampleNames, type Sample } from '../support/openstack-samples.ts';
 
 /** The recorded cloud's hosts and where the replay serves each. */
 const MOUNTS: Array<[string, string]> = [

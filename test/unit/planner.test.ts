@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { Config } from '../../src/config/types.ts';
 import type { NodeRecord, RequestRecord } from '../../src/model.ts';
 import type { ServerView } from '../../providers/provider.ts';
-import { plan, type Action, type PlanInput, type ProviderCloudView, type ProviderConditions, CREATE_GRACE_MS } from '../../src/launcher/planner.ts';
+import { plan, type Action, type PlanInput, type ProviderCloudView, type ProviderConditions } from '../../src/launcher/planner.ts';
+import { CREATE_CALL_LIMIT_MS } from '../../src/launcher/evidence.ts';
 import { buildTopology } from '../../src/launcher/topology.ts';
 
 // A small world: two providers; `east` has two labels, `west` only jammy. Time is a number we pass in.
@@ -26,7 +27,7 @@ function config(opts: { minReady?: Record<string, number>; maxServers?: number; 
     tenantResourceLimits: [],
     api: { listen: '127.0.0.1', port: 0, requestLeaseTimeout: 600 },
     store: { driver: 'sqlite', path: ':memory:' },
-    cloudSim: { enabled: false, port: 0, bootDelay: 1, deleteDelay: 0.5, sshPort: 2022 },
+    cloudSim: { clouds: [], port: 0, bootDelay: 1, deleteDelay: 0.5, sshPort: 2022 },
   };
 }
 
@@ -37,7 +38,7 @@ function node(o: Partial<NodeRecord> & { label?: string; provider?: string }): N
     id, label: 'jammy', provider: 'east', pool: 'main', state: 'ready', step: null, serverId: `s-${id}`, hostname: `np-${id}`,
     interfaceIp: '127.1.0.1', publicIpv4: null, privateIpv4: '127.1.0.1', publicIpv6: null, az: null, connectionPort: 22,
     username: 'zuul', hostKeys: [], allocatedTo: null, attempt: 1, leaseOwner: null, leaseExpires: null, holdReason: null,
-    holdExpires: null, comment: null, createdAt: T0 - 5000, stateTime: T0 - 5000, launchStartedAt: T0 - 5000, ...o,
+    holdExpires: null, comment: null, createdAt: T0 - 5000, stateTime: T0 - 5000, launchStartedAt: T0 - 5000, createAnsweredAt: T0 - 4000, ...o,
   };
 }
 
@@ -57,17 +58,22 @@ function server(id: string, o: Partial<ServerView> = {}): ServerView {
 }
 
 function view(servers: ServerView[] = [], at: number | null = T0 - 10, seqNo = 1): ProviderCloudView {
-  return { servers: new Map(servers.map((s) => [s.id, s])), refreshedAt: at, fullRefreshedAt: at, fullRefreshSeq: seqNo };
+  return { servers: new Map(servers.map((s) => [s.id, s])), gone: new Map(), refreshedAt: at, fullRefreshedAt: at, fullRefreshSeq: seqNo };
+}
+
+/** The view after an incremental (changes-since) list sent at `at` on top of a complete one sent at `full`. */
+function incremental(servers: ServerView[], full: number, at: number, gone: string[] = []): ProviderCloudView {
+  return { ...view(servers, full), refreshedAt: at, gone: new Map(gone.map((id) => [id, at])) };
 }
 
 function run(o: { cfg?: Config; nodes?: NodeRecord[]; requests?: RequestRecord[]; east?: ProviderCloudView; west?: ProviderCloudView;
-  now?: number; inflight?: string[]; deleteCalledAt?: [string, number][]; leaks?: [string, number][] }): Action[] {
+  now?: number; inflight?: string[]; deleteCalledAt?: [string, number][]; deleteAnsweredAt?: [string, number][]; leaks?: [string, number][] }): Action[] {
   // Unless a test gives the cloud's view, every node's server is there and ACTIVE.
   const seen = (provider: string) => view((o.nodes ?? []).filter((n) => n.provider === provider && n.serverId).map((n) => server(n.serverId!)));
   const input: PlanInput = {
     now: o.now ?? T0, launcher: 'me', topology: buildTopology(o.cfg ?? config()), nodes: o.nodes ?? [], requests: o.requests ?? [],
     cloud: new Map([['east', o.east ?? seen('east')], ['west', o.west ?? seen('west')]]), inflight: new Set(o.inflight ?? []),
-    deleteCalledAt: new Map(o.deleteCalledAt ?? []), leakSightings: new Map(o.leaks ?? []),
+    deleteCalledAt: new Map(o.deleteCalledAt ?? []), deleteAnsweredAt: new Map(o.deleteAnsweredAt ?? []), leakSightings: new Map(o.leaks ?? []),
   };
   return plan(input).actions;
 }
@@ -114,6 +120,28 @@ test('a full pool makes the request wait, not fail', () => {
   const holder = [request({ id: 'x', state: 'fulfilled', holderExpires: T0 + 60_000 }), request({ id: 'y', state: 'fulfilled', holderExpires: T0 + 60_000 })];
   const r = request({ labels: ['jammy'] });
   assert.deepEqual(run({ cfg, nodes: busy, requests: [...holder, r] }), []);
+});
+
+test('a request waiting for room keeps what room its pool has: younger small requests do not take it', () => {
+  const cfg = config({ maxServers: 3 });
+  const inUse = (provider: string, holder: string) => node({ provider, state: 'in-use', allocatedTo: holder });
+  const holders = ['x', 'y'].map((id) => request({ id, state: 'fulfilled', holderExpires: T0 + 60_000 }));
+  // Each provider has one slot left; a two-node request fits in neither and waits.
+  const busy = [inUse('east', 'x'), inUse('east', 'x'), inUse('west', 'y'), inUse('west', 'y')];
+  const big = request({ labels: ['jammy', 'jammy'], createdAt: T0 - 300 });
+  const small = [request({ createdAt: T0 - 200 }), request({ createdAt: T0 - 100 })];
+  const claims = () => run({ cfg, nodes: busy, requests: [...holders, big, ...small] })
+    .filter((a) => a.type === 'claim-request') as Extract<Action, { type: 'claim-request' }>[];
+  // The big request waits on one pool; only the other pool's slot goes to the oldest small request.
+  const first = claims();
+  assert.equal(first.length, 1);
+  assert.equal(first[0].requestId, small[0].id);
+  // A slot freed in the pool the big request waits on goes to it, not to the small one still waiting.
+  const waitedOn = first[0].provider === 'east' ? 'west' : 'east';
+  busy.splice(busy.findIndex((n) => n.provider === waitedOn), 1);
+  busy.push(inUse(first[0].provider, 'x'));
+  const next = claims();
+  assert.deepEqual(next.map((c) => [c.requestId, c.provider]), [[big.id, waitedOn]]);
 });
 
 test('one ready node is never given to two requests in the same pass', () => {
@@ -178,12 +206,14 @@ test('a server still in BUILD after boot-timeout fails the launch', () => {
   assert.match((a as { reason: string }).reason, /boot timeout/);
 });
 
-test('a lost create answer is recovered by finding the server by name, or retried when it never appeared', () => {
-  const n = node({ state: 'building', step: 'creating', serverId: null, launchStartedAt: T0 - 20_000 });
+test('a lost create answer is recovered by finding the server by name, or retried when a list sent after the call could have ended never showed it', () => {
+  const sent = T0 - 40_000;
+  const n = node({ state: 'building', step: 'creating', serverId: null, launchStartedAt: sent, createAnsweredAt: null });
   assert.deepEqual(run({ nodes: [n], east: view([server('found', { name: n.hostname, state: 'building' })]) }),
     [{ type: 'adopt-server', nodeId: n.id, serverId: 'found' }]);
-  assert.deepEqual(types(run({ nodes: [n], east: view([], T0 - 20_000 + CREATE_GRACE_MS + 1) })), ['retry-create']);
-  assert.deepEqual(types(run({ nodes: [n], east: view([], T0 - 20_000 + 5) })), []);
+  // The call may have made its server as late as its timeout after it was sent.
+  assert.deepEqual(types(run({ nodes: [n], east: view([], sent + 10_000) })), []);
+  assert.deepEqual(types(run({ nodes: [n], east: view([], sent + CREATE_CALL_LIMIT_MS + 1) })), ['retry-create']);
 });
 
 test('a request is fulfilled when all its nodes are ready, in the order of its labels', () => {
@@ -222,11 +252,74 @@ test('a ready node older than max-ready-age is replaced', () => {
   assert.deepEqual(types(run({ cfg: config({ maxReadyAge: 3600 }), nodes: [old] })), ['delete-node']);
 });
 
-test('a deleted server is forgotten once a list after the delete call no longer shows it', () => {
+test('a deleted server is forgotten once a complete list sent after the delete call answered no longer shows it', () => {
   const d = node({ state: 'deleting', serverId: 'sd' });
+  const called: [string, number][] = [[d.id, T0 - 50]];
+  const answered: [string, number][] = [[d.id, T0 - 20]];
   assert.deepEqual(types(run({ nodes: [d] })), ['delete-server']);
-  assert.deepEqual(types(run({ nodes: [d], deleteCalledAt: [[d.id, T0 - 5]], east: view([server('sd', { state: 'deleting' })], T0) })), []);
-  assert.deepEqual(types(run({ nodes: [d], deleteCalledAt: [[d.id, T0 - 5]], east: view([], T0) })), ['remove-node']);
+  assert.deepEqual(types(run({ nodes: [d], deleteCalledAt: called, deleteAnsweredAt: answered, east: view([server('sd', { state: 'deleting' })], T0) })), []);
+  assert.deepEqual(types(run({ nodes: [d], deleteCalledAt: called, deleteAnsweredAt: answered, east: view([], T0) })), ['remove-node']);
+});
+
+// ---- evidence newer than the call: what a server list may say about one server ----
+
+/**
+ * One row per situation: a node, the cloud view the launcher holds, the delete call's times, and
+ * what the planner does. A create was sent at SENT and answered at ANSWERED (a real Nova under a
+ * burst answered after 3-8.5 s); complete lists are sent at the times named.
+ */
+const SENT = T0 - 9000;
+const ANSWERED = T0 - 3000;
+const evidenceTable: { says: string; node: Partial<NodeRecord>; east: ProviderCloudView; called?: number; answered?: number; now?: number; expect: string[] }[] = [
+  { says: 'a booting server missing from a complete list sent before its create call answered is not judged vanished',
+    node: { state: 'building', step: 'booting', serverId: 'slow', launchStartedAt: SENT, createAnsweredAt: ANSWERED }, east: view([], ANSWERED - 1000), expect: [] },
+  { says: 'one missing from a complete list sent after the answer is',
+    node: { state: 'building', step: 'booting', serverId: 'slow', launchStartedAt: SENT, createAnsweredAt: ANSWERED }, east: view([], ANSWERED + 1), expect: ['launch-failed'] },
+  { says: 'an incremental list after the answer that does not name it says nothing',
+    node: { state: 'building', step: 'booting', serverId: 'slow', launchStartedAt: SENT, createAnsweredAt: ANSWERED }, east: incremental([], ANSWERED - 1000, T0 - 10), expect: [] },
+  { says: 'a node from before answer times were kept waits out the create call\'s longest time',
+    node: { state: 'building', step: 'booting', serverId: 'old', launchStartedAt: SENT, createAnsweredAt: null }, east: view([], T0 - 10), expect: [] },
+  { says: '... and is judged by a complete list sent after it',
+    node: { state: 'building', step: 'booting', serverId: 'old', launchStartedAt: SENT, createAnsweredAt: null }, east: view([], SENT + CREATE_CALL_LIMIT_MS + 1), now: T0 + 30_000, expect: ['launch-failed'] },
+  { says: 'a lost create answer is retried only when a complete list sent after the call could have ended lacks its server',
+    node: { state: 'building', step: 'creating', serverId: null, launchStartedAt: SENT, createAnsweredAt: null }, east: view([], SENT + 10_000), expect: [] },
+  { says: '... which it does once that list comes',
+    node: { state: 'building', step: 'creating', serverId: null, launchStartedAt: SENT, createAnsweredAt: null }, east: view([], SENT + CREATE_CALL_LIMIT_MS + 1), now: T0 + 30_000, expect: ['retry-create'] },
+  { says: 'a node deleted while its create call ran is not judged never created by a list sent before that call answered',
+    node: { state: 'deleting', step: 'creating', serverId: null, launchStartedAt: SENT, createAnsweredAt: ANSWERED }, east: view([], ANSWERED - 1000), expect: [] },
+  { says: '... but by one sent after',
+    node: { state: 'deleting', step: 'creating', serverId: null, launchStartedAt: SENT, createAnsweredAt: ANSWERED }, east: view([], ANSWERED + 1), expect: ['remove-node'] },
+  { says: 'a server whose DELETE has not answered is not gone, whatever a list says',
+    node: { state: 'deleting', serverId: 'sd' }, east: view([], T0 - 10), called: T0 - 50, expect: [] },
+  { says: 'nor is one missing from a complete list sent before the DELETE answered',
+    node: { state: 'deleting', serverId: 'sd' }, east: view([], T0 - 30), called: T0 - 50, answered: T0 - 20, expect: [] },
+  { says: 'nor one an incremental list after the answer does not name (it was made after the last complete list)',
+    node: { state: 'deleting', serverId: 'sd' }, east: incremental([], T0 - 30, T0 - 5), called: T0 - 50, answered: T0 - 20, expect: [] },
+  { says: 'a server still listed (task_state deleting) after the answer is not gone',
+    node: { state: 'deleting', serverId: 'sd' }, east: view([server('sd', { state: 'deleting' })], T0 - 5), called: T0 - 50, answered: T0 - 20, expect: [] },
+  { says: 'a server a list showed DELETED is gone',
+    node: { state: 'deleting', serverId: 'sd' }, east: incremental([], T0 - 30, T0 - 5, ['sd']), called: T0 - 50, answered: T0 - 20, expect: ['remove-node'] },
+  { says: 'a server missing from a complete list sent after the DELETE answered is gone',
+    node: { state: 'deleting', serverId: 'sd' }, east: view([], T0 - 5), called: T0 - 50, answered: T0 - 20, expect: ['remove-node'] },
+];
+
+for (const row of evidenceTable) {
+  test(`evidence: ${row.says}`, () => {
+    const n = node(row.node);
+    const acts = run({
+      nodes: [n], east: row.east, now: row.now,
+      deleteCalledAt: row.called === undefined ? [] : [[n.id, row.called]],
+      deleteAnsweredAt: row.answered === undefined ? [] : [[n.id, row.answered]],
+    });
+    assert.deepEqual(types(acts), row.expect);
+  });
+}
+
+test('a node being deleted holds its slot until its server is gone: a request on the full pool waits', () => {
+  const cfg = config({ maxServers: 1 });
+  cfg.providers.pop();
+  const d = node({ state: 'deleting', serverId: 'sd' });
+  assert.deepEqual(run({ cfg, nodes: [d], requests: [request({})], deleteCalledAt: [[d.id, T0 - 50]], deleteAnsweredAt: [[d.id, T0 - 20]], east: view([], T0 - 30) }), []);
 });
 
 test('a ready node whose server vanished from the cloud is forgotten', () => {
@@ -259,7 +352,7 @@ function runWith(o: Parameters<typeof run>[0] & { east?: ProviderCloudView; cond
   return plan({
     now: o.now ?? T0, launcher: 'me', topology: buildTopology(o.cfg ?? config()), nodes: o.nodes ?? [], requests: o.requests ?? [],
     cloud: new Map([['east', o.east ?? seen('east')], ['west', o.west ?? seen('west')]]), inflight: new Set(o.inflight ?? []),
-    deleteCalledAt: new Map(o.deleteCalledAt ?? []), leakSightings: new Map(o.leaks ?? []),
+    deleteCalledAt: new Map(o.deleteCalledAt ?? []), deleteAnsweredAt: new Map(o.deleteAnsweredAt ?? []), leakSightings: new Map(o.leaks ?? []),
     conditions: new Map(Object.entries(o.cond ?? {}).map(([k, v]) => [k, conditions(v)])),
     declined: new Map((o.declined ?? []).map(([r, ps]) => [r, new Set(ps)])),
   }).actions;
@@ -347,11 +440,11 @@ test('a declined request goes back to the provider that declined it when the oth
   assert.deepEqual(claimsOf(runWith({ cfg, nodes: [busyWest], requests: [holder, r], declined: [[r.id, ['east']]] })).map((c) => c.provider), ['east']);
 });
 
-test('a quota fault on a server (the quota race) does not use an attempt nor fail the request', () => {
+test('a quota fault on a server (the quota race) does not use an attempt nor fail the request: the slot is retried even after the last attempt', () => {
   const r = request({ labels: ['noble'], state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
   const n = node({ label: 'noble', state: 'building', step: 'booting', serverId: 'sq', allocatedTo: r.id, attempt: 3 });
   const acts = runWith({ nodes: [n], requests: [r], east: view([server('sq', { state: 'error', status: 'ERROR', fault: { code: 413, message: 'Quota exceeded for instances', kind: 'quota' } })]) });
-  assert.deepEqual(acts, [{ type: 'launch-failed', nodeId: n.id, reason: 'server went to ERROR: 413 Quota exceeded for instances', retry: false, kind: 'quota' }]);
+  assert.deepEqual(acts, [{ type: 'launch-failed', nodeId: n.id, reason: 'server went to ERROR: 413 Quota exceeded for instances', retry: true, kind: 'quota' }]);
 });
 
 test('a request waiting on a full pool makes room by deleting the oldest ready node of another label, never an in-use or held one', () => {
@@ -374,4 +467,84 @@ test('max-concurrency bounds the launches in flight in a provider', () => {
   cfg.providers.pop();
   cfg.providers[0].maxConcurrency = 2;
   assert.equal(runWith({ cfg }).filter((a) => a.type === 'launch').length, 2);
+});
+
+// ---- retries on a full pool: the attempts are the request slot's ----
+
+test('on a full pool a failed launch with attempts left is retried in its own slot, not relaunched as a first attempt', () => {
+  const cfg = config({ maxServers: 1 });
+  cfg.providers.pop();
+  const r = request({ state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const n = node({ state: 'building', step: 'booting', serverId: 'se', allocatedTo: r.id, attempt: 2 });
+  const acts = runWith({ cfg, nodes: [n], requests: [r], east: view([server('se', { state: 'error', status: 'ERROR' })]) });
+  assert.deepEqual(acts, [{ type: 'launch-failed', nodeId: n.id, reason: 'server went to ERROR', retry: true }]);
+  const last = node({ ...n, id: 'last', attempt: 3 });
+  assert.deepEqual(runWith({ cfg, nodes: [last], requests: [r], east: view([server('se', { state: 'error', status: 'ERROR' })]) }),
+    [{ type: 'launch-failed', nodeId: 'last', reason: 'server went to ERROR', retry: false }]);
+});
+
+test('a retry that took a failed node\'s slot in a full pool creates its server only once the failed server is gone', () => {
+  const cfg = config({ maxServers: 1 });
+  cfg.providers.pop();
+  const r = request({ state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const failed = node({ state: 'deleting', serverId: 'se', comment: 'server went to ERROR' });
+  const retry = node({ state: 'building', step: 'pending', serverId: null, allocatedTo: r.id, attempt: 2, launchStartedAt: null, createAnsweredAt: null });
+  const called: [string, number][] = [[failed.id, T0 - 100]];
+  assert.deepEqual(types(runWith({ cfg, nodes: [failed, retry], requests: [r], deleteCalledAt: called, east: view([server('se')], T0 - 10) })), []);
+  // The failed node is gone: the retry is created.
+  assert.deepEqual(runWith({ cfg, nodes: [retry], requests: [r] }), [{ type: 'create-server', nodeId: retry.id }]);
+  // With room in the pool it does not wait for the failed server.
+  const roomy = config({ maxServers: 2 });
+  roomy.providers.pop();
+  assert.deepEqual(types(runWith({ cfg: roomy, nodes: [failed, retry], requests: [r], deleteCalledAt: called, east: view([server('se')], T0 - 10) })), ['create-server']);
+});
+
+test('a retry of a launch the cloud refused (no server made) does not wait for the failed record to go', () => {
+  const cfg = config({ maxServers: 1 });
+  cfg.providers.pop();
+  const r = request({ state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const refused = node({ state: 'failed', step: null, serverId: null, comment: 'create failed: config: flavor not found' });
+  const retry = node({ state: 'building', step: 'pending', serverId: null, allocatedTo: r.id, attempt: 2, launchStartedAt: null, createAnsweredAt: null });
+  assert.deepEqual(runWith({ cfg, nodes: [refused, retry], requests: [r] }).map((a) => [a.type, (a as { nodeId: string }).nodeId]),
+    [['delete-node', refused.id], ['create-server', retry.id]]);
+  // A failed create whose server may exist all the same (a 5xx after the call left) holds the slot.
+  const unsure = node({ state: 'deleting', step: 'creating', serverId: null, createAnsweredAt: T0 - 100 });
+  assert.deepEqual(types(runWith({ cfg, nodes: [unsure, retry], requests: [r], east: view([], T0 - 200) })), []);
+});
+
+test('a node waiting to create its server waits for room in the cloud and for a paused pool', () => {
+  const cfg = config({ maxServers: 5 });
+  cfg.providers.pop();
+  const r = request({ state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const failed = node({ state: 'failed', serverId: 'se', leaseOwner: 'other', leaseExpires: T0 + 10_000 });
+  const retry = node({ state: 'building', step: 'pending', serverId: null, allocatedTo: r.id, attempt: 2, launchStartedAt: null, createAnsweredAt: null });
+  const oneLeft = { east: { cloudRoom: { instances: 1, cores: 100, ram: 100_000 } } };
+  assert.deepEqual(runWith({ cfg, nodes: [failed, retry], requests: [r], cond: oneLeft }), []);
+  assert.deepEqual(types(runWith({ cfg, nodes: [retry], requests: [r], cond: oneLeft })), ['create-server']);
+  const paused = { east: { pausedUntil: new Map([['main', T0 + 5000]]) } };
+  assert.deepEqual(runWith({ cfg, nodes: [retry], requests: [r], cond: paused }), []);
+  assert.deepEqual(types(runWith({ cfg, nodes: [retry], requests: [r], cond: paused, now: T0 + 5000 })), ['create-server']);
+});
+
+test('a create call running in this process holds its slot: a waiting node does not take it', () => {
+  const cfg = config({ maxServers: 1 });
+  cfg.providers.pop();
+  const creating = node({ state: 'building', step: 'pending', serverId: null, launchStartedAt: null, createAnsweredAt: null });
+  const waiting = node({ state: 'building', step: 'pending', serverId: null, launchStartedAt: null, createAnsweredAt: null });
+  assert.deepEqual(runWith({ cfg, nodes: [creating, waiting], inflight: [`create:${creating.id}`] }), []);
+});
+
+test('a request holding more nodes than it asked for (two launchers launched for it at once) hands the extra back and is fulfilled', () => {
+  const r = request({ labels: ['jammy', 'jammy'], state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const [a, b, c] = [node({ allocatedTo: r.id, createdAt: T0 - 300 }), node({ allocatedTo: r.id, createdAt: T0 - 200 }), node({ allocatedTo: r.id, createdAt: T0 - 100 })];
+  assert.deepEqual(run({ nodes: [a, b, c], requests: [r] }), [
+    { type: 'unallocate-node', nodeId: c.id },
+    { type: 'fulfill-request', requestId: r.id, nodeIds: [a.id, b.id] },
+  ]);
+  // A ready extra is kept before a booting one.
+  const booting = { ...a, state: 'building' as const, step: 'booting' as const };
+  assert.deepEqual(run({ nodes: [booting, b, c], requests: [r], east: view([server(a.serverId!, { state: 'building' }), server(b.serverId!), server(c.serverId!)]) }), [
+    { type: 'unallocate-node', nodeId: a.id },
+    { type: 'fulfill-request', requestId: r.id, nodeIds: [b.id, c.id] },
+  ]);
 });

@@ -44,7 +44,7 @@ export function storeContract(name: string, open: () => Promise<ContractSubject>
   });
 
   it('every field of a node and a request reads back as written', async ({ store }) => {
-    const n = { ...node(), serverId: 's-1', interfaceIp: '10.0.0.5', hostKeys: ['k1', 'k2'], leaseOwner: 'l', leaseExpires: 1_800_000_000_123, launchStartedAt: 1_800_000_000_000 };
+    const n = { ...node(), serverId: 's-1', interfaceIp: '10.0.0.5', hostKeys: ['k1', 'k2'], leaseOwner: 'l', leaseExpires: 1_800_000_000_123, launchStartedAt: 1_800_000_000_000, createAnsweredAt: 1_800_000_004_500 };
     await store.insertNode(n, 't');
     assert.deepEqual(await store.getNode(n.id), n);
     const r = { ...newRequestRecord({ labels: ['a', 'b', 'a'], requestor: 'ci', now: 5, priority: 50, tenant: 'x' }), nodes: ['n1'], holderExpires: 99 };
@@ -97,6 +97,33 @@ export function storeContract(name: string, open: () => Promise<ContractSubject>
       await store.removeNode(small[0].id, 'l0');
       assert.equal(await store.insertNode(node({ pool: 'small' }), 'l0', { maxServers: 5 }), true);
       assert.equal(await store.insertNode(node({ pool: 'small' }), 'l0', { maxServers: 5 }), false);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a failed launch passes its slot in a full pool to its retry, once, with the failed node marked in the same write', async ({ store, another }) => {
+    const other = await another();
+    try {
+      const failed = { ...node({ pool: 'one' }), allocatedTo: 'r1', step: 'booting' as const, serverId: 's-err' };
+      assert.equal(await store.insertNode(failed, 'l0', { maxServers: 1 }), true);
+      // The pool is full: a fresh launch is refused, the retry of the failed node is not.
+      assert.equal(await store.insertNode(node({ pool: 'one' }), 'l0', { maxServers: 1 }), false);
+      const retries = [1, 2].map(() => ({ ...node({ pool: 'one' }), allocatedTo: 'r1', attempt: 2 }));
+      const cond = { states: ['building' as const] };
+      const passed = await Promise.all(retries.map((r, i) => (i ? other : store).passSlot(
+        failed.id, { state: 'failed', comment: 'server went to ERROR', allocatedTo: null }, cond, r, `l${i}`)));
+      assert.deepEqual(passed.filter(Boolean).length, 1, 'only one retry takes the slot');
+      const rows = await store.listNodes({ provider: 'p1' });
+      assert.deepEqual(rows.map((n) => [n.state, n.attempt, n.allocatedTo]).sort(), [['building', 2, 'r1'], ['failed', 1, null]]);
+      assert.deepEqual((await store.listChanges('node', failed.id)).map((c) => [c.to, c.reason]), [['building', null], ['failed', 'server went to ERROR']]);
+      // Still full for everyone else while the failed server is deleted.
+      assert.equal(await store.insertNode(node({ pool: 'one' }), 'l0', { maxServers: 1 }), false);
+      // A failed node no longer failing (another launcher changed it) passes nothing.
+      const winner = rows.find((n) => n.state === 'building')!;
+      assert.equal(await store.passSlot(failed.id, { state: 'failed' }, cond, { ...node({ pool: 'one' }), attempt: 3 }, 'l0'), false);
+      assert.equal((await store.listNodes({ provider: 'p1' })).length, 2);
+      assert.equal((await store.getNode(winner.id))?.attempt, 2);
     } finally {
       await other.close();
     }

@@ -8,6 +8,7 @@ import type { StoreEvent } from '../../src/store/store.ts';
 import { emptyDatabase, postgresSkipReason, sqlOn, testDatabase, type TestDatabase } from '../support/postgres.ts';
 import { storeContract } from './store-contract.ts';
 import { imageContract } from './store-images-contract.ts';
+import { gateContract } from './store-gate-contract.ts';
 
 const skip = await postgresSkipReason();
 if (skip) test(`postgres store: ${skip}`, { skip }, () => {});
@@ -24,6 +25,12 @@ storeContract('postgres', async () => {
 
 imageContract('postgres', async () => {
   await sqlOn(db.url, 'TRUNCATE image_builds, image_uploads, image_flags, state_changes');
+  const store = await PgStore.open({ url: db.url, max: 4 });
+  return { store, another: () => PgStore.open({ url: db.url, max: 4 }), done: () => store.close() };
+}, skip ?? false);
+
+gateContract('postgres', async () => {
+  await sqlOn(db.url, 'TRUNCATE gate_items, gate_events, gate_autoholds, gate_leases');
   const store = await PgStore.open({ url: db.url, max: 4 });
   return { store, another: () => PgStore.open({ url: db.url, max: 4 }), done: () => store.close() };
 }, skip ?? false);

@@ -8,6 +8,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { storeContract } from './store-contract.ts';
 import { imageContract } from './store-images-contract.ts';
+import { gateContract } from './store-gate-contract.ts';
 
 function tmpStore(): { store: SqliteStore; path: string; done: () => Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'np-store-'));
@@ -22,6 +23,11 @@ storeContract('sqlite', async () => {
 });
 
 imageContract('sqlite', async () => {
+  const { store, path, done } = tmpStore();
+  return { store, another: async () => new SqliteStore(path), done };
+});
+
+gateContract('sqlite', async () => {
   const { store, path, done } = tmpStore();
   return { store, another: async () => new SqliteStore(path), done };
 });

@@ -1,16 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { NotFoundError } from '../../ops/errors.ts';
 import { deleteBuild, deleteUpload, pauseImage, requestBuild, unpauseImage } from '../../ops/images.ts';
 import { dibImageRow, imageRow, queryImageDetail, queryImageStatus } from '../../status/image-rows.ts';
 import type { RouteDeps } from '../deps.ts';
-import { IdParams } from '../schemas.ts';
-
-const NameParams = z.object({ name: z.string().min(1).max(255) });
-type NameParams = z.output<typeof NameParams>;
-const PauseBody = z.strictObject({ reason: z.string().min(1).max(1000).optional() }).optional();
+import { IdParams, NameParams, PauseImageBody } from '../contract.ts';
 
 /** The images the configuration builds; without a configuration, those the store knows. */
 async function imageNames(deps: RouteDeps): Promise<string[]> {
@@ -41,7 +36,7 @@ export function imageRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return flags;
   });
 
-  app.post<{ Params: NameParams; Body: z.output<typeof PauseBody> }>('/api/v1/images/:name/pause', { schema: { params: NameParams, body: PauseBody } },
+  app.post<{ Params: NameParams; Body: PauseImageBody }>('/api/v1/images/:name/pause', { schema: { params: NameParams, body: PauseImageBody } },
     async (request) => pauseImage(deps.store, request.params.name, await imageNames(deps), request.body?.reason ?? null, deps.ctx()));
 
   app.post<{ Params: NameParams }>('/api/v1/images/:name/unpause', { schema: { params: NameParams } },

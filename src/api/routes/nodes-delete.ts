@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { deleteNode } from '../../ops/nodes.ts';
 import { nodeRow } from '../../status/rows.ts';
 import type { RouteDeps } from '../deps.ts';
-import { IdParams } from '../schemas.ts';
+import { IdParams } from '../contract.ts';
 
 /** DELETE /api/v1/nodes/{id}: 202, the node is `deleting`; a launcher deletes its server. */
 export function deleteNodeRoute(app: FastifyInstance, deps: RouteDeps): void {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '../../ops/errors.ts';
 import { nodeRow } from '../../status/rows.ts';
 import type { RouteDeps } from '../deps.ts';
-import { IdParams } from '../schemas.ts';
+import { IdParams } from '../contract.ts';
 
 /** GET /api/v1/nodes/{id}: one node's status row. */
 export function getNodeRoute(app: FastifyInstance, deps: RouteDeps): void {

@@ -1,20 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { holdNode } from '../../ops/nodes.ts';
 import { nodeRow } from '../../status/rows.ts';
 import type { RouteDeps } from '../deps.ts';
-import { IdParams } from '../schemas.ts';
-
-const HoldBody = z.strictObject({
-  reason: z.string().min(1).max(1000).optional(),
-  /** Seconds from now until the hold ends; absent = until an operator deletes the node. */
-  expires: z.number().positive().max(365 * 86400).optional(),
-});
+import { HoldNodeBody, IdParams } from '../contract.ts';
 
 /** POST /api/v1/nodes/{id}/hold {"reason"?, "expires"?}: keep a node for debugging. */
 export function holdNodeRoute(app: FastifyInstance, deps: RouteDeps): void {
-  app.post<{ Params: IdParams; Body: z.output<typeof HoldBody> }>(
-    '/api/v1/nodes/:id/hold', { schema: { params: IdParams, body: HoldBody } },
+  app.post<{ Params: IdParams; Body: HoldNodeBody }>(
+    '/api/v1/nodes/:id/hold', { schema: { params: IdParams, body: HoldNodeBody } },
     async (request) => {
       const ctx = deps.ctx();
       const { reason, expires } = request.body;

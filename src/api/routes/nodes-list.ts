@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { queryNodeRows } from '../../status/query.ts';
 import type { RouteDeps } from '../deps.ts';
-import { NodeListQuery } from '../schemas.ts';
+import { NodeListQuery } from '../contract.ts';
 
 /** GET /api/v1/nodes[?state=][&label=][&provider=]: node status rows (the `/node-list` JSON), oldest first. */
 export function listNodesRoute(app: FastifyInstance, deps: RouteDeps): void {

@@ -1,12 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { NotFoundError } from '../../ops/errors.ts';
 import { eraseProvider } from '../../ops/providers.ts';
 import { queryProviderInfo } from '../../status/sources.ts';
 import type { RouteDeps } from '../deps.ts';
-
-const NameParams = z.object({ name: z.string().min(1).max(255) });
-type NameParams = z.output<typeof NameParams>;
+import { NameParams } from '../contract.ts';
 
 /** GET /api/v1/providers/{name}: its status row, nodes and image uploads (`nodepool info`). */
 export function getProviderRoute(app: FastifyInstance, deps: RouteDeps): void {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { cancelRequest } from '../../ops/requests.ts';
 import { queryRequestView } from '../../status/query.ts';
 import type { RouteDeps } from '../deps.ts';
-import { IdParams } from '../schemas.ts';
+import { IdParams } from '../contract.ts';
 
 /** DELETE /api/v1/requests/{id}: cancel; a fulfilled request is released with its nodes used. */
 export function cancelRequestRoute(app: FastifyInstance, deps: RouteDeps): void {

@@ -1,15 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { NotFoundError } from '../../ops/errors.ts';
 import { queryRequestView } from '../../status/query.ts';
 import type { RouteDeps } from '../deps.ts';
-import { IdParams } from '../schemas.ts';
+import { IdParams, WaitQuery } from '../contract.ts';
 import { waitWhileOpen } from '../wait.ts';
-
-const Query = z.object({
-  /** Long-poll: seconds to wait for the request to leave requested/pending. */
-  wait: z.coerce.number().min(0).max(300).optional(),
-});
 
 /**
  * GET /api/v1/requests/{id}[?wait=SECONDS]: the request as its scheduler sees it. With `wait`,
@@ -17,8 +11,8 @@ const Query = z.object({
  * view when the time runs out (200 either way: the state says which).
  */
 export function getRequestRoute(app: FastifyInstance, deps: RouteDeps): void {
-  app.get<{ Params: IdParams; Querystring: z.output<typeof Query> }>(
-    '/api/v1/requests/:id', { schema: { params: IdParams, querystring: Query } },
+  app.get<{ Params: IdParams; Querystring: WaitQuery }>(
+    '/api/v1/requests/:id', { schema: { params: IdParams, querystring: WaitQuery } },
     async (request) => {
       const { id } = request.params;
       const waitMs = Math.round((request.query.wait ?? 0) * 1000);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { heartbeat } from '../../ops/requests.ts';
 import type { RouteDeps } from '../deps.ts';
-import { IdParams } from '../schemas.ts';
+import { IdParams } from '../contract.ts';
 
 /** POST /api/v1/requests/{id}/heartbeat: renews the lease on the nodes; answers the new expiry. */
 export function heartbeatRoute(app: FastifyInstance, deps: RouteDeps): void {

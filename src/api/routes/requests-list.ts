@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { queryRequestViews } from '../../status/query.ts';
 import type { RouteDeps } from '../deps.ts';
-import { RequestListQuery } from '../schemas.ts';
+import { RequestListQuery } from '../contract.ts';
 
 /** GET /api/v1/requests[?state=a,b][&limit=N]: request views, oldest first (newest first with a limit). */
 export function listRequestsRoute(app: FastifyInstance, deps: RouteDeps): void {

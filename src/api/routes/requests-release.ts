@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { releaseRequest, ReleaseInput } from '../../ops/requests.ts';
+import { releaseRequest } from '../../ops/requests.ts';
 import { queryRequestView } from '../../status/query.ts';
 import type { RouteDeps } from '../deps.ts';
-import { IdParams } from '../schemas.ts';
+import { IdParams, ReleaseInput } from '../contract.ts';
 
 /** POST /api/v1/requests/{id}/release {"state": "used"|"hold", "reason"?}: the job is done with the nodes. */
 export function releaseRequestRoute(app: FastifyInstance, deps: RouteDeps): void {

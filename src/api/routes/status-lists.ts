@@ -8,7 +8,7 @@ import { LABEL_COLUMNS } from '../../status/labels.ts';
 import { PROVIDER_COLUMNS } from '../../status/providers.ts';
 import { queryLabelRows, queryProviderRows } from '../../status/sources.ts';
 import type { RouteDeps } from '../deps.ts';
-import { RequestStatusQuery, StatusQuery } from '../schemas.ts';
+import { RequestStatusQuery, StatusQuery } from '../contract.ts';
 
 /**
  * Nodepool's web status paths: a text table by default (what `curl` shows), JSON with

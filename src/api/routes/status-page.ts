@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 const FILES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
+  'gate.js': 'text/javascript; charset=utf-8',
   'plot.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };

@@ -5,7 +5,7 @@ import { renderRows } from '../../status/format.ts';
 import { IMAGE_STATUS_COLUMNS, dibImageRow, imageRow, queryImageDetail, queryImageStatus, type ImageDetail, type ImageStatusRow } from '../../status/image-rows.ts';
 import { DIB_IMAGE_COLUMNS, IMAGE_COLUMNS, type DibImageRow, type ImageRow } from '../../status/images.ts';
 import type { Store } from '../../store/store.ts';
-import type { ApiClient } from '../api-client.ts';
+import type { NodepoolClient } from '../../client/client.ts';
 import { apiClient, write, type GlobalOptions } from '../context.ts';
 
 /**
@@ -28,7 +28,7 @@ interface Images {
 
 const enc = encodeURIComponent;
 
-function overHttp(api: ApiClient): Images {
+function overHttp(api: NodepoolClient): Images {
   return {
     detail: (image) => api.call('get', `/api/v1/images/${enc(image)}`),
     status: async () => (await api.call<{ images: ImageStatusRow[] }>('get', '/api/v1/images')).images,

@@ -90,6 +90,35 @@ CREATE TABLE samples (series text NOT NULL, at bigint NOT NULL, value double pre
 CREATE INDEX samples_at ON samples (at);
 `,
   },
+  {
+    id: 4,
+    name: 'when each node\'s create call answered, so only a server list sent after it judges the server',
+    breaking: false,
+    sql: 'ALTER TABLE nodes ADD COLUMN create_answered_at bigint;',
+  },
+  {
+    id: 5,
+    name: 'the gating core: queue items, events for the scheduler, autoholds, the scheduler lease',
+    breaking: false,
+    sql: `
+CREATE TABLE gate_items (
+  id text PRIMARY KEY, pipeline text NOT NULL, state text NOT NULL, change_number integer NOT NULL,
+  seq bigint NOT NULL, updated_at bigint NOT NULL, data jsonb NOT NULL
+);
+CREATE INDEX gate_items_state ON gate_items (state, seq);
+CREATE INDEX gate_items_change ON gate_items (change_number);
+CREATE TABLE gate_events (
+  seq bigserial PRIMARY KEY, source text NOT NULL, body jsonb NOT NULL, received_at bigint NOT NULL,
+  processed_at bigint, outcome text
+);
+CREATE INDEX gate_events_pending ON gate_events (processed_at, seq);
+CREATE TABLE gate_autoholds (
+  id text PRIMARY KEY, project text, job text NOT NULL, change_number integer, reason text NOT NULL,
+  count integer NOT NULL, held integer NOT NULL, node_expiration bigint, created_at bigint NOT NULL
+);
+CREATE TABLE gate_leases (name text PRIMARY KEY, owner text NOT NULL, expires bigint NOT NULL);
+`,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

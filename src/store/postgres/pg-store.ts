@@ -10,6 +10,7 @@ import type {
   Store, StoreCondition, StoreEvent, UploadFilter, UploadPatch, Sample,
 } from '../store.ts';
 import { PgSamples } from './samples.ts';
+import { PgGateTables } from './gate-tables.ts';
 import { PgImageTables } from './image-tables.ts';
 import type { Table } from '../columns.ts';
 import { createPool, type ConnectOptions } from './connect.ts';
@@ -47,6 +48,7 @@ export class PgStore implements Store {
   private listener: ChangeListener | null = null;
   private readonly images: PgImageTables;
   private readonly samples: PgSamples;
+  readonly gate: PgGateTables;
   private closed = false;
   /** Round trips to the server, for the benchmark's queries per node. */
   queries = 0;
@@ -59,6 +61,7 @@ export class PgStore implements Store {
     this.db = drizzle(this.pool);
     this.now = opts.now ?? Date.now;
     this.samples = new PgSamples(this.pool, () => { this.queries++; });
+    this.gate = new PgGateTables(this.pool, { publish: (e) => this.publish(e), origin: this.origin, counted: () => { this.queries++; } });
     this.images = new PgImageTables(this.db, {
       publish: (e) => this.publish(e), now: () => this.now(), origin: this.origin, counted: () => { this.queries++; },
     });
@@ -152,6 +155,28 @@ export class PgStore implements Store {
 
   async updateNode(id: string, patch: NodePatch, by: string, cond?: StoreCondition<NodeState>, reason?: string): Promise<boolean> {
     return this.update('nodes', id, patch, by, cond, reason ?? patch.comment);
+  }
+
+  async passSlot(failedId: string, patch: NodePatch, cond: StoreCondition<NodeState>, retry: NodeRecord, by: string, reason?: string): Promise<boolean> {
+    const client = await this.pool.connect();
+    let ok = false;
+    try {
+      this.queries += 2;
+      await client.query('BEGIN');
+      ok = await this.write(updateSql('nodes', failedId, patch, cond, this.meta(by, reason ?? patch.comment)), client);
+      if (ok) await this.write(insertSql('nodes', retry, this.meta(by, `retry of ${failedId}`)), client);
+      await client.query(ok ? 'COMMIT' : 'ROLLBACK');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      client.release(err as Error);
+      throw err;
+    }
+    client.release();
+    if (ok) {
+      this.publish({ kind: 'node', id: failedId, state: patch.state ?? '' });
+      this.publish({ kind: 'node', id: retry.id, state: retry.state });
+    }
+    return ok;
   }
 
   async renewLeases(owner: string, until: number): Promise<number> {

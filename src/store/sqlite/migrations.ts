@@ -75,6 +75,33 @@ CREATE TABLE samples (series TEXT NOT NULL, at INTEGER NOT NULL, value REAL NOT 
 CREATE INDEX samples_at ON samples (at);
 `,
   },
+  {
+    id: 5,
+    name: 'when each node\'s create call answered, so only a server list sent after it judges the server',
+    sql: 'ALTER TABLE nodes ADD COLUMN create_answered_at INTEGER;',
+  },
+  {
+    id: 6,
+    name: 'the gating core: queue items, events for the scheduler, autoholds, the scheduler lease',
+    sql: `
+CREATE TABLE gate_items (
+  id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, state TEXT NOT NULL, change_number INTEGER NOT NULL,
+  seq INTEGER NOT NULL, updated_at INTEGER NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX gate_items_state ON gate_items (state, seq);
+CREATE INDEX gate_items_change ON gate_items (change_number);
+CREATE TABLE gate_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, body TEXT NOT NULL, received_at INTEGER NOT NULL,
+  processed_at INTEGER, outcome TEXT
+);
+CREATE INDEX gate_events_pending ON gate_events (processed_at, seq);
+CREATE TABLE gate_autoholds (
+  id TEXT PRIMARY KEY, project TEXT, job TEXT NOT NULL, change_number INTEGER, reason TEXT NOT NULL,
+  count INTEGER NOT NULL, held INTEGER NOT NULL, node_expiration INTEGER, created_at INTEGER NOT NULL
+);
+CREATE TABLE gate_leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires INTEGER NOT NULL);
+`,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

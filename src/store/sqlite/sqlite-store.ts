@@ -14,6 +14,7 @@ import { launchers, stateChanges } from './schema.ts';
 import { migrate } from './migrations.ts';
 import { SqliteImageTables } from './image-tables.ts';
 import { SqliteSamples } from './samples.ts';
+import { SqliteGateTables } from './gate-tables.ts';
 import {
   conditionSql, insertSql, nodeColumnIndex, nodeFromArray, nodeFromRaw, requestFromRaw, updateSql,
   type NodeColumnIndex, type RawNode, type RawRequest, type Table,
@@ -34,6 +35,7 @@ export class SqliteStore implements Store {
   private readonly now: () => number;
   private readonly images: SqliteImageTables;
   private readonly samples: SqliteSamples;
+  readonly gate: SqliteGateTables;
 
   constructor(path: string, opts: { now?: () => number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -45,6 +47,7 @@ export class SqliteStore implements Store {
     this.db = drizzle(this.sqlite);
     this.now = opts.now ?? Date.now;
     this.samples = new SqliteSamples(this.sqlite);
+    this.gate = new SqliteGateTables(this.sqlite, (e) => this.publish(e));
     this.images = new SqliteImageTables(this.sqlite, this.db, {
       audit: (kind, id, from, to, by, reason) => this.audit(kind, id, from, to, by, reason),
       publish: (e) => this.publish(e),
@@ -138,6 +141,25 @@ export class SqliteStore implements Store {
 
   async updateNode(id: string, patch: NodePatch, by: string, cond?: StoreCondition<NodeState>, reason?: string): Promise<boolean> {
     return this.update('nodes', id, patch, by, cond, reason ?? patch.comment);
+  }
+
+  async passSlot(failedId: string, patch: NodePatch, cond: StoreCondition<NodeState>, retry: NodeRecord, by: string, reason?: string): Promise<boolean> {
+    let from: string | undefined;
+    const ok = this.sqlite.transaction(() => {
+      if (patch.state) from = (this.statement('SELECT state FROM nodes WHERE id = ?').get(failedId) as { state: string } | undefined)?.state;
+      const upd = updateSql('nodes', failedId, patch, cond);
+      if (this.statement(upd.sql).run(...upd.args).changes === 0) return false;
+      if (patch.state && from !== undefined && from !== patch.state) this.audit('node', failedId, from, patch.state, by, reason ?? patch.comment);
+      const ins = insertSql('nodes', retry);
+      this.statement(ins.sql).run(...ins.args);
+      this.audit('node', retry.id, null, retry.state, by, `retry of ${failedId}`);
+      return true;
+    }).immediate();
+    if (ok) {
+      this.publish({ kind: 'node', id: failedId, state: patch.state ?? '' });
+      this.publish({ kind: 'node', id: retry.id, state: retry.state });
+    }
+    return ok;
   }
 
   async renewLeases(owner: string, until: number): Promise<number> {
