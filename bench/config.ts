@@ -90,6 +90,8 @@ function main(): void {
   try {
     const example = readFileSync(join(ROOT, 'nodepool.example.yaml'), 'utf8');
     const at = (name: string, text: string) => { const f = join(dir, name); writeFileSync(f, text); return f; };
+    // The example names its gate file beside it.
+    at('gate.example.yaml', readFileSync(join(ROOT, 'gate.example.yaml'), 'utf8'));
     const empty = at('empty.yaml', '');
     const exampleFile = at('example.yaml', example);
     const ones = oneErrorFiles(example).map(([what, text], i) => [what, at(`one-${i}.yaml`, text)] as const);
