@@ -60,7 +60,8 @@ async function latency(url: string, headers: Record<string, string> = {}): Promi
   for (let i = 0; i < REQUESTS; i++) {
     const t0 = performance.now();
     const res = await fetch(url, { headers });
-    bytes = (await res.arrayBuffer()).byteLength;
+    bytes = Number(res.headers.get('content-length') ?? (await res.clone().arrayBuffer()).byteLength);
+    await res.arrayBuffer();
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -98,7 +99,10 @@ try {
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   try {
     const rows: [string, string, Record<string, string>?][] = [
-      ['/node-list JSON', '/node-list', { accept: 'application/json' }],
+      ['/node-list JSON (br)', '/node-list', { accept: 'application/json', 'accept-encoding': 'br' }],
+      ['/node-list JSON (gzip)', '/node-list', { accept: 'application/json', 'accept-encoding': 'gzip' }],
+      ['/node-list JSON (identity)', '/node-list', { accept: 'application/json', 'accept-encoding': 'identity' }],
+      ['/api/v1/nodes?limit=100 (a page)', '/api/v1/nodes?limit=100'],
       ['/node-list?fields=id,state JSON', '/node-list?format=json&fields=id,state'],
       ['/node-list text table', '/node-list'],
       ['/api/v1/status (summary)', '/api/v1/status'],

@@ -32,6 +32,10 @@ export const NodeListQuery = z.object({
   state: listOf(NODE_STATES),
   label: z.string().min(1).optional(),
   provider: z.string().min(1).optional(),
+  /** A page of at most this many nodes; the answer's `next` names the `after` of the next page. */
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+  /** The id of the last node of the previous page. */
+  after: z.string().min(1).max(200).optional(),
 });
 export type NodeListQuery = z.output<typeof NodeListQuery>;
 

@@ -26,8 +26,8 @@ export function installHttpHeaders(app: FastifyInstance, opts: HeaderOptions): v
     const path = request.routeOptions.url;
     if (request.method === 'GET' && reply.statusCode === 200 && path && CACHED_PATHS.has(path)) {
       reply.header('cache-control', `${opts.readPublic ? 'public' : 'private'}, max-age=${opts.maxAgeSeconds}`);
-      // The same path answers a table or JSON by Accept, and more or less by token.
-      reply.header('vary', 'Accept, Authorization');
+      // The same path answers a table or JSON by Accept, gzipped or not, and more or less by token.
+      reply.header('vary', 'Accept, Accept-Encoding, Authorization');
     }
     return payload;
   });

@@ -1,12 +1,13 @@
 import type { NodeRecord, RequestRecord } from '../model.ts';
 import type { NodeFilter, RequestFilter, Store } from '../store/store.ts';
+import { readNodes } from './node-reads.ts';
 import { nodeRows, requestRows, type NodeRow, type RequestRow } from './rows.ts';
 import { requestView, type RequestView } from './views.ts';
 
 /** The store reads behind every listing, shared by the HTTP status paths, the API and the CLI. */
 
 export async function queryNodeRows(store: Store, filter: NodeFilter, now: number): Promise<NodeRow[]> {
-  return nodeRows(await store.listNodes(filter), now);
+  return nodeRows(await readNodes(store, filter), now);
 }
 
 export async function queryRequestRows(store: Store, filter: RequestFilter, now: number): Promise<RequestRow[]> {
@@ -27,6 +28,6 @@ export async function queryRequestView(store: Store, req: RequestRecord): Promis
 /** Many requests: one read of the nodes instead of one per node. */
 export async function queryRequestViews(store: Store, reqs: readonly RequestRecord[]): Promise<RequestView[]> {
   if (!reqs.some((r) => r.state === 'fulfilled')) return reqs.map((r) => requestView(r, () => null));
-  const byId = new Map((await store.listNodes()).map((n) => [n.id, n]));
+  const byId = new Map((await readNodes(store)).map((n) => [n.id, n]));
   return reqs.map((r) => requestView(r, (id) => byId.get(id)));
 }

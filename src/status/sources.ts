@@ -4,6 +4,7 @@ import type { Store } from '../store/store.ts';
 import { NO_IMAGES, type ImageRow, type ImageSource } from './images.ts';
 import { labelRows, labelSpecs, type LabelRow, type LabelSpec } from './labels.ts';
 import { providerRows, type ProviderLive, type ProviderRow } from './providers.ts';
+import { readNodes } from './node-reads.ts';
 import { nodeRows, type NodeRow } from './rows.ts';
 import { buildSummary, type StatusSummary } from './summary.ts';
 
@@ -35,15 +36,15 @@ function specsOf(src: StatusSources): LabelSpec[] {
 }
 
 export async function queryLabelRows(store: Store, src: StatusSources): Promise<LabelRow[]> {
-  return labelRows(specsOf(src), await store.listNodes());
+  return labelRows(specsOf(src), await readNodes(store));
 }
 
 export async function queryProviderRows(store: Store, src: StatusSources, now: number): Promise<ProviderRow[]> {
-  return providerRows(src.config, await store.listNodes(), src.providers(), now);
+  return providerRows(src.config, await readNodes(store), src.providers(), now);
 }
 
 export async function querySummary(store: Store, src: StatusSources, now: number): Promise<StatusSummary> {
-  const [nodes, open] = await Promise.all([store.listNodes(), store.listRequests({ states: OPEN_REQUEST_STATES })]);
+  const [nodes, open] = await Promise.all([readNodes(store), store.listRequests({ states: OPEN_REQUEST_STATES })]);
   return buildSummary(nodes, open, labelRows(specsOf(src), nodes), providerRows(src.config, nodes, src.providers(), now), now);
 }
 
@@ -55,7 +56,7 @@ export interface ProviderInfo {
 
 /** `nodepool info <provider>`: the provider's row, its nodes and its image uploads. Null when nothing knows it. */
 export async function queryProviderInfo(store: Store, src: StatusSources, name: string, now: number): Promise<ProviderInfo | null> {
-  const nodes = await store.listNodes();
+  const nodes = await readNodes(store);
   const row = providerRows(src.config, nodes, src.providers(), now).find((r) => r.provider === name);
   if (!row) return null;
   const images = (await src.images.imageRows(now)).filter((r) => r.provider === name);

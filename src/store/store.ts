@@ -177,6 +177,13 @@ export interface Store {
   /** Removes points taken before `before`; returns how many. */
   pruneSamples(before: number): Promise<number>;
 
+  /**
+   * A value that changes whenever a record may have changed since it was last returned (a write by
+   * this process or, through the same file, by another); null when the store cannot tell cheaply.
+   * Readers that only show records (the status listings) keep their last read while it holds.
+   */
+  changeToken(): string | null;
+
   /** The gating core's items, events, autoholds and lease (./gate.ts). */
   readonly gate: GateStore;
   close(): Promise<void>;

@@ -8,6 +8,7 @@ import { LABEL_COLUMNS } from '../../status/labels.ts';
 import { PROVIDER_COLUMNS } from '../../status/providers.ts';
 import { queryLabelRows, queryProviderRows } from '../../status/sources.ts';
 import type { RouteDeps } from '../deps.ts';
+import { sendBody } from '../compress.ts';
 import { RequestStatusQuery, StatusQuery } from '../contract.ts';
 
 /**
@@ -25,11 +26,11 @@ export function outputFormat(request: FastifyRequest, format: string | undefined
 function send(
   request: FastifyRequest, reply: FastifyReply, rows: readonly Record<string, Cell>[], columns: readonly Column[],
   q: { format?: string; fields?: string; detail?: string },
-): FastifyReply {
+): Promise<FastifyReply> {
   const format = outputFormat(request, q.format);
   const fields = q.fields?.split(',').map((f) => f.trim()).filter(Boolean);
   const body = renderRows(rows, columns, format, { fields, detail: q.detail === '' || q.detail === '1' || q.detail === 'true' });
-  return reply.type(format === 'json' ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8').send(body);
+  return sendBody(request, reply, body, format === 'json' ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8');
 }
 
 export function statusListRoutes(app: FastifyInstance, deps: RouteDeps): void {

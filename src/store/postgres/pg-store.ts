@@ -251,6 +251,11 @@ SELECT ((SELECT count(*) FROM n) + (SELECT count(*) FROM r))::int AS n`,
   listSamples(since: number): Promise<Sample[]> { return this.samples.list(since); }
   pruneSamples(before: number): Promise<number> { return this.samples.pruneBefore(before); }
 
+  /** Every launcher writes to the server: no cheap token here, so readers always read. */
+  changeToken(): null {
+    return null;
+  }
+
   subscribe(listener: (e: StoreEvent) => void): () => void {
     this.listeners.add(listener);
     void this.listen();

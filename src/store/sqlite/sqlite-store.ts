@@ -241,6 +241,15 @@ export class SqliteStore implements Store {
   async listSamples(since: number): Promise<Sample[]> { return this.samples.list(since); }
   async pruneSamples(before: number): Promise<number> { return this.samples.pruneBefore(before); }
 
+  /**
+   * `PRAGMA data_version` moves when another connection commits to the file; `total_changes()`
+   * when this one writes. Together: any change since the last call, in any process.
+   */
+  changeToken(): string {
+    const [[version, own]] = this.statement('SELECT data_version, total_changes() FROM pragma_data_version').raw(true).all() as [[number, number]];
+    return `${version}.${own}`;
+  }
+
   subscribe(listener: (e: StoreEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
