@@ -1,54 +1,12 @@
-import { connect as netConnect } from 'node:net';
-import { Client } from 'ssh2';
+import { scanHostKeyWire } from './kex-scan.ts';
 
 /**
- * Reads a node's SSH host key the way `ssh-keyscan` does: a real SSH handshake that stops as soon
- * as the server has proved it holds the key. No login is attempted.
- *
- * The socket is made by hand with `setNoDelay(true)`: ssh2's own connect took 48 ms to `ready` on
- * loopback (Nagle meeting delayed ACKs) against 3.7 ms this way (FACTS.md, p50 of 100).
+ * Reads a node's SSH host key: the key exchange only, as `ssh-keyscan` does (./kex-scan.ts). The
+ * socket has `setNoDelay(true)`: with Nagle meeting delayed ACKs an SSH handshake on loopback took
+ * 48 ms against 3.7 ms (FACTS.md, p50 of 100).
  */
 export function scanHostKey(host: string, port: number, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = netConnect({ host, port });
-    sock.setNoDelay(true);
-    const client = new Client();
-    let key: string | null = null;
-    let settled = false;
-    const finish = (err: Error | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      client.end();
-      sock.destroy();
-      if (key) resolve(key);
-      else reject(err ?? new Error('no host key offered'));
-    };
-    const timer = setTimeout(() => finish(new Error(`SSH handshake with ${host}:${port} timed out`)), timeoutMs);
-    sock.once('error', (e) => finish(e));
-    sock.once('connect', () => {
-      client.on('error', (e) => finish(key ? null : e));
-      client.connect({
-        sock,
-        username: 'nodepool-keyscan',
-        readyTimeout: timeoutMs,
-        // Accept the key only to record it; we stop before authenticating.
-        hostVerifier: (raw: Buffer) => {
-          key = openSshKey(raw);
-          setImmediate(() => finish(null));
-          return true;
-        },
-        authHandler: () => false,
-      });
-    });
-  });
-}
-
-/** `ssh-ed25519 AAAA...` from the wire form of a public key (string type name, then data). */
-export function openSshKey(raw: Buffer): string {
-  const len = raw.readUInt32BE(0);
-  const type = raw.subarray(4, 4 + len).toString('ascii');
-  return `${type} ${raw.toString('base64')}`;
+  return scanHostKeyWire(host, port, timeoutMs);
 }
 
 /** Retries a scan until it succeeds or the deadline passes (the node may still be booting sshd). */
