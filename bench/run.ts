@@ -4,8 +4,8 @@
  * node, and RSS with 1,000 and 10,000 ready nodes.
  *
  * The system runs in this process (API + launcher + SQLite, as `nodepool run`), logging at info to
- * /dev/null; the simulator runs in a child process so this process's CPU is the system's (plus the
- * benchmark's own HTTP client). Each scenario starts a fresh system and store.
+ * /dev/null; the simulator and the burst's scheduler (the HTTP client) run in child processes, so
+ * the CPU read in this process is the system's alone. Each scenario starts a fresh system and store.
  *
  * Options (environment): BENCH_ONLY=overhead,burst,rss  BENCH_BURST=500  BENCH_RSS=1000,10000
  */
@@ -117,44 +117,60 @@ async function overhead(sim: Sim, sshPort: number): Promise<void> {
   await stop(s);
 }
 
+/** The scheduler of the burst, in another process (bench/client-child.ts). */
+class Client {
+  private seq = 0;
+  private pending = new Map<number, { resolve: (d: any) => void; reject: (e: Error) => void }>();
+  private constructor(readonly child: ChildProcess) {
+    child.on('message', (m: any) => {
+      const p = m.id !== undefined ? this.pending.get(m.id) : undefined;
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.error) p.reject(new Error(m.error)); else p.resolve(m.data);
+    });
+  }
+  static async start(): Promise<Client> {
+    const child = fork(join(import.meta.dirname, 'client-child.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    await new Promise<void>((resolve) => child.once('message', () => resolve()));
+    return new Client(child);
+  }
+  call<T = any>(msg: Record<string, unknown>): Promise<T> {
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => { this.pending.set(id, { resolve, reject }); this.child.send({ ...msg, id }); });
+  }
+  stop(): void { this.child.disconnect(); }
+}
+
 async function burst(sim: Sim, sshPort: number, hostKeys: boolean): Promise<void> {
   const s = await system(sim, { sshPort, hostKeys });
   const base = s.sys.apiUrl;
+  const client = await Client.start();
   await sim.call('reset');
   const simCpu0 = await sim.call<NodeJS.CpuUsage>('cpu');
+  const clientCpu0 = await client.call<NodeJS.CpuUsage>({ cmd: 'cpu' });
   const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const latencies: number[] = [];
-  const ids = await Promise.all(Array.from({ length: BURST }, async () => {
-    const start = performance.now();
-    const req = await post(base, '/api/v1/requests', { labels: ['jammy'], requestor: 'bench' });
-    let r = await get(base, `/api/v1/requests/${req.id}?wait=120`);
-    while (r.state === 'requested' || r.state === 'pending') r = await get(base, `/api/v1/requests/${req.id}?wait=120`);
-    if (r.state !== 'fulfilled') throw new Error(`request ${req.id} ${r.state}: ${r.reason}`);
-    latencies.push(performance.now() - start);
-    return req.id as string;
-  }));
-  const total = performance.now() - t0;
+  const { ids, latencies, totalMs: total } = await client.call<{ ids: string[]; latencies: number[]; totalMs: number }>({ cmd: 'burst', base, n: BURST });
   const cpu1 = process.cpuUsage(cpu0);
   // Release all, then wait until the store has no node and the cloud no server.
   const r0 = performance.now();
-  await Promise.all(ids.map((id) => post(base, `/api/v1/requests/${id}/release`, { state: 'used' })));
+  await client.call({ cmd: 'release', base, ids });
   await waitFor('all nodes gone', async () => (await s.sys.store.listNodes()).length === 0 && (await sim.call<number>('count')) === 0, 120_000, 5);
   const gone = performance.now() - r0;
   const cpu2 = process.cpuUsage(cpu0);
-  const simCpu = process.cpuUsage(simCpu0);
+  const clientCpu = await client.call<NodeJS.CpuUsage>({ cmd: 'cpu' });
+  client.stop();
   const stats = await sim.call<{ total: number; calls: Record<string, number> }>('stats');
   const simCpuNow = await sim.call<NodeJS.CpuUsage>('cpu');
+  const userSys = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
   console.log(`\n## ${BURST} one-node requests at once, host-key scanning ${hostKeys ? 'on' : 'off'} (boot ${BOOT_MS} ms, delete ${DELETE_MS} ms, 2 providers)`);
   console.log(`all fulfilled in ${(total / 1000).toFixed(2)} s: ${(BURST / (total / 1000)).toFixed(0)} nodes/s; latency p50 ${ms(pct(latencies, 50))}, p95 ${ms(pct(latencies, 95))}, max ${ms(Math.max(...latencies))}`);
   console.log(`release → every server gone: ${(gone / 1000).toFixed(2)} s (${((gone - DELETE_MS) / 1000).toFixed(2)} s beyond the simulated delete)`);
-  const userSys = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
-  console.log(`CPU of the system process (API + launcher + store + this client) per node: ${(userSys(cpu1) / BURST).toFixed(2)} ms to fulfil, ${(userSys(cpu2) / BURST).toFixed(2)} ms for the whole lifecycle`);
-  console.log(`CPU of the simulator (cloud + SSH servers) per node: ${(((simCpuNow.user + simCpuNow.system) - (simCpu0.user + simCpu0.system)) / 1000 / BURST).toFixed(2)} ms`);
+  console.log(`CPU of the system process (API + launcher + store) per node: ${(userSys(cpu1) / BURST).toFixed(2)} ms to fulfil, ${(userSys(cpu2) / BURST).toFixed(2)} ms for the whole lifecycle`);
+  console.log(`CPU of the scheduler (its own process: ${BURST} requests, long polls, releases) per node: ${((userSys(clientCpu) - userSys(clientCpu0)) / BURST).toFixed(2)} ms`);
+  console.log(`CPU of the simulator (cloud + SSH servers) per node: ${((userSys(simCpuNow) - userSys(simCpu0)) / BURST).toFixed(2)} ms`);
   console.log(`reconcile passes: ${s.sys.launcher.passes}`);
   console.log(`cloud API calls: ${stats.total} for ${BURST} node lifecycles = ${(stats.total / BURST).toFixed(2)} per node`);
   console.log(`  ${Object.entries(stats.calls).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
-  void simCpu;
   await stop(s);
 }
 
