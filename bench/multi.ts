@@ -24,7 +24,7 @@
  *   Nova may still make the server that late).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testDatabase, sqlOn } from '../test/support/postgres.ts';
@@ -63,6 +63,13 @@ function queriesOf(p: Proc): number {
   return line ? (JSON.parse(line) as { queries: number }).queries : NaN;
 }
 
+/** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
+function cpuMs(p: Proc): number {
+  const stat = readFileSync(`/proc/${p.child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 async function stopAll(procs: Proc[]): Promise<void> {
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
   await Promise.all(procs.map((p) => p.exited));
@@ -92,7 +99,7 @@ function config(url: string, apiPort: number, bootMs = 100): string {
 
 const port = () => 30000 + Math.floor(Math.random() * 20000);
 
-async function throughput(launchers: number): Promise<{ rate: number; perNode: number }> {
+async function throughput(launchers: number): Promise<{ rate: number; perNode: number; launcherCpu: number; apiCpu: number }> {
   const db = await testDatabase('np_bench_multi');
   const apiPort = port();
   const cfg = config(db.url, apiPort);
@@ -105,13 +112,17 @@ async function throughput(launchers: number): Promise<{ rate: number; perNode: n
     await until('the processes', () => api.out().includes('API listening') && ls.every((l) => l.out().includes('nodepool: launcher')))
       .catch((err) => { throw new Error(`${(err as Error).message}: ${procs.map((p) => p.out().slice(-1500)).join('\n')}`); });
     const base = `http://127.0.0.1:${apiPort}`;
+    const cpu0 = ls.map(cpuMs);
+    const apiCpu0 = cpuMs(api);
     const t0 = performance.now();
     const ids: string[] = await Promise.all(Array.from({ length: BURST }, async () => (await post(base, '/api/v1/requests', { labels: ['jammy'], requestor: 'bench' })).id));
     await until('every request fulfilled', async () => (await sqlOn(db.url, `SELECT count(*)::int AS n FROM requests WHERE state = 'fulfilled'`)).rows[0].n === ids.length, 300_000, 50);
     const s = (performance.now() - t0) / 1000;
+    const launcherCpu = ls.reduce((a, l, i) => a + cpuMs(l) - cpu0[i]!, 0);
+    const apiCpu = cpuMs(api) - apiCpu0;
     await stopAll(procs);
     const queries = procs.reduce((a, p) => a + queriesOf(p), 0);
-    return { rate: BURST / s, perNode: queries / BURST };
+    return { rate: BURST / s, perNode: queries / BURST, launcherCpu: launcherCpu / BURST, apiCpu: apiCpu / BURST };
   } finally {
     await stopAll(procs);
     await db.drop();
@@ -163,7 +174,7 @@ try {
   for (const k of COUNTS) {
     const r = await throughput(k);
     if (k === COUNTS[0]) one = r.rate;
-    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips per fulfilled node (all processes)`);
+    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips per fulfilled node (all processes); CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms`);
   }
   if (KILLS > 0) {
     const t = (await takeover()).sort((a, b) => a - b);
