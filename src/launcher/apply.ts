@@ -7,7 +7,7 @@ import { newNodeRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import { scanUntil } from './keyscan.ts';
 import type { ProviderRuntime } from './launcher.ts';
-import { DELETE_RETRY_MS, type Action, type PlanInput } from './planner.ts';
+import { DELETE_RETRY_MS, type Action, type LaunchFailure, type PlanInput } from './planner.ts';
 import type { Topology } from './topology.ts';
 
 export interface ApplierContext {
@@ -40,6 +40,8 @@ export class Applier {
   /** When the last delete call of each node's server answered: only lists sent after it show the server gone. */
   readonly deleteAnsweredAt = new Map<string, number>();
   readonly leakSightings = new Map<string, number>();
+  /** Launch tasks that failed, by node, until a plan acts on them (the planner decides what follows). */
+  readonly launchFailures = new Map<string, LaunchFailure>();
   /** Floating IPs this process attached, by node, released when the node is deleted. */
   private readonly floatingIps = new Map<string, { provider: string; id: string }>();
   /** Failed delete calls per node, for their backoff. */
@@ -74,6 +76,11 @@ export class Applier {
     }
     // Forget sightings of servers that are no longer suspects (deleted, or claimed by a node).
     for (const key of this.leakSightings.keys()) if (!noted.has(key)) this.leakSightings.delete(key);
+    // A failure of a node that left `building` meanwhile (an operator deleted it) is moot.
+    for (const id of this.launchFailures.keys()) {
+      const n = nodes.get(id);
+      if (n && n.state !== 'building') this.launchFailures.delete(id);
+    }
   }
 
   private async one(a: Action, nodes: Map<string, NodeRecord>, noted: Set<string>): Promise<void> {
@@ -143,10 +150,21 @@ export class Applier {
         return;
       case 'launch-failed': {
         const n = nodes.get(a.nodeId)!;
-        this.noteFailure(n, a.kind, a.reason, undefined, n.launchStartedAt ?? undefined);
-        await this.launchFailed(n, a.reason, a.retry, a.kind, a.moved);
+        this.launchFailures.delete(a.nodeId);
+        this.noteFailure(n, a.kind, a.reason, a.retryAfterMs, a.since ?? n.launchStartedAt ?? undefined);
+        await this.launchFailed(n, a);
         return;
       }
+      case 'create-later': {
+        const n = nodes.get(a.nodeId)!;
+        this.launchFailures.delete(a.nodeId);
+        if (a.kind === 'rate-limit') this.noteFailure(n, a.kind, a.reason, a.retryAfterMs, a.since);
+        await store.updateNode(a.nodeId, { step: 'pending', launchStartedAt: null, createAnsweredAt: null }, this.by, { states: ['building'] });
+        return;
+      }
+      case 'pause-pool':
+        this.pausePool(a.provider, a.pool, a.reason);
+        return;
       case 'decline-request': {
         if (await store.updateRequest(a.requestId, { state: 'requested', provider: null, pool: null, leaseOwner: null, leaseExpires: null, stateTime: now() },
           this.by, { states: ['pending'], leaseFreeOr: this.mine() }, `declined by ${a.provider}: ${a.reason}`)) {
@@ -183,6 +201,7 @@ export class Applier {
           this.deleteCalledAt.delete(a.nodeId);
           this.deleteAnsweredAt.delete(a.nodeId);
           this.deleteFailures.delete(a.nodeId);
+          this.launchFailures.delete(a.nodeId);
           this.log.info({ node: a.nodeId, provider: n.provider, server: n.serverId, reason: a.reason }, 'node gone');
         }
         return;
@@ -280,49 +299,22 @@ export class Applier {
       this.log.warn({ node: nodeId, provider: node.provider, err, ms: sent === null ? undefined : answered - sent }, 'server create failed');
       // Only a list sent after this answer may say whether a server was made after all.
       if (sent !== null) await store.updateNode(nodeId, { createAnsweredAt: answered }, this.by);
-      const fresh = await store.getNode(nodeId);
-      if (fresh && fresh.state === 'building' && isCloudError(err, 'quota')) {
-        // Promise 4: the cloud knew a limit we did not. Nothing was created (Nova checks quota
-        // before it answers 202); the pool pauses, the limits are read again, and the node waits
-        // to be created when there is room: its request does not fail and the attempt is not counted.
-        this.pausePool(fresh.provider, fresh.pool, reason);
-        await store.updateNode(nodeId, { step: 'pending', launchStartedAt: null, createAnsweredAt: null }, this.by, { states: ['building'] });
-        return;
-      }
-      if (fresh && fresh.state === 'building' && isCloudError(err, 'rate-limit') && err.status === 429) {
-        // The cloud asked us to slow down and made nothing: the node waits out the backoff (at
-        // least the Retry-After) and is created again, without using one of its launch attempts.
-        this.noteFailure(fresh, 'rate-limit', reason, err.retryAfterMs, started);
-        await store.updateNode(nodeId, { step: 'pending', launchStartedAt: null, createAnsweredAt: null }, this.by, { states: ['building'] });
-        return;
-      }
-      if (fresh && fresh.state === 'building') {
-        this.noteFailure(fresh, isCloudError(err) ? err.kind : 'transient', reason, isCloudError(err) ? err.retryAfterMs : undefined, started);
-        const retries = this.ctx.topology.providers.get(node.provider)!.launchRetries;
-        const req = fresh.allocatedTo ? await store.getRequest(fresh.allocatedTo) : null;
-        const open = req !== null && (req.state === 'requested' || req.state === 'pending');
-        // A refusal (4xx) means no server exists; after a timeout or a 5xx the server may exist
-        // all the same, so the delete flow looks for it by name first.
-        const refused = isCloudError(err) && err.status !== undefined && err.status < 500;
-        const kind = isCloudError(err) ? err.kind : 'transient';
-        const movable = open && (kind === 'capacity' || (kind === 'transient' && fresh.attempt >= 2)) && this.canMove(req!);
-        if (movable) {
-          await this.launchFailed(refused ? { ...fresh, step: 'pending' } : fresh, `create failed: ${reason}`, false, kind, true);
-          await this.one({ type: 'decline-request', requestId: req!.id, provider: fresh.provider, reason }, new Map(), new Set());
-        } else {
-          await this.launchFailed(refused ? { ...fresh, step: 'pending' } : fresh, `create failed: ${reason}`, open && fresh.attempt < retries, kind);
-        }
-      }
+      // What follows (made again, retried, moved or failed) is the next plan's decision. A refusal
+      // (4xx) means no server exists; after a timeout or a 5xx the server may exist all the same,
+      // so the delete flow looks for it by name first.
+      this.launchFailures.set(nodeId, {
+        stage: 'create', reason, kind: isCloudError(err) ? err.kind : 'transient', since: started,
+        ...(isCloudError(err) && err.status !== undefined && err.status < 500 ? { nothingMade: true } : {}),
+        ...(isCloudError(err, 'rate-limit') && err.status === 429 ? { throttled: true } : {}),
+        ...(isCloudError(err) && err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+      });
     }
   }
 
   private async serverActive(n: NodeRecord, s: ServerView): Promise<void> {
     const { store, now } = this.ctx;
-    const ip = s.publicIpv4 ?? s.privateIpv4 ?? s.publicIpv6;
-    if (!ip) {
-      await this.launchFailed(n, 'server is ACTIVE but has no address', this.retryable(n));
-      return;
-    }
+    // The planner sends only servers with an address here.
+    const ip = (s.publicIpv4 ?? s.privateIpv4 ?? s.publicIpv6)!;
     const rt = this.ctx.providers.get(n.provider)!;
     // The sample ends when the list that showed ACTIVE was asked for, not when it answered.
     const seenAt = rt.cache.view.refreshedAt ?? now();
@@ -386,8 +378,7 @@ export class Applier {
       await this.markReady(n, { hostKeys: [key] });
     } catch (err) {
       if (this.stopping) return;
-      const fresh = await store.getNode(nodeId);
-      if (fresh?.state === 'building') await this.launchFailed(fresh, `launch timeout: ${(err as Error).message}`, this.retryable(fresh));
+      this.launchFailures.set(nodeId, { stage: 'scan', reason: `launch timeout: ${(err as Error).message}` });
     } finally {
       watch();
     }
@@ -403,21 +394,18 @@ export class Applier {
     }
   }
 
-  private retryable(n: NodeRecord): boolean {
-    const retries = this.ctx.topology.providers.get(n.provider)?.launchRetries ?? 1;
-    return n.allocatedTo !== null && n.attempt < retries;
-  }
-
   /**
-   * A launch failed. Its retry (if any) takes the failed node's slot in the pool in the same write
-   * that marks it failed, so the request never looks short of a node and a full pool cannot refuse
-   * it: the attempts belong to the request's slot, not to a node row. A quota refusal retries
-   * without using an attempt.
+   * Records a failed launch as the plan decided. Its retry (if any) takes the failed node's slot in
+   * the pool in the same write that marks it failed, so the request never looks short of a node and
+   * a full pool cannot refuse it: the attempts belong to the request's slot, not to a node row. A
+   * quota refusal retries without using an attempt. The request fails (when the plan says so) only
+   * if this write of the node succeeded.
    */
-  private async launchFailed(n: NodeRecord, reason: string, retry: boolean, kind?: string, moved = false): Promise<void> {
+  private async launchFailed(n: NodeRecord, a: Extract<Action, { type: 'launch-failed' }>): Promise<void> {
     const { store, now } = this.ctx;
+    const { reason, retry, kind } = a;
     // Refused before anything was made: the record is all there is (step null: no server to look for).
-    const noServer = n.serverId === null && n.step === 'pending';
+    const noServer = n.serverId === null && (a.nothingMade === true || n.step === 'pending');
     const failed = { state: 'failed' as const, stateTime: now(), comment: reason, allocatedTo: null, ...(noServer ? { step: null } : {}), ...this.lease() };
     const building = { states: ['building' as const] };
     const attempt = kind === 'quota' ? n.attempt : n.attempt + 1;
@@ -433,12 +421,9 @@ export class Applier {
     if (!ok) return;
     this.log.warn({ node: n.id, provider: n.provider, label: n.label, request: n.allocatedTo, attempt: n.attempt, reason, retry }, 'launch failed');
     if (retryId) this.log.info({ node: retryId, label: n.label, provider: n.provider, pool: n.pool, request: n.allocatedTo, attempt, replaces: n.id }, 'launching node');
-    if (kind === 'quota') this.pausePool(n.provider, n.pool, reason);
-    // A quota refusal or a request moving to another provider leaves the request waiting.
-    if (!retry && n.allocatedTo && kind !== 'quota' && !moved) {
-      const failReason = `launch of ${n.label} in ${n.provider} failed after ${n.attempt} attempt${n.attempt > 1 ? 's' : ''}: ${reason}`;
-      if (await store.updateRequest(n.allocatedTo, { state: 'failed', reason: failReason, stateTime: now(), leaseOwner: null, leaseExpires: null }, this.by, { states: ['requested', 'pending'] })) {
-        this.log.warn({ request: n.allocatedTo, reason: failReason }, 'request failed');
+    if (a.failRequest && n.allocatedTo) {
+      if (await store.updateRequest(n.allocatedTo, { state: 'failed', reason: a.failRequest, stateTime: now(), leaseOwner: null, leaseExpires: null }, this.by, { states: ['requested', 'pending'] })) {
+        this.log.warn({ request: n.allocatedTo, reason: a.failRequest }, 'request failed');
         await this.unallocateAll(n.allocatedTo);
       }
     }
@@ -464,13 +449,6 @@ export class Applier {
     rt.pausedUntil.set(pool, this.ctx.now() + PAUSE_MS);
     rt.limitsReadAt = null;
     this.log.warn({ provider, pool, reason, pauseMs: PAUSE_MS }, 'pool paused: the cloud refused for quota');
-  }
-
-  /** Whether another provider (not already declined) has a pool with all the request's labels. */
-  private canMove(r: { id: string; labels: string[]; provider: string | null }): boolean {
-    const declined = this.declined.get(r.id);
-    return this.ctx.topology.pools.some((p) => p.provider !== r.provider && !declined?.has(p.provider) &&
-      r.labels.every((l) => p.labels.has(l)) && p.maxServers >= r.labels.length);
   }
 
   private async unallocateAll(requestId: string): Promise<void> {

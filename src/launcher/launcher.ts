@@ -203,6 +203,7 @@ export class Launcher {
     const input: PlanInput = {
       now, launcher: this.name, topology: this.topology, nodes, requests, cloud,
       inflight: this.applier.inflight, deleteCalledAt: this.applier.deleteCalledAt, deleteAnsweredAt: this.applier.deleteAnsweredAt, leakSightings: this.applier.leakSightings,
+      launchFailures: this.applier.launchFailures,
       conditions: this.conditions(), declined: this.applier.declined, imageless: await this.imageless(),
     };
     for (const name of this.providers.keys()) {

@@ -26,12 +26,39 @@ export type Action =
   | { type: 'retry-create'; nodeId: string }
   | { type: 'server-active'; nodeId: string; server: ServerView }
   | { type: 'scan-node'; nodeId: string }
-  | { type: 'launch-failed'; nodeId: string; reason: string; retry: boolean; kind?: string; moved?: boolean }
+  | { type: 'create-later'; nodeId: string; reason: string; kind: 'quota' | 'rate-limit'; retryAfterMs?: number; since?: number }
+  | { type: 'pause-pool'; provider: string; pool: string; reason: string }
+  | ({ type: 'launch-failed'; nodeId: string; reason: string; retry: boolean; kind?: string; moved?: boolean; failRequest?: string } & FailureEvidence)
   | { type: 'delete-node'; nodeId: string; reason: string }
   | { type: 'delete-server'; nodeId: string }
   | { type: 'remove-node'; nodeId: string; reason: string }
   | { type: 'note-leak'; provider: string; serverId: string }
   | { type: 'delete-leak'; provider: string; serverId: string; name: string };
+
+/** What a failed launch task saw, carried to the action that records the failure. */
+export interface FailureEvidence {
+  /** The cloud refused the create call: no server was made, so there is none to look for. */
+  nothingMade?: boolean;
+  /** The cloud's Retry-After, for the label's backoff. */
+  retryAfterMs?: number;
+  /** When the failed attempt started (before the rate gate), for the provider's health. */
+  since?: number;
+}
+
+/**
+ * A launch task's failure, reported by ./apply.ts as a fact and not yet acted on: the next plan
+ * decides whether the node is created again, retried as a new node, moved with its request to
+ * another provider, or failed.
+ */
+export interface LaunchFailure extends FailureEvidence {
+  /** `create`: the create call failed; `scan`: the node never answered over SSH (or its floating IP failed). */
+  stage: 'create' | 'scan';
+  reason: string;
+  /** The error's class (providers/errors.ts); absent when unknown. */
+  kind?: string;
+  /** A 429: the cloud asked us to slow down and made nothing. */
+  throttled?: boolean;
+}
 
 /** What the launcher knows of one provider's servers (one cached list, promise 8). */
 export interface ProviderCloudView {
@@ -84,6 +111,8 @@ export interface PlanInput {
   conditions?: ReadonlyMap<string, ProviderConditions>;
   /** Providers that gave a request back after failing it (request id → providers): tried last. */
   declined?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Launch tasks that failed since the last plan, by node. */
+  launchFailures?: ReadonlyMap<string, LaunchFailure>;
   /** Pool labels (`<provider>/<pool>/<label>`) whose diskimage has no usable upload there yet: not launched, requests wait. */
   imageless?: ReadonlySet<string>;
 }
@@ -344,6 +373,11 @@ class Planner {
   private building(n: NodeRecord, limits: { bootTimeoutMs: number; launchTimeoutMs: number }, view: ProviderCloudView | undefined): void {
     const { now } = this.in_;
     const started = n.launchStartedAt ?? n.createdAt;
+    const failure = this.in_.launchFailures?.get(n.id);
+    if (failure) {
+      this.launchFailure(n, failure);
+      return;
+    }
     if (this.cond(n.provider).health === 'unhealthy') {
       // An unhealthy provider (offline, or failing again and again) gets no new server, and a
       // request does not wait for the boot-timeout of the servers it has there: its nodes move with
@@ -378,7 +412,8 @@ class Planner {
       case 'booting': {
         const server = n.serverId ? view?.servers.get(n.serverId) : undefined;
         if (server?.state === 'active') {
-          this.actions.push({ type: 'server-active', nodeId: n.id, server });
+          if (server.publicIpv4 ?? server.privateIpv4 ?? server.publicIpv6) this.actions.push({ type: 'server-active', nodeId: n.id, server });
+          else this.fail(n, 'server is ACTIVE but has no address');
         } else if (server?.state === 'error') {
           const f = server.fault;
           this.fail(n, `server went to ERROR${f ? `: ${f.code} ${f.message.trim()}` : ''}`, f?.kind);
@@ -401,27 +436,52 @@ class Planner {
   }
 
   /**
-   * A launch failed. A quota refusal (the cloud knew a limit we did not) is not the node's fault:
-   * the request waits and its node is launched again when there is room, without using an attempt.
-   * Otherwise a request's node is retried up to launch-retries; nodes for min-ready are not retried
-   * here (min-ready launches a fresh one). The retry takes the failed node's slot in the pool (the
-   * attempts are the request slot's, counted across retries), so it needs no room of its own.
+   * A launch task failed. A create call the cloud refused for quota (Nova checks quota before it
+   * answers 202, so nothing was made) or throttled with a 429 is made again by the same node,
+   * without using an attempt: after a pause of the pool (its limits are read again meanwhile), or
+   * after the label's backoff (at least the Retry-After). Anything else is a failed launch.
    */
-  private fail(n: NodeRecord, reason: string, kind?: string): void {
+  private launchFailure(n: NodeRecord, f: LaunchFailure): void {
+    const evidence = { ...(f.nothingMade ? { nothingMade: true } : {}), ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}), ...(f.since !== undefined ? { since: f.since } : {}) };
+    if (f.stage === 'create' && f.kind === 'quota') {
+      this.actions.push({ type: 'pause-pool', provider: n.provider, pool: n.pool, reason: f.reason });
+      this.actions.push({ type: 'create-later', nodeId: n.id, reason: f.reason, kind: 'quota' });
+      return;
+    }
+    if (f.stage === 'create' && f.throttled) {
+      this.actions.push({ type: 'create-later', nodeId: n.id, reason: f.reason, kind: 'rate-limit', ...evidence });
+      return;
+    }
+    this.fail(n, f.stage === 'create' ? `create failed: ${f.reason}` : f.reason, f.kind, evidence);
+  }
+
+  /**
+   * A launch failed. A quota refusal (the cloud knew a limit we did not) is not the node's fault:
+   * the pool pauses, the request waits and its node is launched again when there is room, without
+   * using an attempt. The provider's fault (no room, or failing again and again) moves the request
+   * with all its nodes to another provider that has its labels (promise 3), if there is one.
+   * Otherwise a request's node is retried up to launch-retries, and the request fails after the
+   * last; nodes for min-ready are not retried here (min-ready launches a fresh one). The retry
+   * takes the failed node's slot in the pool (the attempts are the request slot's, counted across
+   * retries), so it needs no room of its own.
+   */
+  private fail(n: NodeRecord, reason: string, kind?: string, evidence: FailureEvidence = {}): void {
     const retries = this.in_.topology.providers.get(n.provider)?.launchRetries ?? 1;
     const req = n.allocatedTo !== null && this.isOpen(n.allocatedTo) ? this.requestsById.get(n.allocatedTo)! : null;
     this.taken.add(n.id);
-    // The provider's fault (no room, or failing again and again): the request moves to another
-    // provider that has its labels, with all its nodes (promise 3), if there is one.
     const providersFault = kind === 'capacity' || (kind === 'transient' && n.attempt >= 2);
     if (req && providersFault && !this.declining.has(req.id) && this.canMove(req)) {
       this.declining.add(req.id);
-      this.actions.push({ type: 'launch-failed', nodeId: n.id, reason, retry: false, kind, moved: true });
+      this.actions.push({ type: 'launch-failed', nodeId: n.id, reason, retry: false, kind, moved: true, ...evidence });
       this.actions.push({ type: 'decline-request', requestId: req.id, provider: n.provider, reason });
       return;
     }
     const retry = req !== null && (kind === 'quota' || n.attempt < retries);
-    this.actions.push({ type: 'launch-failed', nodeId: n.id, reason, retry, ...(kind ? { kind } : {}) });
+    const failRequest = req !== null && !retry
+      ? `launch of ${n.label} in ${n.provider} failed after ${n.attempt} attempt${n.attempt > 1 ? 's' : ''}: ${reason}`
+      : undefined;
+    this.actions.push({ type: 'launch-failed', nodeId: n.id, reason, retry, ...(kind ? { kind } : {}), ...(failRequest ? { failRequest } : {}), ...evidence });
+    if (kind === 'quota') this.actions.push({ type: 'pause-pool', provider: n.provider, pool: n.pool, reason });
   }
 
   private deleteNode(n: NodeRecord, reason: string): void {
