@@ -270,7 +270,7 @@ export class Applier {
     const started = now();
     let sent: number | null = null;
     try {
-      const spec = await rt.specs.resolve(poolCfg, pl);
+      const spec = await rt.specs.resolve(poolCfg, pl.config);
       await rt.gate.turn();
       // The call is timed from here, after the rate gate (with `rate: 1`, the 8th of a burst
       // waits 7 s there): boot-timeout, and how late a server whose answer was lost may appear.

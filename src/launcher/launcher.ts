@@ -6,14 +6,14 @@ import type { Store } from '../store/store.ts';
 import { StoreMirror } from './mirror.ts';
 import { plan, type Plan, type PlanInput, type ProviderConditions } from './planner.ts';
 import { Backoff, ProviderHealth } from './health.ts';
-import { add, cloudRoom, flavorCost, pickFlavor, ZERO, type Cost } from './quota.ts';
+import { add, cloudRoom, flavorCost, ZERO, type Cost } from './quota.ts';
 import type { NodeRecord } from '../model.ts';
 import { buildTopology, poolKey, type Topology } from './topology.ts';
 import { ServerCache } from './server-cache.ts';
-import { LaunchSpecResolver, type UploadedImages } from './launch-spec.ts';
+import { LaunchSpecResolver, pickFlavor, type UploadedImages } from '../launch-spec.ts';
 import { Applier } from './apply.ts';
 import { RateGate } from './rate-gate.ts';
-import { PassLoop } from './pass-loop.ts';
+import { PassLoop } from '../pass-loop.ts';
 import { ResourceSweeper } from './resource-sweep.ts';
 import { servedActions } from './serving.ts';
 
