@@ -12,6 +12,7 @@ import { buildTopology, poolKey, type Topology } from './topology.ts';
 import { ServerCache } from './server-cache.ts';
 import { LaunchSpecResolver, pickFlavor, type UploadedImages } from '../launch-spec.ts';
 import { Applier } from './apply.ts';
+import type { ProviderRuntime } from './provider-runtime.ts';
 import { RateGate } from './rate-gate.ts';
 import { PassLoop } from '../pass-loop.ts';
 import { ResourceSweeper } from './resource-sweep.ts';
@@ -44,33 +45,6 @@ export interface LauncherOptions {
  * boot that is quicker than usual is not noticed late.
  */
 const EARLY = 0.85;
-
-/** Per provider: its driver, its cached server list and its learned boot and delete times. */
-export interface ProviderRuntime {
-  adapter: ProviderAdapter;
-  cache: ServerCache;
-  specs: LaunchSpecResolver;
-  /** Spaces create and delete calls by the provider's `rate`. */
-  gate: RateGate;
-  /** Moving averages of boot and delete durations seen here, to time the next list well. */
-  bootEstimateMs: number | null;
-  deleteEstimateMs: number | null;
-  timer: NodeJS.Timeout | null;
-  timerAt: number | null;
-  health: ProviderHealth;
-  /** Launch backoff per label. */
-  backoff: Backoff;
-  /** Pools paused after a quota refusal: pool → until. */
-  pausedUntil: Map<string, number>;
-  /** Cost of one node per `<pool>/<label>`, from the cloud's flavors. */
-  labelCost: Map<string, Cost>;
-  /** Room the cloud's limits leave for our nodes; null until read. */
-  cloudRoom: Cost | null;
-  limitsReadAt: number | null;
-  /** Finds and deletes leaked floating IPs, ports and volumes after each complete server list. */
-  sweeper: ResourceSweeper;
-  sweptSeq: number;
-}
 
 /** How often the cloud's absolute limits are read again, at most (also at once after a quota refusal). */
 const LIMITS_EVERY_MS = 60_000;
