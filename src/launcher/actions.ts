@@ -39,7 +39,7 @@ export interface FailureEvidence {
 }
 
 /**
- * A launch task's failure, reported by ./apply.ts as a fact and not yet acted on: the next plan
+ * A launch task's failure, reported by ./apply-launch.ts as a fact and not yet acted on: the next plan
  * decides whether the node is created again, retried as a new node, moved with its request to
  * another provider, or failed.
  */
