@@ -12,6 +12,8 @@ export interface ApplierContext {
   now: () => number;
   leaseMs: number;
   requestLeaseMs: number;
+  /** How long a pool stops launching after the cloud refused for quota; the limits are read again meanwhile. */
+  quotaPauseMs: number;
   config: Config;
   topology: Topology;
   providers: Map<string, ProviderRuntime>;

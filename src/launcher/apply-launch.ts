@@ -7,9 +7,6 @@ import { ApplyPart, type ApplierContext, type Tasks } from './apply-context.ts';
 import { scanUntil } from './keyscan.ts';
 import { ewma } from './provider-runtime.ts';
 
-/** How long a pool stops launching after the cloud refused for quota; the limits are read again meanwhile. */
-const PAUSE_MS = 10_000;
-
 /** Floating IPs this process attached, by node, released when the node is deleted. */
 export type FloatingIps = Map<string, { provider: string; id: string }>;
 
@@ -239,8 +236,8 @@ export class Launches extends ApplyPart {
   pausePool(provider: string, pool: string, reason: string): void {
     const rt = this.ctx.providers.get(provider);
     if (!rt) return;
-    rt.pausedUntil.set(pool, this.ctx.now() + PAUSE_MS);
+    rt.pausedUntil.set(pool, this.ctx.now() + this.ctx.quotaPauseMs);
     rt.limitsReadAt = null;
-    this.log.warn({ provider, pool, reason, pauseMs: PAUSE_MS }, 'pool paused: the cloud refused for quota');
+    this.log.warn({ provider, pool, reason, pauseMs: this.ctx.quotaPauseMs }, 'pool paused: the cloud refused for quota');
   }
 }

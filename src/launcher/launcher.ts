@@ -33,6 +33,8 @@ export interface LauncherOptions {
   mirrorFullIntervalMs?: number;
   /** Seconds a requestor's lease on fulfilled nodes lasts without a heartbeat. Default from config. */
   requestLeaseMs?: number;
+  /** How long a pool stops launching after the cloud refused for quota (the limits are read again meanwhile). Default 10 s. */
+  quotaPauseMs?: number;
   /** The uploads `diskimage` labels boot from; without it such labels never launch. */
   images?: UploadedImages & { refresh(): Promise<void> };
   /** Providers this launcher serves (./serving.ts); default every configured one. */
@@ -113,6 +115,7 @@ export class Launcher {
     this.applier = new Applier({
       store: opts.store, logger: opts.logger, launcher: this.name, now: this.now, leaseMs: this.leaseMs,
       requestLeaseMs: opts.requestLeaseMs ?? opts.config.api.requestLeaseTimeout * 1000,
+      quotaPauseMs: opts.quotaPauseMs ?? 10_000,
       config: opts.config, topology: this.topology, providers: this.providers, wake: () => this.wake(),
     });
   }
