@@ -29,10 +29,13 @@ interface World {
 }
 
 /** A launcher on the fake configuration; `only` keeps just those providers. */
-async function world(o: { only?: string[]; quotaPauseMs?: number; before?: (clouds: { east: FakeCloud; west: FakeCloud }) => void } = {}): Promise<World> {
+async function world(o: {
+  only?: string[]; quotaPauseMs?: number; edit?: (config: Config) => void; before?: (clouds: { east: FakeCloud; west: FakeCloud }) => void;
+} = {}): Promise<World> {
   resetFakeClouds();
   const config = loadConfig(FIXTURE);
   if (o.only) config.providers = config.providers.filter((p) => o.only!.includes(p.name));
+  o.edit?.(config);
   const logger = silentLogger();
   const adapters = providerAdapters({ config, logger });
   const east = fakeCloud('east');
@@ -187,6 +190,42 @@ test('a server lost by the cloud is seen missing on a complete list and its read
     assert.ok(await w.store.updateNode(node.id, { state: 'ready', allocatedTo: null, stateTime: Date.now() }, 'test', { states: ['in-use'] }));
     w.east.lose(node.serverId!);
     await until(w, 'the node of the lost server to go', async () => !(await w.store.getNode(node.id)));
+  } finally {
+    await w.stop();
+  }
+});
+
+/** East's servers stay in BUILD until the test sends them to ERROR (or lets them boot). */
+const slowEast = (config: Config) => { config.providers.find((p) => p.name === 'fake-east')!.fake!['active-after-lists'] = 1_000_000; };
+
+test('a server that goes to ERROR for want of capacity moves its request to the other provider', async () => {
+  const w = await world({ edit: slowEast });
+  try {
+    const id = await ask(w, ['fast']);
+    const [server] = await until(w, 'a server in east', async () => (w.east.live().length ? w.east.live() : null));
+    w.east.breakServer(server.id, { code: 500, message: 'No valid host was found.', kind: 'capacity' });
+    const r = await settled(w, id);
+    assert.equal(r.state, 'fulfilled');
+    assert.equal(r.provider, 'fake-west');
+    // The failed node's server is deleted.
+    await until(w, 'the delete of the failed server in east', async () => w.east.calls.get('deleteServer'));
+  } finally {
+    await w.stop();
+  }
+});
+
+test('a server that goes to ERROR for quota is retried in its slot without using an attempt, and the pool pauses', async () => {
+  const w = await world({ only: ['fake-east'], quotaPauseMs: 200, edit: slowEast });
+  try {
+    const id = await ask(w, ['fast']);
+    const [server] = await until(w, 'a server in east', async () => (w.east.live().length ? w.east.live() : null));
+    w.east.breakServer(server.id, { code: 413, message: 'Quota exceeded for instances', kind: 'quota' });
+    const retry = await until(w, 'the retry node', async () => (await nodesOf(w)).find((n) => n.state === 'building' && n.id !== server.metadata.nodepool_node_id));
+    assert.equal(retry.attempt, 1, 'a quota fault does not use an attempt');
+    assert.equal((await w.store.getRequest(id))!.state, 'pending');
+    assert.ok(w.launcher.providerStatus()[0].paused.main, 'the pool is paused');
+    // Once the pause is over, the retry creates its server.
+    await until(w, "the retry's server", async () => w.east.live().find((s) => s.metadata.nodepool_node_id === retry.id));
   } finally {
     await w.stop();
   }
