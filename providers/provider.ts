@@ -6,6 +6,18 @@ import type { CloudErrorKind } from './errors.ts';
  * arithmetic and host-key scanning live once, in the launcher.
  */
 
+/** One call a driver made to its cloud, reported through its `onCall` hook (metrics count them). */
+export interface CloudCall {
+  provider: string;
+  /** The cloud's service (for OpenStack: compute, image, network, identity...). */
+  service: string;
+  /** The call's verb (HTTP method for REST clouds). */
+  method: string;
+  /** The answer's status; null when no answer came. */
+  status: number | null;
+  seconds: number;
+}
+
 /** A server as the launcher sees it, whatever the cloud. */
 export interface ServerView {
   id: string;

@@ -1,4 +1,5 @@
 import type { ProviderAdapter } from '../providers/provider.ts';
+import { createFakeProvider, fakeCloudOptions } from '../providers/fake/index.ts';
 import { createOpenStackProvider, type CloudCall } from '../providers/openstack/index.ts';
 import type { CloudCredentials } from './config/cloud-credentials.ts';
 import { loadClouds, type LoadedClouds } from './config/clouds.ts';
@@ -34,17 +35,23 @@ export interface ProviderAdaptersOptions {
 }
 
 /**
- * One OpenStack adapter per served provider, by provider name. Without `credentials`, every served
+ * One adapter per served provider, by provider name, built by its driver (`openstack`, or `fake`:
+ * an in-memory cloud of this process). Without `credentials`, every served OpenStack
  * provider's cloud must be in clouds.yaml (the roles never start the simulator): a ConfigError
  * names each one that is not.
  */
 export function providerAdapters(o: ProviderAdaptersOptions): Map<string, ProviderAdapter> {
   const served = o.config.providers.filter((p) => !o.serve || o.serve(p));
-  const credentials = o.credentials ?? resolveProviderClouds(o.config, o.clouds ?? configClouds(o.config, o.env), {
-    simulator: false, providers: served.map((p) => p.name),
-  }).credentials;
+  const openstack = served.filter((p) => p.driver === 'openstack');
+  const credentials = o.credentials ?? (openstack.length ? resolveProviderClouds(o.config, o.clouds ?? configClouds(o.config, o.env), {
+    simulator: false, providers: openstack.map((p) => p.name),
+  }).credentials : new Map<string, CloudCredentials>());
   const adapters = new Map<string, ProviderAdapter>();
   for (const p of served) {
+    if (p.driver === 'fake') {
+      adapters.set(p.name, createFakeProvider({ name: p.name, cloud: p.cloud, options: p.fake && fakeCloudOptions(p.fake) }));
+      continue;
+    }
     const cred = credentials.get(p.name)!;
     adapters.set(p.name, createOpenStackProvider({
       name: p.name, credentials: { ...cred, regionName: p.regionName ?? cred.regionName },

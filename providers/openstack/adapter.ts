@@ -12,7 +12,8 @@ import type {
 import { CinderClient } from './cinder.ts';
 import { FloatingIpClient } from './floating-ips.ts';
 import { GlanceClient } from './glance.ts';
-import { HttpClient, type CloudCall } from './http.ts';
+import { HttpClient } from './http.ts';
+import type { CloudCall } from '../provider.ts';
 import { TokenSource } from './keystone.ts';
 import { NeutronClient } from './neutron.ts';
 import { NovaClient } from './nova.ts';

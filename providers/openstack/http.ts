@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { Logger } from '../../src/log.ts';
 import { CloudError } from '../errors.ts';
+import type { CloudCall } from '../provider.ts';
 import { classifyNetworkError, requestIdOf } from './classify.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -44,14 +45,6 @@ export interface HttpOptions {
   cacert?: string;
   /** Told of every call when it ends (metrics): `status` is null when no answer came. */
   onCall?: (call: CloudCall) => void;
-}
-
-export interface CloudCall {
-  provider: string;
-  service: string;
-  method: Method;
-  status: number | null;
-  seconds: number;
 }
 
 export class HttpClient {

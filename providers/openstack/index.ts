@@ -6,9 +6,9 @@ import type { CloudCredentials } from '../../src/config/cloud-credentials.ts';
 import { type Logger, silentLogger } from '../../src/log.ts';
 import type { ProviderAdapter } from '../provider.ts';
 import { OpenStackProvider } from './adapter.ts';
-import type { CloudCall } from './http.ts';
+import type { CloudCall } from '../provider.ts';
 
-export type { CloudCall } from './http.ts';
+export type { CloudCall } from '../provider.ts';
 
 export { classifyServerFault, classifyAnswer, classifyNetworkError, parseRetryAfter } from './classify.ts';
 export { identityV3Url, authRequestBody } from './keystone.ts';

@@ -8,7 +8,7 @@ import { ProviderBackoff } from './backoff.ts';
 import { ImageLeakSweep } from './leaks.ts';
 import { planBuilder, type BuilderAction, type BuilderPlan, type ImageUse } from './plan.ts';
 import { BuildTasks } from './tasks.ts';
-import { PassLoop } from '../launcher/pass-loop.ts';
+import { PassLoop } from '../pass-loop.ts';
 
 export interface BuilderOptions {
   config: Config;

@@ -1,4 +1,4 @@
-import type { UploadedImages } from '../launcher/launch-spec.ts';
+import type { UploadedImages } from '../launch-spec.ts';
 import type { Store, StoreEvent } from '../store/store.ts';
 
 /**

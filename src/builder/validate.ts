@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ProviderAdapter } from '../../providers/provider.ts';
 import type { DiskImageConfig, PoolConfig, ProviderConfig } from '../config/types.ts';
-import { LaunchSpecResolver } from '../launcher/launch-spec.ts';
+import { LaunchSpecResolver } from '../launch-spec.ts';
 import type { Logger } from '../log.ts';
 import type { UploadRecord } from '../model.ts';
 import { newNodeRecord } from '../store/records.ts';
@@ -59,10 +59,7 @@ export async function validateUpload(ctx: ValidateContext, upload: UploadRecord,
   await ctx.store.updateUpload(upload.id, { validationNode: node.id }, ctx.builder);
   let verdict: Verdict;
   try {
-    const spec = await new LaunchSpecResolver(ctx.adapter, provider).resolve(pool, {
-      label: label.name, connectionPort: label.connectionPort, username: label.username, hostKeyChecking: false,
-      config: { ...label, diskimage: undefined, cloudImage: undefined },
-    });
+    const spec = await new LaunchSpecResolver(ctx.adapter, provider).resolve(pool, { ...label, diskimage: undefined, cloudImage: undefined });
     const { id } = await ctx.adapter.createServer({
       name: node.hostname, flavorId: spec.flavorId, imageId: upload.externalId, networkIds: spec.networkIds, keyName: label.keyName,
       userdata: label.userdata,

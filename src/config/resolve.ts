@@ -3,6 +3,7 @@
  * reads (camelCase, every default and every inherited value filled in), so no other part needs to
  * know where a value may come from.
  */
+import { fakeDriverSchema } from '../../providers/fake/schema.ts';
 import type { NodepoolYaml } from './schema.ts';
 import type { CloudImageConfig, Config, DiskImageConfig, PoolConfig, PoolLabelConfig, ProviderConfig } from './types.ts';
 import { resolveBuilder, resolveDiskimages, resolveProviderDiskimages } from './resolve-diskimages.ts';
@@ -67,6 +68,7 @@ function resolveProvider(p: YamlProvider, diskimages: DiskImageConfig[]): Provid
     name: p.name,
     driver: p.driver,
     cloud: p.cloud,
+    ...(p.driver === 'fake' ? { fake: p.fake ?? fakeDriverSchema.parse({}) } : {}),
     regionName: p['region-name'],
     bootTimeout: p['boot-timeout'],
     launchTimeout: p['launch-timeout'],

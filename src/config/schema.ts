@@ -8,6 +8,7 @@
  * camelCase `Config` of ./types.ts.
  */
 import { z } from 'zod';
+import { fakeDriverSchema } from '../../providers/fake/schema.ts';
 import { IGNORED_DISKIMAGE_KEYS, builderKeys, diskimageSchema, providerDiskimageSchema } from './diskimage-schema.ts';
 
 const name = z.string().min(1, 'must not be empty');
@@ -124,8 +125,11 @@ export const poolSchema = z
 export const providerSchema = z
   .strictObject({
     name: name.describe('Provider name, unique.'),
-    driver: z.literal('openstack').describe('Cloud driver. Only `openstack` for now.'),
-    cloud: name.describe('Name of the cloud in clouds.yaml (or `envvars` for the OS_* variables).'),
+    driver: z
+      .enum(['openstack', 'fake'], { error: 'must be openstack or fake' })
+      .describe('Cloud driver: `openstack`, or `fake` (an in-memory cloud in the process, for tests and trials).'),
+    cloud: name.describe('Name of the cloud in clouds.yaml (or `envvars` for the OS_* variables); for `driver: fake`, the name of the in-memory cloud (providers naming the same one share it).'),
+    fake: fakeDriverSchema.optional(),
     'region-name': name.optional().describe("Region of the cloud. Default: the cloud's region in clouds.yaml."),
     'boot-timeout': seconds.positive().default(60).describe('Seconds to wait for a new server to become ACTIVE.'),
     'launch-timeout': seconds

@@ -1,3 +1,5 @@
+import type { FakeDriverYaml } from '../../providers/fake/schema.ts';
+
 /**
  * The configuration after validation: camelCase names for the YAML's kebab-case keys
  * (which keep Nodepool's names and meanings). Produced by `loadConfig` in ./load.ts from the
@@ -67,9 +69,11 @@ export interface CloudImageConfig {
 
 export interface ProviderConfig {
   name: string;
-  driver: 'openstack';
-  /** Cloud name in clouds.yaml. */
+  driver: 'openstack' | 'fake';
+  /** Cloud name in clouds.yaml; for the fake driver, the in-memory cloud's name. */
   cloud: string;
+  /** The fake driver's `fake:` block, as written (providers/fake/schema.ts); absent for other drivers. */
+  fake?: FakeDriverYaml;
   regionName?: string;
   /** Seconds to wait for ACTIVE. Default 60. */
   bootTimeout: number;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PassLoop } from '../launcher/pass-loop.ts';
+import { PassLoop } from '../pass-loop.ts';
 import type { Logger } from '../log.ts';
 import { newId } from '../store/records.ts';
 import type { Store } from '../store/store.ts';

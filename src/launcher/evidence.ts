@@ -1,5 +1,5 @@
 import type { NodeRecord } from '../model.ts';
-import type { ProviderCloudView } from './planner.ts';
+import type { ProviderCloudView } from './plan-input.ts';
 
 /**
  * What a server list can say about one server: only what it saw after the call that changed the

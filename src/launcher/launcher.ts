@@ -6,14 +6,15 @@ import type { Store } from '../store/store.ts';
 import { StoreMirror } from './mirror.ts';
 import { plan, type Plan, type PlanInput, type ProviderConditions } from './planner.ts';
 import { Backoff, ProviderHealth } from './health.ts';
-import { add, cloudRoom, flavorCost, pickFlavor, ZERO, type Cost } from './quota.ts';
+import { add, cloudRoom, flavorCost, ZERO, type Cost } from './quota.ts';
 import type { NodeRecord } from '../model.ts';
 import { buildTopology, poolKey, type Topology } from './topology.ts';
 import { ServerCache } from './server-cache.ts';
-import { LaunchSpecResolver, type UploadedImages } from './launch-spec.ts';
+import { LaunchSpecResolver, pickFlavor, type UploadedImages } from '../launch-spec.ts';
 import { Applier } from './apply.ts';
+import type { ProviderRuntime } from './provider-runtime.ts';
 import { RateGate } from './rate-gate.ts';
-import { PassLoop } from './pass-loop.ts';
+import { PassLoop } from '../pass-loop.ts';
 import { ResourceSweeper } from './resource-sweep.ts';
 import { servedActions } from './serving.ts';
 
@@ -32,6 +33,8 @@ export interface LauncherOptions {
   mirrorFullIntervalMs?: number;
   /** Seconds a requestor's lease on fulfilled nodes lasts without a heartbeat. Default from config. */
   requestLeaseMs?: number;
+  /** How long a pool stops launching after the cloud refused for quota (the limits are read again meanwhile). Default 10 s. */
+  quotaPauseMs?: number;
   /** The uploads `diskimage` labels boot from; without it such labels never launch. */
   images?: UploadedImages & { refresh(): Promise<void> };
   /** Providers this launcher serves (./serving.ts); default every configured one. */
@@ -44,33 +47,6 @@ export interface LauncherOptions {
  * boot that is quicker than usual is not noticed late.
  */
 const EARLY = 0.85;
-
-/** Per provider: its driver, its cached server list and its learned boot and delete times. */
-export interface ProviderRuntime {
-  adapter: ProviderAdapter;
-  cache: ServerCache;
-  specs: LaunchSpecResolver;
-  /** Spaces create and delete calls by the provider's `rate`. */
-  gate: RateGate;
-  /** Moving averages of boot and delete durations seen here, to time the next list well. */
-  bootEstimateMs: number | null;
-  deleteEstimateMs: number | null;
-  timer: NodeJS.Timeout | null;
-  timerAt: number | null;
-  health: ProviderHealth;
-  /** Launch backoff per label. */
-  backoff: Backoff;
-  /** Pools paused after a quota refusal: pool → until. */
-  pausedUntil: Map<string, number>;
-  /** Cost of one node per `<pool>/<label>`, from the cloud's flavors. */
-  labelCost: Map<string, Cost>;
-  /** Room the cloud's limits leave for our nodes; null until read. */
-  cloudRoom: Cost | null;
-  limitsReadAt: number | null;
-  /** Finds and deletes leaked floating IPs, ports and volumes after each complete server list. */
-  sweeper: ResourceSweeper;
-  sweptSeq: number;
-}
 
 /** How often the cloud's absolute limits are read again, at most (also at once after a quota refusal). */
 const LIMITS_EVERY_MS = 60_000;
@@ -139,6 +115,7 @@ export class Launcher {
     this.applier = new Applier({
       store: opts.store, logger: opts.logger, launcher: this.name, now: this.now, leaseMs: this.leaseMs,
       requestLeaseMs: opts.requestLeaseMs ?? opts.config.api.requestLeaseTimeout * 1000,
+      quotaPauseMs: opts.quotaPauseMs ?? 10_000,
       config: opts.config, topology: this.topology, providers: this.providers, wake: () => this.wake(),
     });
   }
@@ -203,6 +180,7 @@ export class Launcher {
     const input: PlanInput = {
       now, launcher: this.name, topology: this.topology, nodes, requests, cloud,
       inflight: this.applier.inflight, deleteCalledAt: this.applier.deleteCalledAt, deleteAnsweredAt: this.applier.deleteAnsweredAt, leakSightings: this.applier.leakSightings,
+      launchFailures: this.applier.launchFailures,
       conditions: this.conditions(), declined: this.applier.declined, imageless: await this.imageless(),
     };
     for (const name of this.providers.keys()) {

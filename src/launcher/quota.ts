@@ -1,5 +1,4 @@
 import type { Flavor, Limits } from '../../providers/provider.ts';
-import type { PoolLabelConfig } from '../config/types.ts';
 
 /** What one node costs against a quota. Quota is plain data: instances, cores, RAM (MiB). */
 export interface Cost {
@@ -18,13 +17,6 @@ export function add(a: Cost, b: Cost, times = 1): Cost {
 /** True when `used + extra` stays within `limit` on every axis. */
 export function fits(used: Cost, extra: Cost, limit: Cost): boolean {
   return used.instances + extra.instances <= limit.instances && used.cores + extra.cores <= limit.cores && used.ram + extra.ram <= limit.ram;
-}
-
-/** The flavor a pool label boots: by name (or id), else the smallest with at least min-ram. */
-export function pickFlavor(flavors: Flavor[], label: Pick<PoolLabelConfig, 'flavorName' | 'minRam'>): Flavor | undefined {
-  if (label.flavorName) return flavors.find((f) => f.name === label.flavorName || f.id === label.flavorName);
-  if (label.minRam !== undefined) return flavors.filter((f) => f.ram >= label.minRam!).sort((a, b) => a.ram - b.ram || a.vcpus - b.vcpus)[0];
-  return undefined;
 }
 
 export function flavorCost(f: Flavor): Cost {

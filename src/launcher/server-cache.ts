@@ -1,6 +1,6 @@
 import type { ProviderAdapter, ServerView } from '../../providers/provider.ts';
 import type { Logger } from '../log.ts';
-import type { ProviderCloudView } from './planner.ts';
+import type { ProviderCloudView } from './plan-input.ts';
 
 /**
  * One cached server list per provider (DESIGN promise 8): the launcher never asks for one server

@@ -1,5 +1,5 @@
 import type { NodeRecord, RequestRecord } from '../model.ts';
-import type { Action } from './planner.ts';
+import type { Action } from './actions.ts';
 
 /**
  * A launcher may serve a subset of the providers (`nodepool launcher --providers a,b`). It plans

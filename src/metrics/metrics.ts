@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CloudCall } from '../../providers/openstack/http.ts';
+import type { CloudCall } from '../../providers/provider.ts';
 import type { Config } from '../config/types.ts';
 import { NODE_STATES, OPEN_REQUEST_STATES } from '../model.ts';
 import type { ProviderLive } from '../status/providers.ts';

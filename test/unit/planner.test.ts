@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Config } from '../../src/config/types.ts';
 import type { NodeRecord, RequestRecord } from '../../src/model.ts';
 import type { ServerView } from '../../providers/provider.ts';
-import { plan, type Action, type PlanInput, type ProviderCloudView, type ProviderConditions } from '../../src/launcher/planner.ts';
+import { plan, type Action, type LaunchFailure, type PlanInput, type ProviderCloudView, type ProviderConditions } from '../../src/launcher/planner.ts';
 import { CREATE_CALL_LIMIT_MS } from '../../src/launcher/evidence.ts';
 import { buildTopology } from '../../src/launcher/topology.ts';
 
@@ -347,7 +347,7 @@ function conditions(o: Partial<ProviderConditions> = {}): ProviderConditions {
   return { health: 'healthy', labelCost: new Map(), cloudRoom: null, pausedUntil: new Map(), backoffUntil: new Map(), ...o };
 }
 
-function runWith(o: Parameters<typeof run>[0] & { east?: ProviderCloudView; cond?: Record<string, Partial<ProviderConditions>>; declined?: [string, string[]][] }): Action[] {
+function runWith(o: Parameters<typeof run>[0] & { east?: ProviderCloudView; cond?: Record<string, Partial<ProviderConditions>>; declined?: [string, string[]][]; failures?: [string, LaunchFailure][] }): Action[] {
   const seen = (provider: string) => view((o.nodes ?? []).filter((n) => n.provider === provider && n.serverId).map((n) => server(n.serverId!)));
   return plan({
     now: o.now ?? T0, launcher: 'me', topology: buildTopology(o.cfg ?? config()), nodes: o.nodes ?? [], requests: o.requests ?? [],
@@ -355,6 +355,7 @@ function runWith(o: Parameters<typeof run>[0] & { east?: ProviderCloudView; cond
     deleteCalledAt: new Map(o.deleteCalledAt ?? []), deleteAnsweredAt: new Map(o.deleteAnsweredAt ?? []), leakSightings: new Map(o.leaks ?? []),
     conditions: new Map(Object.entries(o.cond ?? {}).map(([k, v]) => [k, conditions(v)])),
     declined: new Map((o.declined ?? []).map(([r, ps]) => [r, new Set(ps)])),
+    launchFailures: new Map(o.failures ?? []),
   }).actions;
 }
 
@@ -444,7 +445,10 @@ test('a quota fault on a server (the quota race) does not use an attempt nor fai
   const r = request({ labels: ['noble'], state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
   const n = node({ label: 'noble', state: 'building', step: 'booting', serverId: 'sq', allocatedTo: r.id, attempt: 3 });
   const acts = runWith({ nodes: [n], requests: [r], east: view([server('sq', { state: 'error', status: 'ERROR', fault: { code: 413, message: 'Quota exceeded for instances', kind: 'quota' } })]) });
-  assert.deepEqual(acts, [{ type: 'launch-failed', nodeId: n.id, reason: 'server went to ERROR: 413 Quota exceeded for instances', retry: true, kind: 'quota' }]);
+  assert.deepEqual(acts, [
+    { type: 'launch-failed', nodeId: n.id, reason: 'server went to ERROR: 413 Quota exceeded for instances', retry: true, kind: 'quota' },
+    { type: 'pause-pool', provider: 'east', pool: 'main', reason: 'server went to ERROR: 413 Quota exceeded for instances' },
+  ]);
 });
 
 test('a request waiting on a full pool makes room by deleting the oldest ready node of another label, never an in-use or held one', () => {
@@ -480,7 +484,7 @@ test('on a full pool a failed launch with attempts left is retried in its own sl
   assert.deepEqual(acts, [{ type: 'launch-failed', nodeId: n.id, reason: 'server went to ERROR', retry: true }]);
   const last = node({ ...n, id: 'last', attempt: 3 });
   assert.deepEqual(runWith({ cfg, nodes: [last], requests: [r], east: view([server('se', { state: 'error', status: 'ERROR' })]) }),
-    [{ type: 'launch-failed', nodeId: 'last', reason: 'server went to ERROR', retry: false }]);
+    [{ type: 'launch-failed', nodeId: 'last', reason: 'server went to ERROR', retry: false, failRequest: 'launch of jammy in east failed after 3 attempts: server went to ERROR' }]);
 });
 
 test('a retry that took a failed node\'s slot in a full pool creates its server only once the failed server is gone', () => {
@@ -547,4 +551,62 @@ test('a request holding more nodes than it asked for (two launchers launched for
     { type: 'unallocate-node', nodeId: a.id },
     { type: 'fulfill-request', requestId: r.id, nodeIds: [b.id, c.id] },
   ]);
+});
+
+// ---- failed launch tasks: the applier reports what happened, the planner decides what follows ----
+
+test('a create the cloud refused for quota pauses the pool and is made again by the same node, without failing anything', () => {
+  const r = request({ state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const n = node({ state: 'building', step: 'creating', serverId: null, allocatedTo: r.id, attempt: 3 });
+  const failures: [string, LaunchFailure][] = [[n.id, { stage: 'create', reason: 'quota: Quota exceeded for instances', kind: 'quota', nothingMade: true }]];
+  assert.deepEqual(runWith({ nodes: [n], requests: [r], failures }), [
+    { type: 'pause-pool', provider: 'east', pool: 'main', reason: 'quota: Quota exceeded for instances' },
+    { type: 'create-later', nodeId: n.id, reason: 'quota: Quota exceeded for instances', kind: 'quota' },
+  ]);
+});
+
+test('a create throttled with a 429 is made again after the backoff, without using an attempt', () => {
+  const n = node({ state: 'building', step: 'creating', serverId: null, attempt: 1 });
+  const failures: [string, LaunchFailure][] = [[n.id, { stage: 'create', reason: 'rate-limit: slow down', kind: 'rate-limit', throttled: true, retryAfterMs: 2000, since: T0 - 50 }]];
+  assert.deepEqual(runWith({ nodes: [n], failures }), [
+    { type: 'create-later', nodeId: n.id, reason: 'rate-limit: slow down', kind: 'rate-limit', retryAfterMs: 2000, since: T0 - 50 },
+  ]);
+});
+
+test('a refused create is retried with the attempts left, then fails the request; the record says no server was made', () => {
+  const r = request({ state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const f: LaunchFailure = { stage: 'create', reason: 'config: flavor not found', kind: 'configuration', nothingMade: true };
+  const first = node({ state: 'building', step: 'creating', serverId: null, allocatedTo: r.id, attempt: 1 });
+  assert.deepEqual(runWith({ nodes: [first], requests: [r], failures: [[first.id, f]] }),
+    [{ type: 'launch-failed', nodeId: first.id, reason: 'create failed: config: flavor not found', retry: true, kind: 'configuration', nothingMade: true }]);
+  const last = node({ ...first, id: 'last-create', attempt: 3 });
+  assert.deepEqual(runWith({ nodes: [last], requests: [r], failures: [[last.id, f]] }), [{
+    type: 'launch-failed', nodeId: last.id, reason: 'create failed: config: flavor not found', retry: false, kind: 'configuration', nothingMade: true,
+    failRequest: 'launch of jammy in east failed after 3 attempts: create failed: config: flavor not found',
+  }]);
+});
+
+test('a create that failed for want of capacity moves the request to another provider that has its labels', () => {
+  const r = request({ state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const n = node({ state: 'building', step: 'creating', serverId: null, allocatedTo: r.id, attempt: 1 });
+  const acts = runWith({ nodes: [n], requests: [r], failures: [[n.id, { stage: 'create', reason: 'capacity: No valid host was found', kind: 'capacity', since: T0 - 10 }]] });
+  assert.deepEqual(acts, [
+    { type: 'launch-failed', nodeId: n.id, reason: 'create failed: capacity: No valid host was found', retry: false, kind: 'capacity', moved: true, since: T0 - 10 },
+    { type: 'decline-request', requestId: r.id, provider: 'east', reason: 'create failed: capacity: No valid host was found' },
+  ]);
+});
+
+test('a failure is acted on only once its task is over, and a scan that gave up is a failed launch', () => {
+  const r = request({ state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const n = node({ state: 'building', step: 'scanning', allocatedTo: r.id, attempt: 1 });
+  const failures: [string, LaunchFailure][] = [[n.id, { stage: 'scan', reason: 'launch timeout: connection refused' }]];
+  assert.deepEqual(runWith({ nodes: [n], requests: [r], failures, inflight: [`scan:${n.id}`] }), []);
+  assert.deepEqual(runWith({ nodes: [n], requests: [r], failures }), [{ type: 'launch-failed', nodeId: n.id, reason: 'launch timeout: connection refused', retry: true }]);
+});
+
+test('an ACTIVE server without an address is a failed launch', () => {
+  const r = request({ state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const n = node({ state: 'building', step: 'booting', serverId: 'bare', allocatedTo: r.id, attempt: 1 });
+  assert.deepEqual(runWith({ nodes: [n], requests: [r], east: view([server('bare', { privateIpv4: null })]) }),
+    [{ type: 'launch-failed', nodeId: n.id, reason: 'server is ACTIVE but has no address', retry: true }]);
 });

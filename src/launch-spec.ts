@@ -1,9 +1,12 @@
-import type { ProviderAdapter } from '../../providers/provider.ts';
-import { CloudError } from '../../providers/errors.ts';
-import type { PoolConfig, ProviderConfig } from '../config/types.ts';
-import type { PoolLabel } from './topology.ts';
-import { pickFlavor } from './quota.ts';
-import type { Flavor } from '../../providers/provider.ts';
+import type { Flavor, ProviderAdapter } from '../providers/provider.ts';
+import { CloudError } from '../providers/errors.ts';
+import type { PoolConfig, PoolLabelConfig, ProviderConfig } from './config/types.ts';
+
+/**
+ * What a create call needs besides the label's names: the cloud's ids of its flavor, image and
+ * networks. Shared by the launcher (every launch) and the builder (the boot that validates an
+ * upload).
+ */
 
 /** Where a `diskimage` label's image comes from: the newest usable upload (src/builder/usable-uploads.ts). */
 export interface UploadedImages {
@@ -32,8 +35,8 @@ export class LaunchSpecResolver {
     private readonly uploads?: UploadedImages,
   ) {}
 
-  resolve(pool: PoolConfig, label: PoolLabel): Promise<ResolvedLabel> {
-    const key = `${pool.name}/${label.label}`;
+  resolve(pool: PoolConfig, label: PoolLabelConfig): Promise<ResolvedLabel> {
+    const key = `${pool.name}/${label.name}`;
     let p = this.cache.get(key);
     if (!p) {
       p = this.lookup(pool, label);
@@ -41,7 +44,7 @@ export class LaunchSpecResolver {
       p.catch(() => this.cache.delete(key));
       this.cache.set(key, p);
     }
-    const diskimage = label.config.diskimage;
+    const diskimage = label.diskimage;
     // A built image changes with every upload, so it is chosen at each launch, not cached.
     return diskimage ? p.then((r) => ({ ...r, imageId: this.uploadedImage(diskimage) })) : p;
   }
@@ -61,8 +64,7 @@ export class LaunchSpecResolver {
     return this.flavorList;
   }
 
-  private async lookup(pool: PoolConfig, label: PoolLabel): Promise<ResolvedLabel> {
-    const cfg = label.config;
+  private async lookup(pool: PoolConfig, cfg: PoolLabelConfig): Promise<ResolvedLabel> {
     const flavor = pickFlavor(await this.flavors(), cfg);
     if (!flavor) {
       const what = cfg.flavorName ? `flavor ${cfg.flavorName}` : `a flavor with at least ${cfg.minRam} MiB of RAM`;
@@ -84,4 +86,11 @@ export class LaunchSpecResolver {
     }
     return { flavorId: flavor.id, imageId, networkIds };
   }
+}
+
+/** The flavor a pool label boots: by name (or id), else the smallest with at least min-ram. */
+export function pickFlavor(flavors: Flavor[], label: Pick<PoolLabelConfig, 'flavorName' | 'minRam'>): Flavor | undefined {
+  if (label.flavorName) return flavors.find((f) => f.name === label.flavorName || f.id === label.flavorName);
+  if (label.minRam !== undefined) return flavors.filter((f) => f.ram >= label.minRam!).sort((a, b) => a.ram - b.ram || a.vcpus - b.vcpus)[0];
+  return undefined;
 }

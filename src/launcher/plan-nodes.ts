@@ -1,0 +1,182 @@
+import type { NodeRecord } from '../model.ts';
+import type { ServerView } from '../../providers/provider.ts';
+import { createAnsweredBy, goneAfterDelete, missingAfterCreate } from './evidence.ts';
+import type { ProviderCloudView } from './plan-input.ts';
+import { canMove, fail, launchFailure } from './plan-failures.ts';
+import type { PlanPass } from './plan-pass.ts';
+
+/**
+ * The node side of a plan: the launch and delete state machines, ready nodes' ages and vanished
+ * servers, the requestors' leases on in-use nodes, holds.
+ */
+
+/** How long after a delete call we ask again if the server is still there. */
+export const DELETE_RETRY_MS = 30_000;
+/**
+ * How long an in-use node of a request still open is left alone: the request's fulfilment is under
+ * way in another launcher. Past it, the launcher that fulfilled it died between the two writes,
+ * and the node is returned as used (the request gets fresh nodes).
+ */
+export const FULFIL_GRACE_MS = 30_000;
+
+export function nodeLifecycles(pass: PlanPass): void {
+  const { now, inflight } = pass.input;
+  for (const n of pass.input.nodes) {
+    const limits = pass.input.topology.providers.get(n.provider);
+    const view = pass.input.cloud.get(n.provider);
+    switch (n.state) {
+      case 'building': {
+        if (!pass.owned(n) || !limits) break;
+        if (inflight.has(`create:${n.id}`) || inflight.has(`scan:${n.id}`)) {
+          if (n.launchStartedAt !== null) pass.wakeAt(n.launchStartedAt + limits.launchTimeoutMs);
+          if (n.launchStartedAt !== null && now - n.launchStartedAt > limits.launchTimeoutMs && n.step === 'scanning') {
+            fail(pass, n, `launch timeout: not reachable over SSH after ${limits.launchTimeoutMs / 1000} s`);
+          }
+          break;
+        }
+        building(pass, n, limits, view);
+        break;
+      }
+      case 'ready': {
+        if (n.allocatedTo && !pass.isOpen(n.allocatedTo)) {
+          pass.actions.push({ type: 'unallocate-node', nodeId: n.id });
+          break;
+        }
+        const age = pass.input.topology.labels.get(n.label)?.maxReadyAgeMs ?? 0;
+        if (!n.allocatedTo && age > 0) {
+          if (now - n.stateTime >= age) pass.deleteNode(n, `ready for more than max-ready-age (${age / 1000} s)`);
+          else pass.wakeAt(n.stateTime + age);
+        }
+        if (!n.allocatedTo && !pass.taken.has(n.id) && n.serverId && view?.fullRefreshedAt && view.fullRefreshedAt > n.stateTime && !view.servers.has(n.serverId)) {
+          pass.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'server vanished from the cloud' });
+          pass.taken.add(n.id);
+        }
+        break;
+      }
+      case 'in-use': {
+        const req = n.allocatedTo ? pass.requestsById.get(n.allocatedTo) : undefined;
+        if (req && (req.state === 'requested' || req.state === 'pending') && now - n.stateTime < FULFIL_GRACE_MS) {
+          // Another launcher is fulfilling it: it marks the nodes in-use, then the request, and
+          // this snapshot fell between the two writes (seen with three launchers on PostgreSQL).
+          pass.wakeAt(n.stateTime + FULFIL_GRACE_MS);
+        } else if (!req || req.state !== 'fulfilled' || req.holderExpires === null) {
+          pass.actions.push({ type: 'return-used', nodeId: n.id, reason: 'released by its requestor' });
+        } else if (req.holderExpires <= now) {
+          pass.actions.push({ type: 'return-used', nodeId: n.id, reason: `lease of request ${req.id} expired` });
+        } else {
+          pass.wakeAt(req.holderExpires);
+        }
+        break;
+      }
+      case 'used':
+        if (pass.owned(n)) pass.deleteNode(n, 'used');
+        break;
+      case 'hold':
+        if (n.holdExpires !== null) {
+          if (n.holdExpires <= now) pass.deleteNode(n, 'hold expired');
+          else pass.wakeAt(n.holdExpires);
+        }
+        break;
+      case 'failed':
+        if (pass.owned(n)) pass.deleteNode(n, n.comment ?? 'launch failed');
+        break;
+      case 'deleting':
+        if (pass.owned(n)) deleting(pass, n, view);
+        break;
+    }
+  }
+}
+
+function building(pass: PlanPass, n: NodeRecord, limits: { bootTimeoutMs: number; launchTimeoutMs: number }, view: ProviderCloudView | undefined): void {
+  const { now } = pass.input;
+  const started = n.launchStartedAt ?? n.createdAt;
+  const failure = pass.input.launchFailures?.get(n.id);
+  if (failure) {
+    launchFailure(pass, n, failure);
+    return;
+  }
+  if (pass.cap.cond(n.provider).health === 'unhealthy') {
+    // An unhealthy provider (offline, or failing again and again) gets no new server, and a
+    // request does not wait for the boot-timeout of the servers it has there: its nodes move with
+    // it to another provider that has its labels. A node for min-ready not yet created is dropped.
+    const req = n.allocatedTo && pass.isOpen(n.allocatedTo) ? pass.requestsById.get(n.allocatedTo)! : null;
+    if (req ? canMove(pass, req) : n.step === 'pending') {
+      fail(pass, n, `provider ${n.provider} is unhealthy`, 'capacity');
+      return;
+    }
+    if (n.step === 'pending') return;
+  }
+  switch (n.step) {
+    case 'pending': {
+      // A launch retried after a failure waits out the provider and label's backoff, a pool
+      // paused after a quota refusal, and room for its server.
+      const until = pass.cap.cond(n.provider).backoffUntil.get(n.label);
+      if (until !== undefined && until > now) { pass.wakeAt(until); return; }
+      const paused = pass.cap.cond(n.provider).pausedUntil.get(n.pool);
+      if (paused !== undefined && paused > now) { pass.wakeAt(paused); return; }
+      if (!pass.cap.roomToCreate(n)) return;
+      pass.actions.push({ type: 'create-server', nodeId: n.id });
+      return;
+    }
+    case 'creating': {
+      // The create call's answer was lost (the process died): find the server by its name.
+      const found = view ? findByName(view, n.hostname) : undefined;
+      if (found) pass.actions.push({ type: 'adopt-server', nodeId: n.id, serverId: found.id });
+      else if (missingAfterCreate(view, n)) pass.actions.push({ type: 'retry-create', nodeId: n.id });
+      else pass.wakeAt(createAnsweredBy(n));
+      return;
+    }
+    case 'booting': {
+      const server = n.serverId ? view?.servers.get(n.serverId) : undefined;
+      if (server?.state === 'active') {
+        if (server.publicIpv4 ?? server.privateIpv4 ?? server.publicIpv6) pass.actions.push({ type: 'server-active', nodeId: n.id, server });
+        else fail(pass, n, 'server is ACTIVE but has no address');
+      } else if (server?.state === 'error') {
+        const f = server.fault;
+        fail(pass, n, `server went to ERROR${f ? `: ${f.code} ${f.message.trim()}` : ''}`, f?.kind);
+      } else if (!server && missingAfterCreate(view, n)) {
+        fail(pass, n, 'server vanished while booting', 'transient');
+      } else if (now - started > limits.bootTimeoutMs) {
+        fail(pass, n, `boot timeout: not ACTIVE after ${limits.bootTimeoutMs / 1000} s`, 'transient');
+      } else {
+        pass.wakeAt(started + limits.bootTimeoutMs + 1);
+      }
+      return;
+    }
+    case 'scanning':
+      if (now - started > limits.launchTimeoutMs) fail(pass, n, `launch timeout after ${limits.launchTimeoutMs / 1000} s`);
+      else pass.actions.push({ type: 'scan-node', nodeId: n.id });
+      return;
+    default:
+      pass.actions.push({ type: 'create-server', nodeId: n.id });
+  }
+}
+
+function deleting(pass: PlanPass, n: NodeRecord, view: ProviderCloudView | undefined): void {
+  const { now, inflight, deleteCalledAt } = pass.input;
+  if (inflight.has(`delete:${n.id}`) || inflight.has(`create:${n.id}`)) return;
+  if (!n.serverId) {
+    if (n.step === 'pending' || n.step === null) {
+      pass.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'no server was created' });
+      return;
+    }
+    const found = view ? findByName(view, n.hostname) : undefined;
+    if (found) pass.actions.push({ type: 'adopt-server', nodeId: n.id, serverId: found.id });
+    else if (missingAfterCreate(view, n)) pass.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'the server was never created' });
+    else pass.wakeAt(createAnsweredBy(n));
+    return;
+  }
+  // The node (and its quota) stays until the cloud shows the server gone (./evidence.ts).
+  const called = deleteCalledAt.get(n.id);
+  if (goneAfterDelete(view, n.serverId, pass.input.deleteAnsweredAt.get(n.id))) {
+    pass.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'server deleted' });
+  } else if (called === undefined || now - called >= DELETE_RETRY_MS) {
+    pass.actions.push({ type: 'delete-server', nodeId: n.id });
+  } else {
+    pass.wakeAt(called + DELETE_RETRY_MS);
+  }
+}
+function findByName(view: ProviderCloudView, name: string): ServerView | undefined {
+  for (const s of view.servers.values()) if (s.name === name && s.state !== 'deleted') return s;
+  return undefined;
+}
