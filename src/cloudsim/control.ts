@@ -6,11 +6,11 @@
 import type { FaultSettings } from './fault-spec.ts';
 import { inventory } from './inventory.ts';
 import type { BootFault, CallFault, QuotaSpec, ServerStateChange, SimInjected, SimInventory, SimServer, SimStats } from './types.ts';
-import { importKeypair } from './nova-other.ts';
-import { dropNextUploads } from './glance.ts';
+import { importKeypair } from './nova/other.ts';
+import { dropNextUploads } from './glance/service.ts';
 import type { CloudState, NetworkQuota, ServerRecord, VolumeQuota } from './state.ts';
 import { addUnmanagedServers } from './unmanaged.ts';
-import { volumeUsage } from './volume-ops.ts';
+import { volumeUsage } from './cinder/volume-ops.ts';
 
 export class CloudControl {
   constructor(private readonly cloud: CloudState) {}

@@ -6,10 +6,10 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { novaPort, removePort } from './network-ops.ts';
+import { novaPort, removePort } from './neutron/network-ops.ts';
 import type { CloudState, ServerRecord } from './state.ts';
 import { generateHostKey, SshNode } from './ssh.ts';
-import { attachBootVolumes, clearVolumeTimers, releaseBootVolumes } from './volume-ops.ts';
+import { attachBootVolumes, clearVolumeTimers, releaseBootVolumes } from './cinder/volume-ops.ts';
 
 /** Share of the boot delay spent in `scheduling` before `spawning` (0.75 s of 2.5 s observed). */
 const SCHEDULING_SHARE = 0.3;

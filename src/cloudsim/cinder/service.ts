@@ -5,11 +5,11 @@
  * `creating` -> `available`, `in-use` while a server boots from one, `deleting` -> gone, 404
  * `itemNotFound`; 413 with `Retry-After: 0` at the quota; absolute limits.
  */
-import { cinderError, readVolumeMicroversion, volumeBrief, volumeQuotaError, volumeView } from './cinder-view.ts';
-import type { VolumeRecord } from './records.ts';
-import { SimError, isObject, middlewareUnauthorized, parseJson, type RouteDef, type ServiceDef, type SimReply, type SimRequest } from './service.ts';
+import { cinderError, readVolumeMicroversion, volumeBrief, volumeQuotaError, volumeView } from './view.ts';
+import type { VolumeRecord } from '../records.ts';
+import { SimError, isObject, middlewareUnauthorized, parseJson, type RouteDef, type ServiceDef, type SimReply, type SimRequest } from '../service.ts';
 import { createVolume, deleteVolume, volumeUsage } from './volume-ops.ts';
-import { pyRepr } from './util.ts';
+import { pyRepr } from '../util.ts';
 
 const ROOT = '/volume/v3/:project';
 const MAX_LIMIT = 1000;

@@ -4,9 +4,9 @@
  * (`in-use` while the server lives; deleted with it, or left `available` when the boot asked
  * to keep it: the volumes a leak cleaner looks for).
  */
-import type { VolumeRecord } from './records.ts';
-import type { CloudState, ServerRecord } from './state.ts';
-import { uuid } from './util.ts';
+import type { VolumeRecord } from '../records.ts';
+import type { CloudState, ServerRecord } from '../state.ts';
+import { uuid } from '../util.ts';
 
 export interface NewVolume {
   name: string;

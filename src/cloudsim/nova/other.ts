@@ -4,11 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import ssh2 from 'ssh2';
-import { FIXED_LIMITS, NOVA_MAX_LIMIT } from './defaults.ts';
-import { MAX_MINOR, MIN_MINOR, badRequest, json, links, nextLink, notFound, readLimit, schemaError } from './nova-common.ts';
-import { SimError, isObject, parseJson, type RouteDef, type SimReply, type SimRequest } from './service.ts';
-import type { CloudState, FlavorRecord, KeypairRecord } from './state.ts';
-import { isoMicros, pyRepr } from './util.ts';
+import { FIXED_LIMITS, NOVA_MAX_LIMIT } from '../defaults.ts';
+import { MAX_MINOR, MIN_MINOR, badRequest, json, links, nextLink, notFound, readLimit, schemaError } from './common.ts';
+import { SimError, isObject, parseJson, type RouteDef, type SimReply, type SimRequest } from '../service.ts';
+import type { CloudState, FlavorRecord, KeypairRecord } from '../state.ts';
+import { isoMicros, pyRepr } from '../util.ts';
 
 const V21_UPDATED = '2013-07-23T11:33:21Z';
 

@@ -3,11 +3,11 @@
  * through the API (DOWN, no device), and those a failed unbind leaves behind (DOWN, still naming a
  * server that is gone). List with filters, show, create (409 OverQuota at the port quota), delete.
  */
-import { collection, one, overQuota, resourceBody, type Item } from './neutron-common.ts';
+import { collection, one, overQuota, resourceBody, type Item } from './common.ts';
 import { removePort } from './network-ops.ts';
-import { SimError, type RouteDef, type SimReply, type SimRequest } from './service.ts';
-import type { CloudState, PortRecord } from './state.ts';
-import { isoSeconds, randomMac, uuid } from './util.ts';
+import { SimError, type RouteDef, type SimReply, type SimRequest } from '../service.ts';
+import type { CloudState, PortRecord } from '../state.ts';
+import { isoSeconds, randomMac, uuid } from '../util.ts';
 
 /** Key order as recorded (`neutron-ports-list-200-by-device`); a member sees no binding:* but vnic_type. */
 export function portView(cloud: CloudState, p: PortRecord): Item {

@@ -3,9 +3,9 @@
  * with Nova (`{"itemNotFound": {code, message}}`, `overLimit` with `retryAfter`), and the
  * microversion headers.
  */
-import type { VolumeRecord } from './records.ts';
-import { SimError, type SimReply, type SimRequest } from './service.ts';
-import type { CloudState } from './state.ts';
+import type { VolumeRecord } from '../records.ts';
+import { SimError, type SimReply, type SimRequest } from '../service.ts';
+import type { CloudState } from '../state.ts';
 
 type Json = Record<string, unknown>;
 

@@ -1,11 +1,11 @@
 /**
  * Nova (compute v2.1) as one service: its routes, microversion step, headers and faults.
  */
-import { decorateNova, novaError, readMicroversion } from './nova-common.ts';
-import { otherRoutes } from './nova-other.ts';
-import { serverItemRoutes } from './nova-server-items.ts';
-import { serverRoutes } from './nova-servers.ts';
-import { SimError, middlewareUnauthorized, type ServiceDef } from './service.ts';
+import { decorateNova, novaError, readMicroversion } from './common.ts';
+import { otherRoutes } from './other.ts';
+import { serverItemRoutes } from './server-items.ts';
+import { serverRoutes } from './servers.ts';
+import { SimError, middlewareUnauthorized, type ServiceDef } from '../service.ts';
 
 export const nova: ServiceDef = {
   name: 'nova',

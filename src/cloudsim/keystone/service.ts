@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import {
   REASONS, SimError, UNAUTHORIZED_MESSAGE, isObject, parseJson, type RouteDef, type ServiceDef, type SimReply, type SimRequest,
-} from './service.ts';
-import type { AppCredRecord, CloudState, TokenRecord } from './state.ts';
-import { hexId, keystoneTime } from './util.ts';
+} from '../service.ts';
+import type { AppCredRecord, CloudState, TokenRecord } from '../state.ts';
+import { hexId, keystoneTime } from '../util.ts';
 
 const DOMAIN = { id: 'default', name: 'Default' };
 const V3_UPDATED = '2020-04-07T00:00:00Z';

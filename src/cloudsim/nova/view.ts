@@ -3,10 +3,10 @@
  * recorded answers (show and detail differ: detail puts security_groups last and has no
  * server_groups).
  */
-import { visibleFloatingIps } from './network-ops.ts';
-import { bookmark, links } from './nova-common.ts';
-import type { CloudState, ServerRecord } from './state.ts';
-import { isoMicros, isoSeconds } from './util.ts';
+import { visibleFloatingIps } from '../neutron/network-ops.ts';
+import { bookmark, links } from './common.ts';
+import type { CloudState, ServerRecord } from '../state.ts';
+import { isoMicros, isoSeconds } from '../util.ts';
 
 type Json = Record<string, unknown>;
 

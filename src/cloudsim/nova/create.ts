@@ -3,12 +3,12 @@
  * key, network and quota checks, each with the reference's status and words), then the 202
  * stub. Quota is checked synchronously against every server not yet DELETED.
  */
-import { FIXED_LIMITS } from './defaults.ts';
-import { badRequest, json, links, schemaError } from './nova-common.ts';
-import { SimError, isObject, parseJson, type SimReply, type SimRequest } from './service.ts';
-import type { CloudState, NetworkRecord, Quota, ServerRecord } from './state.ts';
-import type { BootFault } from './types.ts';
-import { pyRepr, randomAlnum, uuid } from './util.ts';
+import { FIXED_LIMITS } from '../defaults.ts';
+import { badRequest, json, links, schemaError } from './common.ts';
+import { SimError, isObject, parseJson, type SimReply, type SimRequest } from '../service.ts';
+import type { CloudState, NetworkRecord, Quota, ServerRecord } from '../state.ts';
+import type { BootFault } from '../types.ts';
+import { pyRepr, randomAlnum, uuid } from '../util.ts';
 
 /** Keys Nova's create schema knows, with the microversion that added them. */
 const KNOWN_KEYS: Record<string, number> = {

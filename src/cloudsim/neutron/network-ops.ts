@@ -3,9 +3,9 @@
  * made and removed, floating IPs bound to a port and let go. A floating IP reaches its server
  * for real: the server's SSH also listens at the floating address while it is associated.
  */
-import type { FloatingIpRecord } from './records.ts';
-import type { CloudState, PortRecord } from './state.ts';
-import { randomMac, uuid } from './util.ts';
+import type { FloatingIpRecord } from '../records.ts';
+import type { CloudState, PortRecord } from '../state.ts';
+import { randomMac, uuid } from '../util.ts';
 
 /** A port for a server on a network, ACTIVE, owned by Nova (its addresses come at boot). */
 export function novaPort(cloud: CloudState, networkId: string, ip: string, serverId: string): PortRecord {

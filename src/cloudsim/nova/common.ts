@@ -2,9 +2,9 @@
  * What every Nova answer shares: microversion negotiation, the request-id and microversion
  * headers, Nova's fault bodies, links, and the JSON-schema style 400 messages.
  */
-import { SimError, type SimReply, type SimRequest } from './service.ts';
-import type { CloudState, ServerRecord } from './state.ts';
-import { pyRepr } from './util.ts';
+import { SimError, type SimReply, type SimRequest } from '../service.ts';
+import type { CloudState, ServerRecord } from '../state.ts';
+import { pyRepr } from '../util.ts';
 
 export const MIN_MINOR = 1;
 export const MAX_MINOR = 93;

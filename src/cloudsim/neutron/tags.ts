@@ -3,10 +3,10 @@
  * reference's codes: replace all (PUT .../tags, 200 with the list), add one (PUT .../tags/{tag},
  * 201, no body), confirm one (GET, 204 or 404), list (200), remove one or all (204).
  */
-import { checkTag } from './neutron-common.ts';
-import { floatingIpOf } from './neutron-floatingips.ts';
-import { portOf } from './neutron-ports.ts';
-import { SimError, isObject, parseJson, type RouteDef, type SimRequest } from './service.ts';
+import { checkTag } from './common.ts';
+import { floatingIpOf } from './floating-ips.ts';
+import { portOf } from './ports.ts';
+import { SimError, isObject, parseJson, type RouteDef, type SimRequest } from '../service.ts';
 
 interface Tagged {
   tags: string[];

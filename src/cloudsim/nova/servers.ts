@@ -2,13 +2,13 @@
  * Nova's server collection: list (brief and detail, with Nova's filters and limit/marker
  * pagination, newest first), show and delete. Create lives in nova-create.ts.
  */
-import { NOVA_MAX_LIMIT } from './defaults.ts';
-import { badRequest, json, liveServer, nextLink, notFound, queryError, readLimit } from './nova-common.ts';
-import { createServer } from './nova-create.ts';
-import { serverBrief, serverView } from './nova-view.ts';
-import type { RouteDef, SimReply, SimRequest } from './service.ts';
-import type { ServerRecord } from './state.ts';
-import { pyRepr } from './util.ts';
+import { NOVA_MAX_LIMIT } from '../defaults.ts';
+import { badRequest, json, liveServer, nextLink, notFound, queryError, readLimit } from './common.ts';
+import { createServer } from './create.ts';
+import { serverBrief, serverView } from './view.ts';
+import type { RouteDef, SimReply, SimRequest } from '../service.ts';
+import type { ServerRecord } from '../state.ts';
+import { pyRepr } from '../util.ts';
 
 function readTime(query: URLSearchParams, param: string): number | undefined {
   const raw = query.get(param);

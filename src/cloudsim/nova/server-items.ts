@@ -2,11 +2,11 @@
  * A server's sub-resources: metadata (a dict of strings), tags (2.26+) and the guest password.
  * Changes are refused with 409 in the states Nova refuses them (e.g. while building).
  */
-import { FIXED_LIMITS } from './defaults.ts';
-import { badRequest, json, liveServer, notFound, schemaError, stateConflict } from './nova-common.ts';
-import { SimError, isObject, parseJson, type RouteDef, type SimReply, type SimRequest } from './service.ts';
-import type { ServerRecord } from './state.ts';
-import { pyRepr } from './util.ts';
+import { FIXED_LIMITS } from '../defaults.ts';
+import { badRequest, json, liveServer, notFound, schemaError, stateConflict } from './common.ts';
+import { SimError, isObject, parseJson, type RouteDef, type SimReply, type SimRequest } from '../service.ts';
+import type { ServerRecord } from '../state.ts';
+import { pyRepr } from '../util.ts';
 
 const MAX_TAGS = 50;
 const EMPTY_TAG_REPLY = 'text/html; charset=UTF-8';

@@ -3,13 +3,13 @@
  * (neutron-ports.ts), floating IPs (neutron-floatingips.ts), tags on both (neutron-tags.ts) and
  * the project's quota; `NeutronError` bodies and the request id header on every answer.
  */
-import { ERROR_TYPES, collection, one, overQuota, type Item } from './neutron-common.ts';
-import { floatingIpRoutes } from './neutron-floatingips.ts';
-import { portRoutes } from './neutron-ports.ts';
-import { tagRoutes } from './neutron-tags.ts';
-import { SimError, middlewareUnauthorized, type ServiceDef, type SimRequest } from './service.ts';
-import type { CloudState, NetworkRecord } from './state.ts';
-import { isoSeconds } from './util.ts';
+import { ERROR_TYPES, collection, one, overQuota, type Item } from './common.ts';
+import { floatingIpRoutes } from './floating-ips.ts';
+import { portRoutes } from './ports.ts';
+import { tagRoutes } from './tags.ts';
+import { SimError, middlewareUnauthorized, type ServiceDef, type SimRequest } from '../service.ts';
+import type { CloudState, NetworkRecord } from '../state.ts';
+import { isoSeconds } from '../util.ts';
 
 function networkView(n: NetworkRecord): Item {
   const v: Item = {

@@ -3,7 +3,7 @@
  * limit/marker pagination (`next` on a full page, `previous` whenever a limit is given, as the
  * recorded answers show), the `NeutronError` body and request bodies read Neutron's way.
  */
-import { SimError, isObject, parseJson, type SimReply, type SimRequest } from './service.ts';
+import { SimError, isObject, parseJson, type SimReply, type SimRequest } from '../service.ts';
 
 export type Item = Record<string, unknown>;
 

@@ -4,10 +4,10 @@
  * when the client accepts JSON; otherwise Glance sends a plain-text page.
  */
 import { createHash } from 'node:crypto';
-import { GLANCE_DEFAULT_LIMIT, GLANCE_MAX_LIMIT } from './defaults.ts';
-import { REASONS, SimError, isObject, middlewareUnauthorized, parseJson, type ServiceDef, type SimReply, type SimRequest } from './service.ts';
-import type { CloudState, ImageRecord } from './state.ts';
-import { isoSeconds, uuid } from './util.ts';
+import { GLANCE_DEFAULT_LIMIT, GLANCE_MAX_LIMIT } from '../defaults.ts';
+import { REASONS, SimError, isObject, middlewareUnauthorized, parseJson, type ServiceDef, type SimReply, type SimRequest } from '../service.ts';
+import type { CloudState, ImageRecord } from '../state.ts';
+import { isoSeconds, uuid } from '../util.ts';
 
 const VERSIONS = ['v2.15', 'v2.13', 'v2.12', 'v2.11', 'v2.10', 'v2.9', 'v2.8', 'v2.7', 'v2.6', 'v2.5', 'v2.4', 'v2.3', 'v2.2', 'v2.1', 'v2.0'];
 /** Keys that are image fields, not filters on custom properties. */

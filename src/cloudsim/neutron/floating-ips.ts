@@ -4,13 +4,13 @@
  * DOWN as in a cloud without an L3 agent), listed with filters, deleted (204, also while
  * associated), 409 OverQuota at the floatingip quota, 404 FloatingIPNotFound.
  */
-import { collection, overQuota, resourceBody, type Item } from './neutron-common.ts';
-import { portOf, portView } from './neutron-ports.ts';
+import { collection, overQuota, resourceBody, type Item } from './common.ts';
+import { portOf, portView } from './ports.ts';
 import { associate, disassociate, releaseFloatingIp } from './network-ops.ts';
-import type { FloatingIpRecord } from './records.ts';
-import { SimError, type RouteDef, type SimReply, type SimRequest } from './service.ts';
-import type { CloudState } from './state.ts';
-import { isoSeconds, uuid } from './util.ts';
+import type { FloatingIpRecord } from '../records.ts';
+import { SimError, type RouteDef, type SimReply, type SimRequest } from '../service.ts';
+import type { CloudState } from '../state.ts';
+import { isoSeconds, uuid } from '../util.ts';
 
 /** Key order of the recorded list and update answers. */
 export function floatingIpView(cloud: CloudState, f: FloatingIpRecord): Item {
