@@ -136,7 +136,8 @@ test('with a fifth of all cloud calls failing, every request is fulfilled and no
     const ids = await Promise.all(Array.from({ length: 16 }, (_, i) => request(sys, i % 4 === 0 ? ['jammy', 'jammy'] : ['jammy'])));
     for (const id of ids) {
       const r = await state(sys, id, 120);
-      assert.equal(r.state, 'fulfilled', JSON.stringify(r));
+      // On failure, say what the launcher saw: each provider's health, room, pauses and backoffs.
+      if (r.state !== 'fulfilled') assert.fail(`${JSON.stringify(r)}\nproviders: ${JSON.stringify(sys.launcher.providerStatus())}\nnodes: ${JSON.stringify((await sys.store.listNodes()).map((n) => [n.provider, n.state, n.allocatedTo, n.attempt]))}`);
       assert.equal(new Set(r.nodes.map((n: any) => n.provider)).size, 1);
     }
     for (const id of ids) {
