@@ -86,7 +86,7 @@ export function insertSql(table: Table, rec: NodeRecord | RequestRecord, meta: W
   let source = `VALUES (${values.join(', ')})`;
   if (guard) {
     const n = rec as NodeRecord;
-    source = `SELECT ${values.join(', ')} WHERE (SELECT count(*) FROM nodes WHERE provider = ${p.add(n.provider)} AND pool = ${p.add(n.pool)}) < ${p.add(guard.maxServers)}`;
+    source = `SELECT ${values.join(', ')} WHERE (SELECT count(*) FROM (SELECT 1 FROM nodes WHERE provider = ${p.add(n.provider)} AND pool = ${p.add(n.pool)} LIMIT ${p.add(guard.maxServers)}) AS pool_nodes) < ${p.add(guard.maxServers)}`;
   }
   const text = `WITH ins AS (INSERT INTO ${table} (${keys.map((k) => cols[k]).join(', ')}) ${source}
   RETURNING id, NULL::text AS from_state, state AS to_state)${auditAndNotify(p, table, 'ins', { ...meta, audit: true, event: rec.state })}`;

@@ -102,6 +102,27 @@ CREATE TABLE gate_autoholds (
 CREATE TABLE gate_leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires INTEGER NOT NULL);
 `,
   },
+  {
+    id: 7,
+    name: 'nodes per pool kept by triggers, so the guarded insert reads one row instead of counting the pool',
+    sql: `
+CREATE TABLE pool_node_counts (provider TEXT NOT NULL, pool TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (provider, pool));
+INSERT INTO pool_node_counts (provider, pool, n) SELECT provider, pool, COUNT(*) FROM nodes GROUP BY provider, pool;
+CREATE TRIGGER pool_node_counts_insert AFTER INSERT ON nodes BEGIN
+  INSERT INTO pool_node_counts (provider, pool, n) VALUES (NEW.provider, NEW.pool, 1)
+    ON CONFLICT (provider, pool) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER pool_node_counts_delete AFTER DELETE ON nodes BEGIN
+  UPDATE pool_node_counts SET n = n - 1 WHERE provider = OLD.provider AND pool = OLD.pool;
+END;
+CREATE TRIGGER pool_node_counts_move AFTER UPDATE OF provider, pool ON nodes
+  WHEN NEW.provider IS NOT OLD.provider OR NEW.pool IS NOT OLD.pool BEGIN
+  UPDATE pool_node_counts SET n = n - 1 WHERE provider = OLD.provider AND pool = OLD.pool;
+  INSERT INTO pool_node_counts (provider, pool, n) VALUES (NEW.provider, NEW.pool, 1)
+    ON CONFLICT (provider, pool) DO UPDATE SET n = n + 1;
+END;
+`,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

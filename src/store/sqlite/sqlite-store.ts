@@ -91,8 +91,10 @@ export class SqliteStore implements Store {
     const ok = this.sqlite.transaction(() => {
       if (guard) {
         const n = rec as NodeRecord;
-        const row = this.statement('SELECT COUNT(*) AS n FROM nodes WHERE provider = ? AND pool = ?').get(n.provider, n.pool) as { n: number };
-        if (row.n >= guard.maxServers) return false;
+        // One row kept by triggers (migration 7): counting the pool's index made each insert cost
+        // as much as the pool was large.
+        const row = this.statement('SELECT n FROM pool_node_counts WHERE provider = ? AND pool = ?').get(n.provider, n.pool) as { n: number } | undefined;
+        if ((row?.n ?? 0) >= guard.maxServers) return false;
       }
       this.statement(sql).run(...args);
       this.audit(kind, rec.id, null, rec.state, by, reason);
