@@ -102,6 +102,17 @@ CREATE TABLE gate_autoholds (
 CREATE TABLE gate_leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires INTEGER NOT NULL);
 `,
   },
+  {
+    id: 7,
+    name: "each launcher's provider states (health, quota room, pauses, leaks, cloud calls), for processes without it",
+    sql: `
+CREATE TABLE provider_states (
+  launcher TEXT NOT NULL, provider TEXT NOT NULL, health TEXT NOT NULL, reason TEXT, since INTEGER, room TEXT,
+  label_costs TEXT NOT NULL, paused_until TEXT NOT NULL, leaked TEXT NOT NULL, calls TEXT NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (launcher, provider)
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 export class SchemaTooNewError extends Error {
