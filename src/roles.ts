@@ -10,6 +10,9 @@ import { buildApiApp } from './api/app.ts';
 import { apiOptionsFromConfig } from './api/config-options.ts';
 import { startObserving } from './metrics/observe.ts';
 import { UsableUploads } from './builder/usable-uploads.ts';
+import { CallTotals } from './metrics/call-totals.ts';
+import { liveSource, publishIntervalMs, staleAfterMs } from './status/launcher-live.ts';
+import { StatePublisher } from './status/state-publisher.ts';
 
 /**
  * The roles as separate processes (`nodepool launcher`, `nodepool api`), any number of each on
@@ -37,15 +40,23 @@ export interface LauncherRoleOptions {
 
 export async function startLauncherRole(o: LauncherRoleOptions): Promise<LauncherRole> {
   const name = o.name ?? `${hostname()}-${process.pid}`;
-  const adapters = providerAdapters({ config: o.config, logger: o.logger, env: o.env, serve: (p) => !o.providers || o.providers.includes(p.name) });
+  // Counted here and published with the provider states: an API process serves them on /metrics.
+  const calls = new CallTotals();
+  const adapters = providerAdapters({
+    config: o.config, logger: o.logger, env: o.env, serve: (p) => !o.providers || o.providers.includes(p.name), onCall: calls.record,
+  });
   const store = await openStore(o.config.store, { listen: true, applicationName: name });
   const images = new UsableUploads(store).watch();
   const launcher = new Launcher({
     config: o.config, store, adapters, logger: o.logger.child({ component: 'launcher' }), name,
     providers: o.providers, leaseMs: o.leaseMs, images,
   });
+  const publisher = new StatePublisher({
+    store, launcher, calls, intervalMs: publishIntervalMs(o.config), logger: o.logger.child({ component: 'launcher' }),
+  });
   const stop = async () => {
     await launcher.stop();
+    await publisher.stop();
     images.close();
     for (const a of adapters.values()) await a.close();
     await store.close();
@@ -53,6 +64,7 @@ export async function startLauncherRole(o: LauncherRoleOptions): Promise<Launche
   };
   try {
     await launcher.start();
+    publisher.start();
   } catch (err) {
     await stop();
     throw err;
@@ -71,9 +83,13 @@ export async function startApiRole(o: { config: Config; logger: Logger; port?: n
   const store = await openStore(o.config.store, { listen: true, applicationName: o.name ?? `api-${process.pid}` });
   // The configuration's tokens protect this API as they do `nodepool run`'s; its /metrics and
   // plots read the shared store, and count the launches every launcher reports through it.
-  const observing = startObserving({ store, config: o.config, logger: o.logger.child({ component: 'metrics' }) });
+  // Provider health, quota room, leaks and cloud calls: as the launchers publish them.
+  const live = liveSource({ store, staleAfterMs: staleAfterMs(o.config) });
+  const observing = startObserving({ store, config: o.config, logger: o.logger.child({ component: 'metrics' }), live });
+  const fromConfig = apiOptionsFromConfig(o.config);
   const api = buildApiApp({
-    ...apiOptionsFromConfig(o.config), store, logger: o.logger.child({ component: 'api' }), actor: o.name ?? 'api', metrics: observing.metrics,
+    ...fromConfig, store, logger: o.logger.child({ component: 'api' }), actor: o.name ?? 'api', metrics: observing.metrics,
+    status: { ...fromConfig.status, providers: live.providers },
   });
   try {
     const url = await api.listen({ host: o.config.api.listen, port: o.port ?? o.config.api.port });

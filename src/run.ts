@@ -9,7 +9,9 @@ import { openStore } from './store/index.ts';
 import type { Store } from './store/store.ts';
 import { buildApiApp } from './api/app.ts';
 import { apiOptionsFromConfig } from './api/config-options.ts';
-import { launcherLive } from './status/launcher-live.ts';
+import { liveSource, publishIntervalMs, staleAfterMs } from './status/launcher-live.ts';
+import { StatePublisher } from './status/state-publisher.ts';
+import { CallTotals } from './metrics/call-totals.ts';
 import { startObserving, type Observing } from './metrics/observe.ts';
 import type { CloudSim } from './cloudsim/index.ts';
 import { Builder, type BuilderOptions } from './builder/builder.ts';
@@ -86,11 +88,19 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
 
   // Set once the store is open, before the launcher starts and the drivers make their first call.
   let observing: Observing | null = null;
-  const adapters = providerAdapters({ config, logger, clouds: loaded, credentials, onCall: (c) => observing?.metrics.cloudCall(c) });
+  const calls = new CallTotals();
+  const adapters = providerAdapters({
+    config, logger, clouds: loaded, credentials, onCall: (c) => { calls.record(c); observing?.metrics.cloudCall(c); },
+  });
 
   const store = await openStore(config.store, { listen: true, applicationName: opts.launcherName ?? 'nodepool-run' });
   const images = new UsableUploads(store).watch();
   const launcher = new Launcher({ config, store, adapters, logger: logger.child({ component: 'launcher' }), name: opts.launcherName, images });
+  // This launcher is read from memory; others sharing a PostgreSQL store as they publish.
+  const live = liveSource({ store, local: { launcher, calls }, staleAfterMs: staleAfterMs(config) });
+  const publisher = new StatePublisher({
+    store, launcher, calls, intervalMs: publishIntervalMs(config), logger: logger.child({ component: 'launcher' }),
+  });
   const builder = config.diskimages?.length
     ? new Builder({ ...opts.builder, config, store, adapters, logger: logger.child({ component: 'builder' }) })
     : null;
@@ -101,14 +111,15 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     if (config.gate) gerritSims = await startSimulatedGerrits(config.gate, logger);
     // Before the launcher starts, so its first cloud calls and launches are counted too.
     observing = startObserving({
-      store, config, logger: logger.child({ component: 'metrics' }), live: launcherLive(launcher), leaks: () => launcher.applier.leaksDeletedBy,
+      store, config, logger: logger.child({ component: 'metrics' }), live,
     });
     await launcher.start();
+    publisher.start();
     await builder?.start();
     const fromConfig = apiOptionsFromConfig(config);
     api = buildApiApp({
       ...fromConfig, store, logger: logger.child({ component: 'api' }), isReady: () => launcher.isReady(),
-      status: { ...fromConfig.status, providers: launcherLive(launcher) }, metrics: observing.metrics,
+      status: { ...fromConfig.status, providers: live.providers }, metrics: observing.metrics,
       ...(config.gate ? { gate: { config: config.gate, logDir: gateLogRoot(config.gate) } } : {}),
     });
     const address = await api.listen({ host: config.api.listen, port: opts.apiPort ?? config.api.port });
@@ -133,6 +144,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     await observing?.stop();
     await builder?.stop();
     await launcher.stop();
+    await publisher.stop();
     images.close();
     for (const a of adapters.values()) await a.close();
     await store.close();

@@ -18,19 +18,20 @@ import type { LabelRow } from '../status/labels.ts';
 import type { ProviderRow } from '../status/providers.ts';
 import type { Store } from '../store/store.ts';
 import { storeImages } from '../status/image-rows.ts';
+import { liveSource, staleAfterMs } from '../status/launcher-live.ts';
 import type { Backend } from './backend.ts';
 import type { GlobalOptions } from './context.ts';
 
 /**
  * The store itself (`--store`): for when the API is down, or on the store's own host. It reads
- * and writes with the API's query functions and operations; only what a launcher knows in memory
- * (provider health, quota room) is missing, and shows as `unknown`.
+ * and writes with the API's query functions and operations; what launchers know in memory
+ * (provider health, quota room) is read as they last published it, `unknown` when none did lately.
  */
 export class StoreBackend implements Backend {
   private readonly src: StatusSources;
 
   private constructor(private readonly store: Store, private readonly config: Config) {
-    this.src = statusSources({ config, images: storeImages(store) });
+    this.src = statusSources({ config, images: storeImages(store), providers: liveSource({ store, staleAfterMs: staleAfterMs(config) }).providers });
   }
 
   static async open(g: GlobalOptions): Promise<StoreBackend> {

@@ -30,7 +30,7 @@ export function resolveConfig(y: NodepoolYaml, path: string | null): Config {
       tokens: y.api.tokens.map((t) => ({ name: t.name, role: t.role, hash: t.hash })),
     },
     secrets: { keyFile: y.secrets['key-file'] ?? null },
-    status: { sampleInterval: y.status['sample-interval'], retention: y.status.retention },
+    status: { sampleInterval: y.status['sample-interval'], retention: y.status.retention, publishInterval: y.status['publish-interval'] },
     store: { driver: y.store.driver, path: y.store.path, url: y.store.url ?? null, poolSize: y.store['pool-size'] },
     cloudSim: {
       clouds: y['cloud-sim'].clouds,

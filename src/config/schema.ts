@@ -222,6 +222,10 @@ export const statusSchema = z
       .default(60)
       .describe("Seconds between two points of the status page's plots (requests waiting, wait times, nodes by state, launch failures)."),
     retention: seconds.positive().default(86400).describe('Seconds of plot points kept in the store.'),
+    'publish-interval': seconds
+      .positive()
+      .default(5)
+      .describe("Seconds between two writes of each launcher's provider state (health, quota room, paused pools, leaks, cloud calls) to the store, read by processes without that launcher; also written at once when a provider's health changes. A launcher's rows unwritten for 3 intervals show as unknown."),
   })
   .describe('The status page and its time series.');
 

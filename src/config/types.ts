@@ -131,6 +131,8 @@ export interface StatusConfig {
   sampleInterval: number;
   /** Seconds of plot points kept. Default 86400. */
   retention: number;
+  /** Seconds between two writes of a launcher's provider state to the store. Default 5. */
+  publishInterval: number;
 }
 
 export interface StoreConfig {

@@ -28,6 +28,8 @@ export class ProviderHealth {
   /** When the last counted failure was recorded. */
   private lastCountedAt = -Infinity;
   private healthySince: number;
+  /** Told after every change of state (the launcher publishes its provider states at once). */
+  onChange: (() => void) | null = null;
 
   constructor(now: number, private readonly limits = { degradedAfter: 2, unhealthyAfter: 5, baseCoolDownMs: 10_000, maxCoolDownMs: 300_000 }) {
     this.since = now;
@@ -82,9 +84,11 @@ export class ProviderHealth {
   }
 
   private set(state: HealthState, now: number, reason: string | null): void {
-    if (state !== this.state) this.since = now;
+    const changed = state !== this.state;
+    if (changed) this.since = now;
     this.state = state;
     this.reason = reason;
+    if (changed) this.onChange?.();
   }
 }
 

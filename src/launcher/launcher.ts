@@ -79,6 +79,7 @@ export class Launcher {
   private takeoverTimer: NodeJS.Timeout | null = null;
   private takeoverTimerAt = 0;
   private takeoverReadAt = 0;
+  private readonly healthListeners = new Set<(provider: string) => void>();
   lastPlan: Plan | null = null;
   passes = 0;
 
@@ -107,7 +108,7 @@ export class Launcher {
         specs: new LaunchSpecResolver(adapter, p, opts.images),
         gate: new RateGate(p.rate * 1000, this.now),
         bootEstimateMs: null, deleteEstimateMs: null, timer: null, timerAt: null,
-        health: new ProviderHealth(this.now()), backoff: new Backoff(), pausedUntil: new Map(), labelCost: new Map(),
+        health: this.watchedHealth(p.name), backoff: new Backoff(), pausedUntil: new Map(), labelCost: new Map(),
         cloudRoom: null, limitsReadAt: null, sweptSeq: 0,
         sweeper: new ResourceSweeper(adapter, { provider: p.name, cleanFloatingIps: p.cleanFloatingIps, logger: opts.logger }),
       });
@@ -118,6 +119,18 @@ export class Launcher {
       quotaPauseMs: opts.quotaPauseMs ?? 10_000,
       config: opts.config, topology: this.topology, providers: this.providers, wake: () => this.wake(),
     });
+  }
+
+  private watchedHealth(provider: string): ProviderHealth {
+    const health = new ProviderHealth(this.now());
+    health.onChange = () => { for (const l of this.healthListeners) l(provider); };
+    return health;
+  }
+
+  /** Calls `listener` with a provider's name each time its health changes; returns the unsubscribe function. */
+  onHealthChange(listener: (provider: string) => void): () => void {
+    this.healthListeners.add(listener);
+    return () => this.healthListeners.delete(listener);
   }
 
   /** Registers the launcher, lists every provider's servers once, and starts reconciling. */

@@ -2,9 +2,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { CloudCall } from '../../providers/provider.ts';
 import type { Config } from '../config/types.ts';
 import { NODE_STATES, OPEN_REQUEST_STATES } from '../model.ts';
-import type { ProviderLive } from '../status/providers.ts';
+import { NO_LAUNCHERS, type LiveSource } from '../status/launcher-live.ts';
 import { providerRows } from '../status/providers.ts';
 import type { Store } from '../store/store.ts';
+import { registerLauncherSeries } from './launcher-series.ts';
 
 /**
  * Prometheus metrics, named after Nodepool's statsd keys (README, "Metrics"): what Nodepool
@@ -13,17 +14,16 @@ import type { Store } from '../store/store.ts';
  *
  * Gauges of the store's contents are read when scraped, so any process serving /metrics shows
  * the whole system; counters and histograms count what this process saw (its own cloud calls,
- * and the launches and requests its store reported as they changed).
+ * and the launches and requests its store reported as they changed). The `nodepool_launcher_*`
+ * series are every launcher's, as each publishes its state to the store (./launcher-series.ts).
  */
 
 export interface MetricsOptions {
   store: Store;
   /** Providers as configured (max-servers); null without a configuration. */
   config: Pick<Config, 'providers'> | null;
-  /** Live provider state (health, quota room) from a launcher in this process. */
-  live?: () => ReadonlyMap<string, ProviderLive>;
-  /** Leaked servers deleted so far, by provider, from a launcher in this process. */
-  leaks?: () => ReadonlyMap<string, number>;
+  /** What launchers know of each provider (health, quota room, leaks, cloud calls): this process's and the published. */
+  live?: LiveSource;
   now?: () => number;
 }
 
@@ -43,6 +43,7 @@ export class Metrics {
   constructor(private readonly opts: MetricsOptions) {
     const registers = [this.registry];
     const now = opts.now ?? Date.now;
+    const live = opts.live ?? NO_LAUNCHERS;
     collectDefaultMetrics({ register: this.registry, prefix: 'nodepool_' });
 
     new Gauge({
@@ -92,7 +93,8 @@ export class Metrics {
       name, help, labelNames: ['provider', 'resource'], registers,
       async collect() {
         this.reset();
-        const rows = providerRows(opts.config, await opts.store.listNodes(), opts.live?.() ?? new Map(), now());
+        const [nodes, providers] = await Promise.all([opts.store.listNodes(), live.providers()]);
+        const rows = providerRows(opts.config, nodes, providers, now());
         for (const row of rows) {
           for (const r of ['instances', 'cores', 'ram'] as const) {
             const v = pick(row, r);
@@ -105,22 +107,27 @@ export class Metrics {
     quota('nodepool_provider_quota_limit', "Quota the provider leaves our nodes, by resource: the cloud's absolute limits less what servers we do not manage use; absent when unlimited or not read yet.", (row, r) => row[`${r}_limit`]);
 
     new Gauge({
-      name: 'nodepool_provider_healthy', help: 'Provider health as the launcher judges it: 1 for its current state (healthy, degraded, unhealthy).',
+      name: 'nodepool_provider_healthy', help: 'Provider health as its launchers judge it (the worst of them): 1 for its current state (healthy, degraded, unhealthy; unknown when none published lately).',
       labelNames: ['provider', 'state'], registers,
-      collect() {
+      async collect() {
         this.reset();
-        for (const [provider, l] of opts.live?.() ?? new Map<string, ProviderLive>()) this.set({ provider, state: l.health }, 1);
+        for (const [provider, l] of await live.providers()) this.set({ provider, state: l.health }, 1);
       },
     });
 
     new Counter({
       name: 'nodepool_provider_leaked_total', help: 'Leaked resources deleted, by provider and resource (statsd nodepool.provider.<provider>.leaked.<resource>).',
       labelNames: ['provider', 'resource'], registers,
-      collect() {
+      async collect() {
         this.reset();
-        for (const [provider, n] of opts.leaks?.() ?? new Map<string, number>()) this.inc({ provider, resource: 'instances' }, n);
+        // Summed over the launchers serving the provider, each as it last published.
+        for (const r of await live.rows()) {
+          for (const [resource, n] of Object.entries(r.leaked)) this.inc({ provider: r.provider, resource }, n);
+        }
       },
     });
+
+    registerLauncherSeries(this.registry, live);
 
     this.launches = new Counter({
       name: 'nodepool_launch_total', help: 'Launches by provider, label, availability zone and result (ready, failed) (statsd nodepool.launch.<result>, nodepool.launch.provider.<provider>.<az>.<result>).',

@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.ts';
 import type { Logger } from '../log.ts';
-import type { ProviderLive } from '../status/providers.ts';
+import type { LiveSource } from '../status/launcher-live.ts';
 import type { Store } from '../store/store.ts';
 import { Metrics } from './metrics.ts';
 import { OutcomeWatcher } from './outcomes.ts';
@@ -18,11 +18,10 @@ export function startObserving(o: {
   store: Store;
   config: Config;
   logger: Logger;
-  live?: () => ReadonlyMap<string, ProviderLive>;
-  leaks?: () => ReadonlyMap<string, number>;
+  live?: LiveSource;
   now?: () => number;
 }): Observing {
-  const metrics = new Metrics({ store: o.store, config: o.config, live: o.live, leaks: o.leaks, now: o.now });
+  const metrics = new Metrics({ store: o.store, config: o.config, live: o.live, now: o.now });
   const watcher = new OutcomeWatcher(o.store, metrics);
   const unwatch = watcher.start();
   const sampler = new Sampler({

@@ -8,9 +8,12 @@ import { ageSeconds, type Cell, type Column } from './rows.ts';
  * absolute limits less what servers we do not manage use there).
  */
 
-/** What a process running a launcher knows of a provider beyond the store. */
+/**
+ * What launchers know of a provider beyond its nodes: from the launcher in this process, or as
+ * launchers published it to the store (./provider-state-merge.ts merges several).
+ */
 export interface ProviderLive {
-  /** healthy | degraded | unhealthy, as the launcher judges it from recent results. */
+  /** healthy | degraded | unhealthy, as the launcher judges it from recent results; unknown when its launchers stopped publishing. */
   health: string;
   reason: string | null;
   /** Since when (ms) the provider is in this health. */
@@ -21,6 +24,10 @@ export interface ProviderLive {
   labelCost: ReadonlyMap<string, { instances: number; cores: number; ram: number }>;
   /** Pools paused after a quota refusal, until when (ms). */
   pausedUntil: ReadonlyMap<string, number>;
+  /** The launcher whose view this is (the one that judges the provider worst when several serve it). */
+  launcher?: string | null;
+  /** Every launcher whose state is current for this provider. */
+  launchers?: readonly string[];
 }
 
 export const PROVIDER_COLUMNS = [
@@ -33,7 +40,9 @@ export const PROVIDER_COLUMNS = [
   { key: 'ram', header: 'RAM (MiB)' },
   { key: 'paused', header: 'Paused' },
   { key: 'reason', header: 'Reason' },
+  { key: 'launcher', header: 'Launcher', detail: true },
   { key: 'age', header: 'Age', detail: true },
+  { key: 'launchers', header: 'Launchers', jsonOnly: true },
   { key: 'instances_used', header: 'Instances Used', jsonOnly: true },
   { key: 'instances_limit', header: 'Instances Limit', jsonOnly: true },
   { key: 'cores_used', header: 'Cores Used', jsonOnly: true },
@@ -54,8 +63,8 @@ function usedOf(used: number | null, lim: number | null, known: boolean): string
 }
 
 /**
- * One row per configured provider (and per provider only nodes know of). Without live state (the
- * CLI reading the store, an API process without a launcher) health is `unknown`.
+ * One row per configured provider (and per provider only nodes know of). Without live state (no
+ * launcher serves it, or none published lately) health is `unknown`.
  */
 export function providerRows(
   config: Pick<Config, 'providers'> | null, nodes: readonly NodeRecord[], live: ReadonlyMap<string, ProviderLive>, now: number,
@@ -93,6 +102,8 @@ export function providerRows(
       ram: usedOf(ram, limit(room?.ram), room !== null),
       paused,
       reason: l?.reason ?? null,
+      launcher: l?.launcher ?? null,
+      launchers: [...(l?.launchers ?? [])],
       age: l?.since != null ? ageSeconds(l.since, now) : null,
       instances_used: mine.length,
       instances_limit: limit(room?.instances),

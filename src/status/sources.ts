@@ -19,12 +19,12 @@ export interface StatusSources {
   config: Pick<Config, 'labels' | 'providers' | 'diskimages'> | null;
   /** Label names to show when there is no configuration (an API built for tests). */
   labelNames?: () => string[];
-  /** Live provider state from a launcher in this process; empty elsewhere. */
-  providers: () => ReadonlyMap<string, ProviderLive>;
+  /** What launchers know of each provider: a launcher in this process, the others as published (./launcher-live.ts). */
+  providers: () => Promise<ReadonlyMap<string, ProviderLive>>;
   images: ImageSource;
 }
 
-export const NO_LIVE: () => ReadonlyMap<string, ProviderLive> = () => new Map();
+export const NO_LIVE: () => Promise<ReadonlyMap<string, ProviderLive>> = async () => new Map();
 
 export function statusSources(o: Partial<StatusSources> = {}): StatusSources {
   return { config: o.config ?? null, labelNames: o.labelNames, providers: o.providers ?? NO_LIVE, images: o.images ?? NO_IMAGES };
@@ -40,12 +40,13 @@ export async function queryLabelRows(store: Store, src: StatusSources): Promise<
 }
 
 export async function queryProviderRows(store: Store, src: StatusSources, now: number): Promise<ProviderRow[]> {
-  return providerRows(src.config, await readNodes(store), src.providers(), now);
+  const [nodes, live] = await Promise.all([readNodes(store), src.providers()]);
+  return providerRows(src.config, nodes, live, now);
 }
 
 export async function querySummary(store: Store, src: StatusSources, now: number): Promise<StatusSummary> {
-  const [nodes, open] = await Promise.all([readNodes(store), store.listRequests({ states: OPEN_REQUEST_STATES })]);
-  return buildSummary(nodes, open, labelRows(specsOf(src), nodes), providerRows(src.config, nodes, src.providers(), now), now);
+  const [nodes, open, live] = await Promise.all([readNodes(store), store.listRequests({ states: OPEN_REQUEST_STATES }), src.providers()]);
+  return buildSummary(nodes, open, labelRows(specsOf(src), nodes), providerRows(src.config, nodes, live, now), now);
 }
 
 export interface ProviderInfo {
@@ -56,8 +57,8 @@ export interface ProviderInfo {
 
 /** `nodepool info <provider>`: the provider's row, its nodes and its image uploads. Null when nothing knows it. */
 export async function queryProviderInfo(store: Store, src: StatusSources, name: string, now: number): Promise<ProviderInfo | null> {
-  const nodes = await readNodes(store);
-  const row = providerRows(src.config, nodes, src.providers(), now).find((r) => r.provider === name);
+  const [nodes, live] = await Promise.all([readNodes(store), src.providers()]);
+  const row = providerRows(src.config, nodes, live, now).find((r) => r.provider === name);
   if (!row) return null;
   const images = (await src.images.imageRows(now)).filter((r) => r.provider === name);
   return { provider: row, nodes: nodeRows(nodes.filter((n) => n.provider === name), now), images };

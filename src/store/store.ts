@@ -81,6 +81,48 @@ export interface LauncherRecord {
   heartbeatAt: number;
 }
 
+/** Quota amounts of one node or of room in a cloud: instances, cores, RAM (MiB). */
+export interface QuotaAmounts {
+  instances: number;
+  cores: number;
+  ram: number;
+}
+
+/** The cloud calls of one kind a launcher made since it started: their count and summed duration. */
+export interface CloudCallTotal {
+  service: string;
+  method: string;
+  /** HTTP status, or `none` when no answer came. */
+  status: string;
+  count: number;
+  seconds: number;
+}
+
+/**
+ * What a launcher knows in memory of one provider it serves, as it last published it (table
+ * `provider_states`), so that processes without that launcher (an API server) can show it.
+ */
+export interface ProviderStateRecord {
+  launcher: string;
+  provider: string;
+  /** healthy | degraded | unhealthy, as that launcher judges it. */
+  health: string;
+  reason: string | null;
+  /** Since when (ms) the provider is in this health. */
+  since: number | null;
+  /** Room the cloud leaves for our nodes; Infinity on an unlimited axis; null until read. */
+  room: QuotaAmounts | null;
+  /** Cost of one node of `<pool>/<label>`, from the cloud's flavors. */
+  labelCosts: Record<string, QuotaAmounts>;
+  /** Pools paused after a quota refusal: pool → until (ms). */
+  pausedUntil: Record<string, number>;
+  /** Leaked resources deleted since the launcher started, by resource (`instances`). */
+  leaked: Record<string, number>;
+  calls: CloudCallTotal[];
+  /** When the launcher published this row (ms): a row not renewed for a while is stale. */
+  updatedAt: number;
+}
+
 /** A change written to the store, published to in-process listeners after the write. */
 export interface StoreEvent {
   kind: 'node' | 'request' | 'build' | 'upload' | 'image' | 'gate-item' | 'gate-event';
@@ -136,6 +178,15 @@ export interface Store {
   /** Registers a launcher or renews its heartbeat. */
   upsertLauncher(rec: LauncherRecord): Promise<void>;
   listLaunchers(): Promise<LauncherRecord[]>;
+
+  /**
+   * Replaces every provider-state row of `launcher` with `rows`, in one transaction: rows of
+   * providers not in the list are removed, so an empty list removes them all (a clean stop).
+   * Announces nothing: readers read these rows when they need them.
+   */
+  publishProviderStates(launcher: string, rows: readonly Omit<ProviderStateRecord, 'launcher'>[]): Promise<void>;
+  /** Every launcher's published provider states, by launcher then provider; judging staleness is the reader's part. */
+  listProviderStates(): Promise<ProviderStateRecord[]>;
 
   // ---- disk images (src/builder/): builds, their uploads per provider, operators' flags ----
 

@@ -57,6 +57,8 @@ function startProc(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
 
 export interface ClusterOptions {
   dbUrl: string;
+  /** The `store:` section, when not PostgreSQL at `dbUrl` (e.g. an SQLite file every process opens). */
+  storeYaml?: string;
   clouds: string[];
   bootDelay: number;
   /** YAML of `labels:` and `providers:` (the store, API and simulator sections are added). */
@@ -97,7 +99,8 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
   const body = o.yaml({ sshPort });
   const write = (url: string, file: string) => {
     const path = join(tmp.dir, file);
-    writeFileSync(path, `${body}\napi: {listen: 127.0.0.1, port: 0}\nstore: {driver: postgres, url: '${url}', pool-size: 4}\n`);
+    const store = o.storeYaml ?? `store: {driver: postgres, url: '${url}', pool-size: 4}`;
+    writeFileSync(path, `${body}\napi: {listen: 127.0.0.1, port: 0}\n${store}\n`);
     return path;
   };
   const configPath = write(o.dbUrl, 'nodepool.yaml');

@@ -7,6 +7,7 @@ import { OutcomeWatcher } from '../../src/metrics/outcomes.ts';
 import { percentile, Sampler } from '../../src/metrics/sampler.ts';
 import { addNode, apiHarness } from './api-helpers.ts';
 import { newNodeRecord } from '../../src/store/records.ts';
+import { liveSource } from '../../src/status/launcher-live.ts';
 
 /** Prometheus scrapes /metrics; a dashboard plots the sampler's points. */
 
@@ -20,7 +21,11 @@ function value(text: string, series: string): number | undefined {
 
 test('/metrics counts nodes by provider, label and state from the store, with every configured series present', async () => {
   const h = apiHarness();
-  const metrics = new Metrics({ store: h.store, config, leaks: () => new Map([['sim-east', 2]]) });
+  await h.store.publishProviderStates('l1', [{
+    provider: 'sim-east', health: 'healthy', reason: null, since: h.clock.now, room: null, labelCosts: {}, pausedUntil: {}, leaked: { instances: 2 }, calls: [], updatedAt: h.clock.now,
+  }]);
+  const live = liveSource({ store: h.store, staleAfterMs: 15_000, now: () => h.clock.now });
+  const metrics = new Metrics({ store: h.store, config, live });
   await h.app.close();
   const { buildApiApp } = await import('../../src/api/app.ts');
   h.app = buildApiApp({ store: h.store, logger: silentLogger(), requestLeaseTimeoutMs: 600_000, metrics });

@@ -169,6 +169,34 @@ export function storeContract(name: string, open: () => Promise<ContractSubject>
     assert.deepEqual(await store.listLaunchers(), [{ ...rec, name: 'l0', providers: [] }, { ...rec, heartbeatAt: 20 }]);
   });
 
+  it("a launcher's provider states read back as published, every field, for any process; each publish replaces its rows and an empty one removes them", async ({ store, another }) => {
+    const east = {
+      provider: 'east', health: 'degraded', reason: '2 failures in a row, last: server list failed: 503', since: 1_800_000_000_000,
+      room: { instances: 7, cores: Infinity, ram: 51_200 }, labelCosts: { 'main/jammy': { instances: 1, cores: 2, ram: 4096 } },
+      pausedUntil: { main: 1_800_000_010_000 }, leaked: { instances: 3 },
+      calls: [{ service: 'compute', method: 'GET', status: '200', count: 12, seconds: 0.75 }, { service: 'compute', method: 'POST', status: 'none', count: 1, seconds: 30 }],
+      updatedAt: 1_800_000_001_000,
+    };
+    const west = { provider: 'west', health: 'healthy', reason: null, since: null, room: null, labelCosts: {}, pausedUntil: {}, leaked: {}, calls: [], updatedAt: 1_800_000_001_000 };
+    await store.publishProviderStates('l1', [east, west]);
+    await store.publishProviderStates('l2', [{ ...west, health: 'unhealthy', reason: 'timeouts' }]);
+    const other = await another();
+    try {
+      assert.deepEqual(await other.listProviderStates(), [
+        { launcher: 'l1', ...east }, { launcher: 'l1', ...west }, { launcher: 'l2', ...west, health: 'unhealthy', reason: 'timeouts' },
+      ]);
+      // l1 now serves east only, and it recovered: its west row goes, its east row is replaced.
+      await other.publishProviderStates('l1', [{ ...east, health: 'healthy', reason: null, room: null, updatedAt: 1_800_000_006_000 }]);
+      assert.deepEqual((await store.listProviderStates()).map((r) => `${r.launcher}/${r.provider}:${r.health}@${r.updatedAt}`),
+        ['l1/east:healthy@1800000006000', 'l2/west:unhealthy@1800000001000']);
+      // l2 stops cleanly.
+      await store.publishProviderStates('l2', []);
+      assert.deepEqual((await other.listProviderStates()).map((r) => r.launcher), ['l1']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('listeners hear of every committed change, and not of a write whose condition failed', async ({ store }) => {
     const seen: string[] = [];
     store.subscribe((e) => seen.push(`${e.kind}:${e.state}`));

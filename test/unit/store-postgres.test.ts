@@ -18,7 +18,7 @@ before(async () => { if (!skip) db = await testDatabase('np_store'); });
 after(async () => { await db?.drop(); });
 
 storeContract('postgres', async () => {
-  await sqlOn(db.url, 'TRUNCATE nodes, requests, state_changes, launchers');
+  await sqlOn(db.url, 'TRUNCATE nodes, requests, state_changes, launchers, provider_states');
   const store = await PgStore.open({ url: db.url, max: 4 });
   return { store, another: () => PgStore.open({ url: db.url, max: 4 }), done: () => store.close() };
 }, skip ?? false);

@@ -49,10 +49,10 @@ test('sqlite: nodes written before pools were counted by triggers still count ag
   const nodes = [node(), node(), node()];
   for (const n of nodes) assert.equal(await first.insertNode(n, 'l0'), true);
   await first.close();
-  // The file as a release before migration 7 left it: the same nodes, no counts table.
+  // The file as a release before migration 7 left it: the same nodes, no counts table (nor what came after).
   const db = new Database(path);
   db.exec(`DROP TRIGGER pool_node_counts_insert; DROP TRIGGER pool_node_counts_delete; DROP TRIGGER pool_node_counts_move;
-    DROP TABLE pool_node_counts; DELETE FROM schema_migrations WHERE id >= 7;`);
+    DROP TABLE pool_node_counts; DROP TABLE provider_states; DELETE FROM schema_migrations WHERE id >= 7;`);
   db.close();
   const store = new SqliteStore(path);
   try {

@@ -76,6 +76,7 @@
     fill($('providers'), [
       ['Provider', (p) => p.provider], ['Health', (p) => p.health], ['Nodes', (p) => p.nodes + (p.max_servers === null ? '' : ' / ' + p.max_servers)],
       ['Instances', (p) => p.instances], ['Cores', (p) => p.cores], ['RAM (MiB)', (p) => p.ram], ['Paused', (p) => p.paused], ['Reason', (p) => p.reason],
+      ['Launcher', (p) => p.launcher],
     ], s.providers, 'no providers');
     for (const row of $('providers').tBodies[0].rows) {
       const td = row.cells[1];

@@ -119,6 +119,18 @@ CREATE TABLE gate_autoholds (
 CREATE TABLE gate_leases (name text PRIMARY KEY, owner text NOT NULL, expires bigint NOT NULL);
 `,
   },
+  {
+    id: 6,
+    name: "each launcher's provider states (health, quota room, pauses, leaks, cloud calls), for processes without it",
+    breaking: false,
+    sql: `
+CREATE TABLE provider_states (
+  launcher text NOT NULL, provider text NOT NULL, health text NOT NULL, reason text, since bigint, room jsonb,
+  label_costs jsonb NOT NULL, paused_until jsonb NOT NULL, leaked jsonb NOT NULL, calls jsonb NOT NULL, updated_at bigint NOT NULL,
+  PRIMARY KEY (launcher, provider)
+);
+`,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

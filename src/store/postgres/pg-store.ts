@@ -7,9 +7,10 @@ import type {
 } from '../../model.ts';
 import type {
   BuildFilter, BuildPatch, ImageFlagsPatch, LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch,
-  Store, StoreCondition, StoreEvent, UploadFilter, UploadPatch, Sample,
+  Store, StoreCondition, StoreEvent, UploadFilter, UploadPatch, Sample, ProviderStateRecord,
 } from '../store.ts';
 import { PgSamples } from './samples.ts';
+import { PgProviderStates } from './provider-states.ts';
 import { PgGateTables } from './gate-tables.ts';
 import { PgImageTables } from './image-tables.ts';
 import type { Table } from '../columns.ts';
@@ -48,6 +49,7 @@ export class PgStore implements Store {
   private listener: ChangeListener | null = null;
   private readonly images: PgImageTables;
   private readonly samples: PgSamples;
+  private readonly providerStates: PgProviderStates;
   readonly gate: PgGateTables;
   private closed = false;
   /** Round trips to the server, for the benchmark's queries per node. */
@@ -61,6 +63,7 @@ export class PgStore implements Store {
     this.db = drizzle(this.pool);
     this.now = opts.now ?? Date.now;
     this.samples = new PgSamples(this.pool, () => { this.queries++; });
+    this.providerStates = new PgProviderStates(this.pool, () => { this.queries++; });
     this.gate = new PgGateTables(this.pool, { publish: (e) => this.publish(e), origin: this.origin, counted: () => { this.queries++; } });
     this.images = new PgImageTables(this.db, {
       publish: (e) => this.publish(e), now: () => this.now(), origin: this.origin, counted: () => { this.queries++; },
@@ -229,6 +232,11 @@ SELECT ((SELECT count(*) FROM n) + (SELECT count(*) FROM r))::int AS n`,
     this.queries++;
     return this.db.select().from(launchers).orderBy(asc(launchers.name));
   }
+
+  publishProviderStates(launcher: string, rows: readonly Omit<ProviderStateRecord, 'launcher'>[]): Promise<void> {
+    return this.providerStates.publish(launcher, rows);
+  }
+  listProviderStates(): Promise<ProviderStateRecord[]> { return this.providerStates.list(); }
 
   insertBuild(b: BuildRecord, by: string): Promise<void> { return this.images.insertBuild(b, by); }
   getBuild(id: string): Promise<BuildRecord | null> { return this.images.getBuild(id); }

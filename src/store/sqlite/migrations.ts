@@ -123,6 +123,17 @@ CREATE TRIGGER pool_node_counts_move AFTER UPDATE OF provider, pool ON nodes
 END;
 `,
   },
+  {
+    id: 8,
+    name: "each launcher's provider states (health, quota room, pauses, leaks, cloud calls), for processes without it",
+    sql: `
+CREATE TABLE provider_states (
+  launcher TEXT NOT NULL, provider TEXT NOT NULL, health TEXT NOT NULL, reason TEXT, since INTEGER, room TEXT,
+  label_costs TEXT NOT NULL, paused_until TEXT NOT NULL, leaked TEXT NOT NULL, calls TEXT NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (launcher, provider)
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

@@ -8,12 +8,13 @@ import type {
 } from '../../model.ts';
 import type {
   LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch, Store, StoreCondition, StoreEvent,
-  BuildFilter, BuildPatch, ImageFlagsPatch, UploadFilter, UploadPatch, Sample,
+  BuildFilter, BuildPatch, ImageFlagsPatch, UploadFilter, UploadPatch, Sample, ProviderStateRecord,
 } from '../store.ts';
 import { launchers, stateChanges } from './schema.ts';
 import { migrate } from './migrations.ts';
 import { SqliteImageTables } from './image-tables.ts';
 import { SqliteSamples } from './samples.ts';
+import { SqliteProviderStates } from './provider-states.ts';
 import { SqliteGateTables } from './gate-tables.ts';
 import {
   conditionSql, insertSql, nodeColumnIndex, nodeFromArray, nodeFromRaw, requestFromRaw, updateSql,
@@ -35,6 +36,7 @@ export class SqliteStore implements Store {
   private readonly now: () => number;
   private readonly images: SqliteImageTables;
   private readonly samples: SqliteSamples;
+  private readonly providerStates: SqliteProviderStates;
   readonly gate: SqliteGateTables;
 
   constructor(path: string, opts: { now?: () => number } = {}) {
@@ -47,6 +49,7 @@ export class SqliteStore implements Store {
     this.db = drizzle(this.sqlite);
     this.now = opts.now ?? Date.now;
     this.samples = new SqliteSamples(this.sqlite);
+    this.providerStates = new SqliteProviderStates(this.sqlite);
     this.gate = new SqliteGateTables(this.sqlite, (e) => this.publish(e));
     this.images = new SqliteImageTables(this.sqlite, this.db, {
       audit: (kind, id, from, to, by, reason) => this.audit(kind, id, from, to, by, reason),
@@ -220,6 +223,14 @@ export class SqliteStore implements Store {
   async listLaunchers(): Promise<LauncherRecord[]> {
     return this.db.select().from(launchers).orderBy(asc(launchers.name)).all()
       .map((r) => ({ ...r, providers: JSON.parse(r.providers) }));
+  }
+
+  async publishProviderStates(launcher: string, rows: readonly Omit<ProviderStateRecord, 'launcher'>[]): Promise<void> {
+    this.providerStates.publish(launcher, rows);
+  }
+
+  async listProviderStates(): Promise<ProviderStateRecord[]> {
+    return this.providerStates.list();
   }
 
   async insertBuild(b: BuildRecord, by: string): Promise<void> { this.images.insertBuild(b, by); }
