@@ -7,7 +7,7 @@
  * /dev/null; the simulator and the burst's scheduler (the HTTP client) run in child processes, so
  * the CPU read in this process is the system's alone. Each scenario starts a fresh system and store.
  *
- * Options (environment): BENCH_ONLY=overhead,burst,rss  BENCH_BURST=500  BENCH_RSS=1000,10000
+ * Options (environment): BENCH_ONLY=overhead,burst,rss  BENCH_BURST=500  BENCH_RSS=1000,10000  BENCH_IDLE=5
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,8 @@ const DELETE_MS = 100;
 const only = (process.env.BENCH_ONLY ?? 'overhead,burst,rss').split(',');
 const BURST = Number(process.env.BENCH_BURST ?? 500);
 const RSS_SIZES = (process.env.BENCH_RSS ?? '1000,10000').split(',').map(Number);
+/** Seconds the ready fleet is left idle while its CPU is measured. */
+const IDLE_S = Number(process.env.BENCH_IDLE ?? 5);
 
 class Sim {
   private seq = 0;
@@ -184,12 +186,12 @@ async function rss(sim: Sim, sshPort: number, n: number): Promise<void> {
   const took = performance.now() - t0;
   const cpu0 = process.cpuUsage();
   // Idle with the fleet ready: passes still run on every server list; measure their cost over 5 s.
-  await new Promise((r) => setTimeout(r, 5000));
+  await new Promise((r) => setTimeout(r, IDLE_S * 1000));
   const idleCpu = process.cpuUsage(cpu0);
   (globalThis as { gc?: () => void }).gc?.();
   const mem = process.memoryUsage();
   console.log(`\n## ${n} ready nodes (host-key scanning off, simulator SSH off)`);
-  console.log(`min-ready ${n} reached in ${(took / 1000).toFixed(1)} s (${(n / (took / 1000)).toFixed(0)} nodes/s); RSS ${(mem.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} of ${(mem.heapTotal / 2 ** 20).toFixed(0)} MiB, external ${(mem.external / 2 ** 20).toFixed(0)} MiB; ${((mem.rss - baseline) / 1024 / n).toFixed(1)} KiB per node above the baseline; idle CPU ${((idleCpu.user + idleCpu.system) / 1000 / 5).toFixed(1)} ms/s`);
+  console.log(`min-ready ${n} reached in ${(took / 1000).toFixed(1)} s (${(n / (took / 1000)).toFixed(0)} nodes/s); RSS ${(mem.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} of ${(mem.heapTotal / 2 ** 20).toFixed(0)} MiB, external ${(mem.external / 2 ** 20).toFixed(0)} MiB; ${((mem.rss - baseline) / 1024 / n).toFixed(1)} KiB per node above the baseline; idle CPU ${((idleCpu.user + idleCpu.system) / 1000 / IDLE_S).toFixed(1)} ms/s`);
   await stop(s);
 }
 
