@@ -93,6 +93,8 @@ export class SqliteStore implements Store {
         const n = rec as NodeRecord;
         const row = this.statement('SELECT COUNT(*) AS n FROM nodes WHERE provider = ? AND pool = ?').get(n.provider, n.pool) as { n: number };
         if (row.n >= guard.maxServers) return false;
+        if (guard.exclusiveServer && n.serverId !== null &&
+          this.statement('SELECT 1 FROM nodes WHERE provider = ? AND server_id = ? LIMIT 1').get(n.provider, n.serverId)) return false;
       }
       this.statement(sql).run(...args);
       this.audit(kind, rec.id, null, rec.state, by, reason);
