@@ -44,7 +44,7 @@ export const staticNodeSchema = z
       .refine((l) => l.length > 0, 'must name at least one label')
       .describe('Labels the host serves (a name or a list).'),
     username: name.default('zuul').describe('User the scheduler logs in as. Default: `zuul`.'),
-    'connection-type': z.literal('ssh', { error: 'must be ssh (the only connection type this system has)' }).default('ssh')
+    'connection-type': z.literal('ssh').default('ssh')
       .describe('How the host is reached: `ssh`.'),
     'connection-port': port.default(22).describe('SSH port of the host. Default: 22.'),
     'host-key': oneOrMany(hostKey).optional()

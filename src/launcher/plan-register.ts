@@ -27,6 +27,8 @@ export function registerServers(pass: PlanPass): void {
       const i = waiting.findIndex((l) => offered.includes(l));
       const label = i >= 0 ? waiting.splice(i, 1)[0] : offered[0];
       pass.cap.reserve(provider, pool.pool, [label], null);
+      const k = poolKey(provider, pool.pool);
+      pass.registering.set(k, [...(pass.registering.get(k) ?? []), label]);
       pass.actions.push({ type: 'register-node', provider, pool: pool.pool, serverId: s.id, label });
     }
   }
