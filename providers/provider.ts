@@ -40,6 +40,40 @@ export interface ServerView {
   /** ISO times from the cloud. */
   created: string | null;
   updated: string | null;
+  /**
+   * Set by drivers whose servers exist before and after their nodes (`capabilities.reusableServers`,
+   * e.g. static hosts): one server per slot a node may hold, and how such a node is registered and reached.
+   */
+  host?: ServerHost;
+}
+
+/** A reusable server (a slot of an existing host): what a node registered on it serves and how it is reached. */
+export interface ServerHost {
+  /** The pool of the provider it belongs to. */
+  pool: string;
+  /** Labels a node on it may serve. */
+  labels: string[];
+  /** Host name or IP address to reach it at. */
+  address: string;
+  port: number;
+  username: string;
+  /** Host keys it must present (known_hosts form, `ssh-ed25519 AAAA…`); empty: the key scanned is recorded as is. */
+  hostKeys: string[];
+  /** false: it is not scanned at all, and its node is ready without host keys. */
+  hostKeyChecking: boolean;
+  /** The Python interpreter on the host, for the scheduler's tools. */
+  pythonPath: string | null;
+}
+
+/** What a driver's clouds can and cannot do, for the launcher; every flag absent is false. */
+export interface DriverCapabilities {
+  /**
+   * The servers exist already and outlive their nodes (static hosts): none is created or deleted.
+   * Every listed server with `host` that no node holds is registered as a node; deleting a node
+   * calls `deleteServer`, which returns the server to the driver, and the node is gone once that
+   * call answered.
+   */
+  reusableServers?: boolean;
 }
 
 export interface CreateServerSpec {
@@ -178,6 +212,8 @@ export interface ImageData {
 export interface ProviderAdapter {
   /** The provider's name in nodepool.yaml. */
   readonly name: string;
+  /** What the driver can do beyond creating and deleting servers; absent: nothing more. */
+  readonly capabilities?: DriverCapabilities;
   /** Lists every server of the project, following pagination. One call per page. */
   listServers(opts?: ListServersOptions): Promise<ServerView[]>;
   /** Asks the cloud to create a server; resolves with its id as soon as the cloud accepted it (Nova 202). */

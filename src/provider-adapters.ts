@@ -1,6 +1,7 @@
 import type { ProviderAdapter } from '../providers/provider.ts';
 import { createFakeProvider, fakeCloudOptions } from '../providers/fake/index.ts';
 import { createOpenStackProvider, type CloudCall } from '../providers/openstack/index.ts';
+import { createStaticProvider } from '../providers/static/index.ts';
 import type { CloudCredentials } from './config/cloud-credentials.ts';
 import { loadClouds, type LoadedClouds } from './config/clouds.ts';
 import { resolveProviderClouds } from './config/provider-clouds.ts';
@@ -35,8 +36,8 @@ export interface ProviderAdaptersOptions {
 }
 
 /**
- * One adapter per served provider, by provider name, built by its driver (`openstack`, or `fake`:
- * an in-memory cloud of this process). Without `credentials`, every served OpenStack
+ * One adapter per served provider, by provider name, built by its driver (`openstack`; `fake`:
+ * an in-memory cloud of this process; `static`: existing hosts). Without `credentials`, every served OpenStack
  * provider's cloud must be in clouds.yaml (the roles never start the simulator): a ConfigError
  * names each one that is not.
  */
@@ -50,6 +51,10 @@ export function providerAdapters(o: ProviderAdaptersOptions): Map<string, Provid
   for (const p of served) {
     if (p.driver === 'fake') {
       adapters.set(p.name, createFakeProvider({ name: p.name, cloud: p.cloud, options: p.fake && fakeCloudOptions(p.fake) }));
+      continue;
+    }
+    if (p.driver === 'static') {
+      adapters.set(p.name, createStaticProvider({ name: p.name, pools: p.staticPools ?? [] }));
       continue;
     }
     const cred = credentials.get(p.name)!;

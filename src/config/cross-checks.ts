@@ -9,6 +9,7 @@
  */
 import { IGNORED_KEYS } from './schema.ts';
 import { checkDiskimages, checkLabelImage, checkProviderDiskimages } from './diskimage-checks.ts';
+import { checkStaticProvider } from './static-checks.ts';
 import { echoFor, type Echo } from './echo.ts';
 import { MAX_ISSUES } from './errors.ts';
 import { closest } from './zod-issues.ts';
@@ -78,6 +79,12 @@ export function crossCheck(data: unknown, echo: Echo = echoFor()): CrossCheckRes
   const served = new Set<string>();
   for (const provider of providers) {
     const providerPath: PathSegment[] = ['providers', provider.index];
+    if (provider.value.driver === 'static') {
+      uniqueNames(entries(provider.value.pools), [...providerPath, 'pools'], 'pool', check);
+      const suggestLabel = (name: string) => suggest(name, labelNames, echo);
+      for (const label of checkStaticProvider(provider, providerPath, { labelSet, suggest: suggestLabel }, check)) served.add(label);
+      continue;
+    }
     const images = entries(provider.value['cloud-images']);
     uniqueNames(images, [...providerPath, 'cloud-images'], 'cloud-image', check);
     for (const image of images) {

@@ -41,8 +41,8 @@ export function providerClouds(config: Config, loaded: LoadedClouds, o: Provider
   const out: ProviderClouds = { credentials: new Map(), simulated: [], problems: [] };
   config.providers.forEach((p, index) => {
     if (o.providers && !o.providers.includes(p.name)) return;
-    // A fake provider's cloud lives in the process (providers/fake): nothing to find.
-    if (p.driver === 'fake') return;
+    // A fake provider's cloud lives in the process (providers/fake), a static one has hosts: nothing to find.
+    if (p.driver !== 'openstack') return;
     if (o.simulator && listed.has(p.cloud)) {
       out.simulated.push(p.name);
       return;

@@ -10,7 +10,7 @@ import type { NodepoolYaml } from './schema.ts';
 import type { BuilderConfig, DiskImageConfig, ProviderDiskImageConfig } from './diskimage-types.ts';
 
 type YamlImage = NodepoolYaml['diskimages'][number];
-type YamlProvider = NodepoolYaml['providers'][number];
+type YamlProvider = Exclude<NodepoolYaml['providers'][number], { driver: 'static' }>;
 
 export const DIB_DEFAULTS = {
   formats: ['qcow2'],

@@ -4,6 +4,7 @@
  * know where a value may come from.
  */
 import { fakeDriverSchema } from '../../providers/fake/schema.ts';
+import { resolveStaticPools, type StaticProviderYaml } from '../../providers/static/schema.ts';
 import type { NodepoolYaml } from './schema.ts';
 import type { CloudImageConfig, Config, DiskImageConfig, PoolConfig, PoolLabelConfig, ProviderConfig } from './types.ts';
 import { resolveBuilder, resolveDiskimages, resolveProviderDiskimages } from './resolve-diskimages.ts';
@@ -17,7 +18,7 @@ export function resolveConfig(y: NodepoolYaml, path: string | null): Config {
   return {
     path,
     labels: y.labels.map((l) => ({ name: l.name, minReady: l['min-ready'], maxReadyAge: l['max-ready-age'] })),
-    providers: y.providers.map((p) => resolveProvider(p, diskimages)),
+    providers: y.providers.map((p) => (p.driver === 'static' ? resolveStaticProvider(p) : resolveProvider(p, diskimages))),
     tenantResourceLimits: y['tenant-resource-limits'].map((t) => ({
       tenantName: t['tenant-name'], maxServers: t['max-servers'], maxCores: t['max-cores'], maxRam: t['max-ram'],
     })),
@@ -45,7 +46,7 @@ export function resolveConfig(y: NodepoolYaml, path: string | null): Config {
   };
 }
 
-type YamlProvider = NodepoolYaml['providers'][number];
+type YamlProvider = Exclude<NodepoolYaml['providers'][number], { driver: 'static' }>;
 type YamlPool = YamlProvider['pools'][number];
 type YamlPoolLabel = YamlPool['labels'][number];
 
@@ -83,6 +84,28 @@ function resolveProvider(p: YamlProvider, diskimages: DiskImageConfig[]): Provid
     diskimages: providerDiskimages,
     imageUploadTimeout: p['image-upload-timeout'],
     pools: p.pools.map((pool) => resolvePool(pool, images)),
+  };
+}
+
+/**
+ * A static provider as the launcher sees every provider: each pool serves the labels of its hosts
+ * and holds at most one node per host slot (`max-parallel-jobs`); the hosts themselves, with their
+ * logins and pinned keys, are the driver's (`staticPools`).
+ */
+function resolveStaticProvider(p: StaticProviderYaml): ProviderConfig {
+  const staticPools = resolveStaticPools(p);
+  return {
+    name: p.name, driver: 'static', cloud: '', staticPools,
+    bootTimeout: p['launch-timeout'], launchTimeout: p['launch-timeout'], launchRetries: 1, rate: 0, refreshInterval: 10,
+    listInterval: 1, computeMicroversion: '', maxConcurrency: 0, cleanFloatingIps: false, cloudImages: [], diskimages: [],
+    pools: staticPools.map((pool) => ({
+      name: pool.name, priority: pool.priority, networks: [], availabilityZones: [], autoFloatingIp: false, floatingIpNetwork: '',
+      maxServers: pool.nodes.reduce((n, h) => n + h.maxParallelJobs, 0),
+      labels: [...new Set(pool.nodes.flatMap((h) => h.labels))].map((label) => {
+        const h = pool.nodes.find((x) => x.labels.includes(label))!;
+        return { name: label, instanceProperties: {}, connectionPort: h.connectionPort, username: h.username, hostKeyChecking: h.hostKeyChecking };
+      }),
+    })),
   };
 }
 

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { fakeDriverSchema } from '../../providers/fake/schema.ts';
+import { staticProviderSchema } from '../../providers/static/schema.ts';
 import { IGNORED_DISKIMAGE_KEYS, builderKeys, diskimageSchema, providerDiskimageSchema } from './diskimage-schema.ts';
 
 const name = z.string().min(1, 'must not be empty');
@@ -168,6 +169,11 @@ export const providerSchema = z
   })
   .describe('One region of one OpenStack cloud.');
 
+/** A provider of any driver: its `driver` picks the shape (`static` has hosts instead of clouds and flavors). */
+export const anyProviderSchema = z.discriminatedUnion('driver', [providerSchema, staticProviderSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'must be openstack, fake or static' : undefined),
+});
+
 export const apiTokenSchema = z
   .strictObject({
     name: name.describe('Who holds the token; a requestor token may only act on requests whose `requestor` is this name.'),
@@ -286,7 +292,7 @@ const tenantLimitSchema = z.strictObject({
 export const nodepoolSchema = z
   .strictObject({
     labels: z.array(labelSchema).default([]).describe('Every kind of node that can be requested.'),
-    providers: z.array(providerSchema).default([]).describe('Clouds nodes are booted in.'),
+    providers: z.array(anyProviderSchema).default([]).describe('Clouds nodes are booted in.'),
     api: apiSchema.prefault({}),
     store: storeSchema.prefault({}),
     'cloud-sim': cloudSimSchema.prefault({}),

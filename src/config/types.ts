@@ -1,4 +1,5 @@
 import type { FakeDriverYaml } from '../../providers/fake/schema.ts';
+import type { StaticPoolConfig } from '../../providers/static/schema.ts';
 
 /**
  * The configuration after validation: camelCase names for the YAML's kebab-case keys
@@ -69,11 +70,13 @@ export interface CloudImageConfig {
 
 export interface ProviderConfig {
   name: string;
-  driver: 'openstack' | 'fake';
-  /** Cloud name in clouds.yaml; for the fake driver, the in-memory cloud's name. */
+  driver: 'openstack' | 'fake' | 'static';
+  /** Cloud name in clouds.yaml; for the fake driver, the in-memory cloud's name; empty for the static driver. */
   cloud: string;
   /** The fake driver's `fake:` block, as written (providers/fake/schema.ts); absent for other drivers. */
   fake?: FakeDriverYaml;
+  /** The static driver's pools with their hosts (providers/static/schema.ts); absent for other drivers. */
+  staticPools?: StaticPoolConfig[];
   regionName?: string;
   /** Seconds to wait for ACTIVE. Default 60. */
   bootTimeout: number;

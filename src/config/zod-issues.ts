@@ -21,6 +21,7 @@ export function zodIssuesToConfigIssues(
   echo: Echo = echoFor(),
   cap = MAX_ISSUES,
 ): { issues: ConfigIssue[]; total: number } {
+  issues = withFallbacks(issues, data, schema);
   const out: ConfigIssue[] = [];
   let total = 0;
   // `max-server: 3` is one mistake, not two: when an unknown key looks like a missing one, the
@@ -84,6 +85,12 @@ export function describeIssue(issue: z.core.$ZodIssue, value: unknown, echo: Ech
     case 'too_big':
       if (issue.origin === 'number') return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}, found ${found()}`;
       return issue.message;
+    case 'invalid_union':
+      // A provider's `driver` that names no driver (the discriminator of the providers' union).
+      if ('note' in issue && issue.note === 'No matching discriminator' && 'options' in issue && Array.isArray(issue.options)) {
+        return `expected ${(issue.options as unknown[]).map((v) => JSON.stringify(v)).join(' or ')}, found ${found()}`;
+      }
+      return issue.message;
     case 'unrecognized_keys':
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.slice(0, 10).map((k) => `"${k}"`).join(', ')}${issue.keys.length > 10 ? ` and ${issue.keys.length - 10} more` : ''}`;
     default:
@@ -113,17 +120,61 @@ export function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
   return v;
 }
 
-/** Keys the schema allows at `path`, found by following the schema's own definition. */
+/**
+ * Keys the schema allows at `path`, found by following the schema's own definition. Through a
+ * union (the providers of every driver), every option that has the path counts.
+ */
 function knownKeys(schema: z.ZodType, path: readonly PathSegment[]): string[] {
-  let s: z.core.$ZodType | undefined = unwrap(schema);
-  for (const seg of path) {
-    const def = s?._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType } | undefined;
-    if (def?.type === 'object' && typeof seg === 'string') s = unwrap(def.shape?.[seg]);
-    else if (def?.type === 'array' && typeof seg === 'number') s = unwrap(def.element);
-    else return [];
-  }
-  const def = s?._zod.def as { type: string; shape?: Record<string, unknown> } | undefined;
-  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+  const keys = schemasAt(schema, path).flatMap((s) => {
+    const def = s._zod.def as { type: string; shape?: Record<string, unknown> };
+    return def.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+  });
+  return [...new Set(keys)];
+}
+
+/** The schemas that may apply at `path` (every option of a union on the way), unwrapped; `expand: false` keeps a union at the end whole. */
+function schemasAt(schema: z.ZodType, path: readonly PathSegment[], expand = true): z.core.$ZodType[] {
+  const start = unwrap(schema);
+  let level: z.core.$ZodType[] = start ? (path.length || expand ? options(start) : [start]) : [];
+  path.forEach((seg, i) => {
+    level = level.flatMap((s) => {
+      const def = s._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
+      const next = def.type === 'object' && typeof seg === 'string' ? unwrap(def.shape?.[seg])
+        : def.type === 'array' && typeof seg === 'number' ? unwrap(def.element) : undefined;
+      if (!next) return [];
+      return expand || i < path.length - 1 ? options(next) : [next];
+    });
+  });
+  return level;
+}
+
+/**
+ * A discriminated union whose discriminator names no option (`driver: openstak`) reports only
+ * that; so that every other problem of the entry is still reported in the same pass, the entry is
+ * also checked against the union's first option (the OpenStack provider), its own complaint about
+ * the discriminator left out.
+ */
+function withFallbacks(issues: readonly z.core.$ZodIssue[], data: unknown, schema: z.ZodType): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'invalid_union' || !('note' in issue) || issue.note !== 'No matching discriminator') return [issue];
+    const at = issue.path.slice(0, -1) as PathSegment[];
+    const key = issue.path[issue.path.length - 1];
+    const union = schemasAt(schema, at, false).find((s) => (s._zod.def as { type: string }).type === 'union');
+    const first = (union?._zod.def as { options?: z.core.$ZodType[] } | undefined)?.options?.[0];
+    if (!first) return [issue];
+    const result = (first as z.ZodType).safeParse(valueAt(data, at));
+    const more = result.success ? [] : result.error.issues
+      .filter((i) => !(i.path.length === 1 && i.path[0] === key))
+      .map((i) => ({ ...i, path: [...at, ...i.path] }));
+    return [issue, ...more];
+  });
+}
+
+/** A union's options (each unwrapped), or the schema itself. */
+function options(s: z.core.$ZodType): z.core.$ZodType[] {
+  const def = s._zod.def as { type: string; options?: z.core.$ZodType[] };
+  if (def.type !== 'union') return [s];
+  return (def.options ?? []).flatMap((o) => { const u = unwrap(o); return u ? options(u) : []; });
 }
 
 function unwrap(s: z.core.$ZodType | undefined): z.core.$ZodType | undefined {

@@ -14,6 +14,7 @@ export type Action =
   | { type: 'unallocate-node'; nodeId: string }
   | { type: 'return-used'; nodeId: string; reason: string }
   | { type: 'launch'; label: string; provider: string; pool: string }
+  | { type: 'register-node'; label: string; provider: string; pool: string; serverId: string }
   | { type: 'create-server'; nodeId: string }
   | { type: 'adopt-server'; nodeId: string; serverId: string }
   | { type: 'retry-create'; nodeId: string }

@@ -75,7 +75,8 @@ export class Deletes extends ApplyPart {
       this.deleteCalledAt.set(nodeId, this.ctx.now());
       await rt.adapter.deleteServer(serverId);
       this.deleteAnsweredAt.set(nodeId, this.ctx.now());
-      this.log.info({ node: nodeId, provider, server: serverId }, 'server delete accepted; the node stays until a server list shows the server gone');
+      if (this.ctx.topology.providers.get(provider)?.reusableServers) this.log.info({ node: nodeId, provider, server: serverId }, 'server returned to its driver');
+      else this.log.info({ node: nodeId, provider, server: serverId }, 'server delete accepted; the node stays until a server list shows the server gone');
       const fip = this.floatingIps.get(nodeId);
       if (fip) {
         await rt.adapter.deleteFloatingIp(fip.id).then(() => this.floatingIps.delete(nodeId),

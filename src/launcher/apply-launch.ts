@@ -4,6 +4,8 @@ import type { NodeRecord } from '../model.ts';
 import { newNodeRecord } from '../store/records.ts';
 import type { Action, LaunchFailure } from './actions.ts';
 import { ApplyPart, type ApplierContext, type Tasks } from './apply-context.ts';
+import { createHash } from 'node:crypto';
+import { algorithmsFor } from './kex-scan.ts';
 import { scanUntil } from './keyscan.ts';
 import { ewma } from './provider-runtime.ts';
 
@@ -47,6 +49,29 @@ export class Launches extends ApplyPart {
       this.log.info({ node: node.id, label, provider, pool, request: requestId, attempt }, 'launching node');
       this.tasks.spawn(`create:${node.id}`, () => this.createServer(node.id));
     }
+  }
+
+  /**
+   * A node on a free reusable server (a static host's slot): written with the server's address
+   * and login, in step `scanning`, only while no other node holds the server (the store checks it
+   * with the insert), then scanned like a booted server.
+   */
+  async registerNode(a: Extract<Action, { type: 'register-node' }>): Promise<void> {
+    const s = this.ctx.providers.get(a.provider)?.cache.view.servers.get(a.serverId);
+    const poolView = this.ctx.topology.pools.find((p) => p.provider === a.provider && p.pool === a.pool);
+    if (!s?.host || !poolView) return;
+    const t = this.ctx.now();
+    const node: NodeRecord = {
+      ...newNodeRecord({ label: a.label, provider: a.provider, pool: a.pool, connectionPort: s.host.port, username: s.host.username, now: t, ...this.lease() }),
+      step: 'scanning', serverId: a.serverId, hostname: s.host.address, interfaceIp: s.host.address,
+      publicIpv4: s.publicIpv4, privateIpv4: s.privateIpv4, publicIpv6: s.publicIpv6, launchStartedAt: t, createAnsweredAt: t,
+    };
+    if (!await this.ctx.store.insertNode(node, this.by, { maxServers: poolView.maxServers, exclusiveServer: true })) {
+      this.log.info({ provider: a.provider, pool: a.pool, server: a.serverId }, 'server already held by a node (another launcher registered it): not registered');
+      return;
+    }
+    this.log.info({ node: node.id, label: a.label, provider: a.provider, pool: a.pool, server: a.serverId, host: s.host.address, port: s.host.port }, 'node registered on a reusable server');
+    this.tasks.spawn(`scan:${node.id}`, () => this.scan(node.id));
   }
 
   async createServer(nodeId: string): Promise<void> {
@@ -160,11 +185,21 @@ export class Launches extends ApplyPart {
     try {
       if (this.needsFloatingIp(n)) n = await this.attachFloatingIp(n);
       const pl = this.ctx.topology.pools.find((p) => p.provider === n!.provider && p.pool === n!.pool)?.labels.get(n.label);
-      if (pl && !pl.hostKeyChecking) {
+      // A reusable server says itself whether it is scanned and which host keys it must present.
+      const host = n.serverId ? this.ctx.providers.get(n.provider)?.cache.view.servers.get(n.serverId)?.host : undefined;
+      if (host ? !host.hostKeyChecking : pl && !pl.hostKeyChecking) {
         await this.markReady(n, { hostKeys: [] });
         return;
       }
-      const key = await scanUntil(n.interfaceIp!, n.connectionPort, deadline, now, () => !stillBuilding || this.tasks.stopping);
+      const pinned = host?.hostKeys ?? [];
+      const algorithms = pinned.length ? [...new Set(pinned.flatMap((k) => algorithmsFor(k.split(' ')[0])))] : undefined;
+      const key = await scanUntil(n.interfaceIp!, n.connectionPort, deadline, now, () => !stillBuilding || this.tasks.stopping, algorithms);
+      if (pinned.length && !pinned.includes(key)) {
+        const reason = `host key mismatch: ${n.interfaceIp}:${n.connectionPort} presented ${fingerprint(key)}, not the pinned host-key (${pinned.map(fingerprint).join(', ')})`;
+        this.log.error({ node: nodeId, provider: n.provider, server: n.serverId, presented: fingerprint(key), pinned: pinned.map(fingerprint) }, 'host key mismatch: taken out of service');
+        this.failures.set(nodeId, { stage: 'scan', reason, kind: 'config' });
+        return;
+      }
       await this.markReady(n, { hostKeys: [key] });
     } catch (err) {
       if (this.tasks.stopping) return;
@@ -240,4 +275,10 @@ export class Launches extends ApplyPart {
     rt.limitsReadAt = null;
     this.log.warn({ provider, pool, reason, pauseMs: this.ctx.quotaPauseMs }, 'pool paused: the cloud refused for quota');
   }
+}
+
+/** A host key as OpenSSH shows it: `<type> SHA256:<base64 of the key's SHA-256, unpadded>`. */
+function fingerprint(key: string): string {
+  const [type, blob] = key.split(' ');
+  return `${type} SHA256:${createHash('sha256').update(Buffer.from(blob ?? '', 'base64')).digest('base64').replace(/=+$/, '')}`;
 }

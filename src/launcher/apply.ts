@@ -84,6 +84,9 @@ export class Applier extends ApplyPart {
       case 'launch':
         await this.launches.launchNodes(a.provider, a.pool, [a.label], null);
         return;
+      case 'register-node':
+        await this.launches.registerNode(a);
+        return;
       case 'fulfill-request':
         await this.fulfill(a.requestId, a.nodeIds);
         return;

@@ -46,7 +46,13 @@ function kexMethod(name: string): KexMethod {
   throw new Error(`no key exchange method ${name}`);
 }
 
-export function scanHostKeyWire(host: string, port: number, timeoutMs: number): Promise<string> {
+/** Host key types to ask for to receive a key of `type` (an RSA key is offered under its signature names). */
+export function algorithmsFor(type: string): string[] {
+  return type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type];
+}
+
+/** `algorithms`: the host key types asked for, most wanted first (a pinned key's type, to get that key). */
+export function scanHostKeyWire(host: string, port: number, timeoutMs: number, algorithms: readonly string[] = HOST_KEY_ALGORITHMS): Promise<string> {
   return new Promise((resolve, reject) => {
     const sock = netConnect({ host, port });
     sock.setNoDelay(true);
@@ -82,8 +88,8 @@ export function scanHostKeyWire(host: string, port: number, timeoutMs: number): 
           if (type === MSG_KEXINIT && !kexSent) {
             kexSent = true;
             const method = kexMethod(negotiate(KEX_ALGORITHMS, nameList(p.payload, 17, 0), 'key exchange'));
-            negotiate(HOST_KEY_ALGORITHMS, nameList(p.payload, 17, 1), 'host key');
-            sock.write(Buffer.concat([packet(clientKexInit()), packet(Buffer.concat([Buffer.from([MSG_KEX_INIT]), method.publicValue()]))]));
+            negotiate(algorithms, nameList(p.payload, 17, 1), 'host key');
+            sock.write(Buffer.concat([packet(clientKexInit(algorithms)), packet(Buffer.concat([Buffer.from([MSG_KEX_INIT]), method.publicValue()]))]));
           } else if (type === MSG_KEX_REPLY) {
             return finish(null, openSshKey(readString(p.payload, 1).value));
           } else if (type === MSG_DISCONNECT) {
@@ -136,9 +142,9 @@ function packet(payload: Buffer): Buffer {
   return out;
 }
 
-function clientKexInit(): Buffer {
+function clientKexInit(hostKeyAlgorithms: readonly string[]): Buffer {
   const lists = [
-    KEX_ALGORITHMS, HOST_KEY_ALGORITHMS,
+    KEX_ALGORITHMS, hostKeyAlgorithms,
     ['aes128-ctr', 'aes256-ctr', 'aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'],
     ['aes128-ctr', 'aes256-ctr', 'aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'],
     ['hmac-sha2-256', 'hmac-sha2-512', 'hmac-sha1'], ['hmac-sha2-256', 'hmac-sha2-512', 'hmac-sha1'],

@@ -87,7 +87,7 @@ export class Launcher {
     this.name = opts.name ?? `${hostname()}-launcher`;
     this.now = opts.now ?? Date.now;
     this.leaseMs = opts.leaseMs ?? 30_000;
-    this.topology = buildTopology(opts.config);
+    this.topology = buildTopology(opts.config, (name) => opts.adapters.get(name)?.capabilities);
     // A pass that fails (the store unreachable) is logged; the next wake runs another, and once the
     // leases lapse passes do nothing until a renewal succeeds.
     this.loop = new PassLoop(async () => { await this.runOnce(this.now()); }, {

@@ -115,6 +115,9 @@ export class Capacity {
       if (until !== undefined && until > now) { this.wakeAt(until); return 'backoff'; }
     }
     const limits = this.input.topology.providers.get(pool.provider);
+    // Nodes of reusable servers are registered on free servers (./plan-register.ts), never
+    // launched: a request waits for one as it waits for room in a full pool.
+    if (limits?.reusableServers) return 'full';
     if ((this.inFlight.get(pool.provider) ?? 0) + labels.length > (limits?.maxConcurrency ?? Infinity)) return 'concurrency';
     const extra = this.cost(pool.provider, pool.pool, labels);
     if (!fits(this.poolUsed.get(poolKey(pool.provider, pool.pool)) ?? ZERO, extra, pool.limit)) return 'full';

@@ -94,12 +94,19 @@ function makeRoom(pass: PlanPass, pool: PoolView, r: RequestRecord): void {
   const { launch } = match(pass, pool, r.labels);
   const leaving = pass.input.nodes.filter((n) => n.provider === pool.provider && n.pool === pool.pool &&
     (n.state === 'deleting' || n.state === 'used' || n.state === 'failed' || pass.taken.has(n.id))).length;
-  let missing = launch.length - Math.max(0, pass.cap.free(pool)) - leaving;
+  // Nodes this pass registers for the request's labels come without making room (./plan-register.ts).
+  const coming = [...(pass.registering.get(k) ?? [])];
+  const registered = launch.filter((l) => { const i = coming.indexOf(l); if (i >= 0) coming.splice(i, 1); return i >= 0; }).length;
+  let missing = launch.length - Math.max(0, pass.cap.free(pool)) - leaving - registered;
   if (missing <= 0) return;
+  // A node on a reusable server makes room only if its server can serve the request once returned.
+  const reusable = pass.input.topology.providers.get(pool.provider)?.reusableServers;
+  const servers = pass.input.cloud.get(pool.provider)?.servers;
+  const offers = (n: NodeRecord) => !reusable || r.labels.some((l) => servers?.get(n.serverId ?? '')?.host?.labels.includes(l));
   const victims = [...pass.spare.entries()]
     .filter(([key]) => key.startsWith(`${k}/`) && !r.labels.includes(key.slice(k.length + 1)))
     .flatMap(([, list]) => list)
-    .filter((n) => n.state === 'ready' && !pass.taken.has(n.id))
+    .filter((n) => n.state === 'ready' && !pass.taken.has(n.id) && offers(n))
     .sort((a, b) => a.stateTime - b.stateTime);
   for (const v of victims) {
     if (missing-- <= 0) break;

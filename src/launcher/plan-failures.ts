@@ -39,7 +39,15 @@ export function launchFailure(pass: PlanPass, n: NodeRecord, f: LaunchFailure): 
  * retries), so it needs no room of its own.
  */
 export function fail(pass: PlanPass, n: NodeRecord, reason: string, kind?: string, evidence: FailureEvidence = {}): void {
-  const retries = pass.input.topology.providers.get(n.provider)?.launchRetries ?? 1;
+  const limits = pass.input.topology.providers.get(n.provider);
+  if (limits?.reusableServers) {
+    // A reusable server that failed its check is taken out of service (./plan-nodes.ts); its
+    // request, if any, waits for another server of the pool (none is launched for it).
+    pass.taken.add(n.id);
+    pass.actions.push({ type: 'launch-failed', nodeId: n.id, reason, retry: false, ...(kind ? { kind } : {}), ...evidence });
+    return;
+  }
+  const retries = limits?.launchRetries ?? 1;
   const req = n.allocatedTo !== null && pass.isOpen(n.allocatedTo) ? pass.requestsById.get(n.allocatedTo)! : null;
   pass.taken.add(n.id);
   const providersFault = kind === 'capacity' || (kind === 'transient' && n.attempt >= 2);

@@ -18,6 +18,12 @@ export const DELETE_RETRY_MS = 30_000;
  * and the node is returned as used (the request gets fresh nodes).
  */
 export const FULFIL_GRACE_MS = 30_000;
+/**
+ * How long a node on a reusable server that failed (its host did not answer, or presented another
+ * host key than the one pinned) stays failed, out of service and visible with its reason, before
+ * its server is returned and checked again.
+ */
+export const OUT_OF_SERVICE_MS = 60_000;
 
 export function nodeLifecycles(pass: PlanPass): void {
   const { now, inflight } = pass.input;
@@ -78,10 +84,12 @@ export function nodeLifecycles(pass: PlanPass): void {
         }
         break;
       case 'failed':
-        if (pass.owned(n)) pass.deleteNode(n, n.comment ?? 'launch failed');
+        if (!pass.owned(n)) break;
+        if (limits?.reusableServers && now - n.stateTime < OUT_OF_SERVICE_MS) pass.wakeAt(n.stateTime + OUT_OF_SERVICE_MS);
+        else pass.deleteNode(n, n.comment ?? 'launch failed');
         break;
       case 'deleting':
-        if (pass.owned(n)) deleting(pass, n, view);
+        if (pass.owned(n)) deleting(pass, n, view, limits?.reusableServers === true);
         break;
     }
   }
@@ -152,9 +160,18 @@ function building(pass: PlanPass, n: NodeRecord, limits: { bootTimeoutMs: number
   }
 }
 
-function deleting(pass: PlanPass, n: NodeRecord, view: ProviderCloudView | undefined): void {
+function deleting(pass: PlanPass, n: NodeRecord, view: ProviderCloudView | undefined, reusable: boolean): void {
   const { now, inflight, deleteCalledAt } = pass.input;
   if (inflight.has(`delete:${n.id}`) || inflight.has(`create:${n.id}`)) return;
+  if (reusable && n.serverId) {
+    // The server outlives the node: once the driver took it back, the node is gone and the server
+    // is free for a new node (./plan-register.ts).
+    const called = deleteCalledAt.get(n.id);
+    if (pass.input.deleteAnsweredAt.has(n.id)) pass.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'server returned to its driver' });
+    else if (called === undefined || now - called >= DELETE_RETRY_MS) pass.actions.push({ type: 'delete-server', nodeId: n.id });
+    else pass.wakeAt(called + DELETE_RETRY_MS);
+    return;
+  }
   if (!n.serverId) {
     if (n.step === 'pending' || n.step === null) {
       pass.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'no server was created' });

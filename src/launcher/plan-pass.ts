@@ -18,6 +18,8 @@ export class PlanPass {
   readonly cap: Capacity;
   /** Nodes an action of this pass already uses (deleted, failed, allocated): no other action takes them. */
   readonly taken = new Set<string>();
+  /** Labels of the nodes this pass registers on free reusable servers, by `<provider>/<pool>` (./plan-register.ts). */
+  readonly registering = new Map<string, string[]>();
   /** Requests given back to be claimed elsewhere in this pass. */
   readonly declining = new Set<string>();
   readonly requestsById: Map<string, RequestRecord>;

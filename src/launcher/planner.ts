@@ -3,6 +3,7 @@ import type { Plan, PlanInput } from './plan-input.ts';
 import { leaks } from './plan-leaks.ts';
 import { minReady } from './plan-min-ready.ts';
 import { nodeLifecycles } from './plan-nodes.ts';
+import { registerServers } from './plan-register.ts';
 import { PlanPass } from './plan-pass.ts';
 
 /**
@@ -19,9 +20,10 @@ export { DELETE_RETRY_MS, FULFIL_GRACE_MS } from './plan-nodes.ts';
 
 export function plan(input: PlanInput): Plan {
   const pass = new PlanPass(input);
-  // Nodes first (failures and deletes free their slots), then requests in order, then the pools'
-  // min-ready from what is left, then leaks.
+  // Nodes first (failures and deletes free their slots), then nodes on free reusable servers,
+  // then requests in order, then the pools' min-ready from what is left, then leaks.
   nodeLifecycles(pass);
+  registerServers(pass);
   requestsInOrder(pass);
   minReady(pass);
   leaks(pass);

@@ -1,3 +1,4 @@
+import type { DriverCapabilities } from '../../providers/provider.ts';
 import type { Config, PoolLabelConfig, ProviderConfig, TenantLimits } from '../config/types.ts';
 import type { Cost } from './quota.ts';
 
@@ -27,6 +28,11 @@ export interface ProviderLimits {
   launchRetries: number;
   /** Most launches in flight at once; Infinity = no limit. */
   maxConcurrency: number;
+  /**
+   * The driver's servers exist already and outlive their nodes (DriverCapabilities): nodes are
+   * registered on free servers, never launched, and a node deleted returns its server.
+   */
+  reusableServers: boolean;
 }
 
 /** The parts of the configuration the planner reads, indexed once per configuration load. */
@@ -37,7 +43,7 @@ export interface Topology {
   tenants: Map<string, Cost>;
 }
 
-export function buildTopology(config: Config): Topology {
+export function buildTopology(config: Config, capabilities: (provider: string) => DriverCapabilities | undefined = () => undefined): Topology {
   const labels = new Map(config.labels.map((l) => [l.name, { minReady: l.minReady, maxReadyAgeMs: l.maxReadyAge * 1000 }]));
   const pools: PoolView[] = [];
   const providers = new Map<string, ProviderLimits & { config: ProviderConfig }>();
@@ -45,6 +51,7 @@ export function buildTopology(config: Config): Topology {
     providers.set(p.name, {
       bootTimeoutMs: p.bootTimeout * 1000, launchTimeoutMs: p.launchTimeout * 1000,
       launchRetries: p.launchRetries, maxConcurrency: p.maxConcurrency > 0 ? p.maxConcurrency : Infinity, config: p,
+      reusableServers: capabilities(p.name)?.reusableServers === true,
     });
     for (const pool of p.pools) {
       const pl = new Map<string, PoolLabel>();

@@ -33,6 +33,8 @@ export type RequestPatch = Partial<Omit<RequestRecord, 'id'>>;
 /** A pool's limit checked by a guarded insert. */
 export interface PoolGuard {
   maxServers: number;
+  /** And only if no other node of the provider holds the node's server id (a reusable server: one node at a time). */
+  exclusiveServer?: boolean;
 }
 
 export interface NodeFilter {

@@ -22,7 +22,7 @@ test('checking the example says what it holds', () => {
   const result = checkConfigFile(rel('nodepool.example.yaml'), machine());
   assert.equal(result.ok, true);
   assert.deepEqual(result.errors, []);
-  assert.equal(result.text, `${rel('nodepool.example.yaml')}: OK (3 labels, 2 providers, 2 pools, gate: 3 pipelines, 5 jobs, 4 projects)`);
+  assert.equal(result.text, `${rel('nodepool.example.yaml')}: OK (4 labels, 3 providers, 3 pools, gate: 3 pipelines, 5 jobs, 4 projects)`);
 });
 
 test('checking a broken file lists each error on its own line', () => {

@@ -18,9 +18,13 @@ test('the example configuration loads, with its store beside it and every defaul
     ['ubuntu-jammy', 2, 0],
     ['ubuntu-noble', 1, 3600],
     ['centos-9-stream', 0, 0],
+    ['vendor-gpu', 0, 0],
   ]);
 
-  const [east, west] = config.providers;
+  const [east, west, lab] = config.providers;
+  assert.equal(lab.driver, 'static');
+  assert.equal(lab.pools[0].maxServers, 4, 'three hosts, one of them with two slots');
+  assert.deepEqual(lab.staticPools?.[0].nodes.map((n) => [n.connectionPort, n.maxParallelJobs, n.username]), [[2201, 1, 'zuul'], [2202, 1, 'zuul'], [2203, 2, 'zuul']]);
   assert.equal(east.bootTimeout, 120);
   assert.equal(west.bootTimeout, 60, 'Nodepool default');
   assert.equal(west.launchTimeout, 3600);

@@ -113,7 +113,7 @@ function assertNoSecret(text: string): void {
 function assertNodepoolReport(report: string, yaml: string, s: (clear: string) => string): void {
   assertNoSecret(report);
   reported(report, 'api.port', lineOf(yaml, s(SECRETS.port)), /: expected a number, found a sealed value$/);
-  reported(report, 'providers[0].driver', lineOf(yaml, s(SECRETS.driver)), /: expected "openstack" or "fake", found a sealed value$/);
+  reported(report, 'providers[0].driver', lineOf(yaml, s(SECRETS.driver)), /: expected "openstack" or "fake" or "static", found a sealed value$/);
   reported(report, 'providers[1].name', lineOf(yaml, s(SECRETS.provider), 2),
     new RegExp(`: provider a sealed value is defined twice \\(first at line ${lineOf(yaml, s(SECRETS.provider))}\\)$`));
   reported(report, 'providers[0].pools[0].labels[0].name', lineOf(yaml, 'name: ubuntu-jammy-secre\n'.trim()),

@@ -102,6 +102,24 @@ export function storeContract(name: string, open: () => Promise<ContractSubject>
     }
   });
 
+  it('an insert guarded for its server is refused while another node of the provider holds that server, even from two processes at once', async ({ store, another }) => {
+    const other = await another();
+    try {
+      const slot = (n: ReturnType<typeof node>, serverId: string) => ({ ...n, serverId, step: 'scanning' as const });
+      const inserts = Array.from({ length: 8 }, (_, i) => (i % 2 ? store : other).insertNode(slot(node(), 'host1:22/0'), `l${i % 2}`, { maxServers: 10, exclusiveServer: true }));
+      assert.equal((await Promise.all(inserts)).filter(Boolean).length, 1, 'one node per server');
+      // Another server, or the same server id in another provider, is free.
+      assert.equal(await store.insertNode(slot(node(), 'host1:22/1'), 'l0', { maxServers: 10, exclusiveServer: true }), true);
+      assert.equal(await store.insertNode(slot(node({ provider: 'p2' }), 'host1:22/0'), 'l0', { maxServers: 10, exclusiveServer: true }), true);
+      // Once the node holding it is gone, the server takes a new node.
+      const [holder] = (await store.listNodes({ provider: 'p1' })).filter((n) => n.serverId === 'host1:22/0');
+      assert.equal(await store.removeNode(holder.id, 'l0'), true);
+      assert.equal(await store.insertNode(slot(node(), 'host1:22/0'), 'l1', { maxServers: 10, exclusiveServer: true }), true);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a failed launch passes its slot in a full pool to its retry, once, with the failed node marked in the same write', async ({ store, another }) => {
     const other = await another();
     try {

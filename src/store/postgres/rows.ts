@@ -78,7 +78,7 @@ SELECT (SELECT count(*) FROM ${src})::int AS changed, (SELECT count(*) FROM ntf)
 export interface WriteMeta { at: number; by: string; reason: string | null; origin: string }
 
 /** Inserts a whole record; with `guard`, only if its pool holds fewer than `maxServers` nodes. */
-export function insertSql(table: Table, rec: NodeRecord | RequestRecord, meta: WriteMeta, guard?: { maxServers: number }): Sql {
+export function insertSql(table: Table, rec: NodeRecord | RequestRecord, meta: WriteMeta, guard?: { maxServers: number; exclusiveServer?: boolean }): Sql {
   const cols = columns(table);
   const keys = Object.keys(cols);
   const p = new Params();
@@ -87,6 +87,10 @@ export function insertSql(table: Table, rec: NodeRecord | RequestRecord, meta: W
   if (guard) {
     const n = rec as NodeRecord;
     source = `SELECT ${values.join(', ')} WHERE (SELECT count(*) FROM (SELECT 1 FROM nodes WHERE provider = ${p.add(n.provider)} AND pool = ${p.add(n.pool)} LIMIT ${p.add(guard.maxServers)}) AS pool_nodes) < ${p.add(guard.maxServers)}`;
+    // A reusable server is held by one node at a time; the pool's advisory lock orders the check and the insert.
+    if (guard.exclusiveServer && n.serverId !== null) {
+      source += ` AND NOT EXISTS (SELECT 1 FROM nodes WHERE provider = ${p.add(n.provider)} AND server_id = ${p.add(n.serverId)})`;
+    }
   }
   const text = `WITH ins AS (INSERT INTO ${table} (${keys.map((k) => cols[k]).join(', ')}) ${source}
   RETURNING id, NULL::text AS from_state, state AS to_state)${auditAndNotify(p, table, 'ins', { ...meta, audit: true, event: rec.state })}`;

@@ -98,6 +98,8 @@ export class SqliteStore implements Store {
         // as much as the pool was large.
         const row = this.statement('SELECT n FROM pool_node_counts WHERE provider = ? AND pool = ?').get(n.provider, n.pool) as { n: number } | undefined;
         if ((row?.n ?? 0) >= guard.maxServers) return false;
+        if (guard.exclusiveServer && n.serverId !== null &&
+          this.statement('SELECT 1 FROM nodes WHERE provider = ? AND server_id = ? LIMIT 1').get(n.provider, n.serverId)) return false;
       }
       this.statement(sql).run(...args);
       this.audit(kind, rec.id, null, rec.state, by, reason);
