@@ -77,6 +77,8 @@ export interface NodeRecord {
    * sent after it may judge the server vanished or never created.
    */
   createAnsweredAt: number | null;
+  /** The Python interpreter on the node, for the scheduler (Nodepool's `python-path`); null: auto. */
+  pythonPath: string | null;
 }
 
 export interface RequestRecord {

@@ -135,6 +135,8 @@ export const SchedulerNodeView = z.object({
   username: z.string(),
   /** known_hosts form (`ssh-ed25519 AAAA…`), as scanned at launch. */
   host_keys: z.array(z.string()),
+  /** The node's Python interpreter (Nodepool's `python-path`): a path, or `auto` to discover it. */
+  python_path: z.string(),
 });
 export type SchedulerNodeView = z.output<typeof SchedulerNodeView>;
 

@@ -24,6 +24,8 @@ export interface InventoryNode {
   ssh_port: number;
   username: string;
   host_keys: string[];
+  /** The node's Python interpreter, or `auto` (Ansible's `ansible_python_interpreter`). */
+  python_path: string;
 }
 
 export interface Inventory {
@@ -40,6 +42,7 @@ export function buildInventory(nodeset: NodesetConfig, request: RequestView): In
       name: n.name, label: v.label, groups: nodeset.groups.filter((g) => g.nodes.includes(n.name)).map((g) => g.name), id: v.id,
       provider: v.provider, az: v.az, interface_ip: v.interface_ip ?? v.private_ipv4 ?? v.public_ipv4 ?? '', private_ipv4: v.private_ipv4,
       public_ipv4: v.public_ipv4, ssh_port: v.connection_port, username: v.username, host_keys: v.host_keys,
+      python_path: v.python_path,
     };
   });
   return { primary: nodes[0]!.name, nodes, groups: Object.fromEntries(nodeset.groups.map((g) => [g.name, g.nodes])) };

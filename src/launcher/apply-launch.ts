@@ -64,7 +64,7 @@ export class Launches extends ApplyPart {
     const node: NodeRecord = {
       ...newNodeRecord({ label: a.label, provider: a.provider, pool: a.pool, connectionPort: s.host.port, username: s.host.username, now: t, ...this.lease() }),
       step: 'scanning', serverId: a.serverId, hostname: s.host.address, interfaceIp: s.host.address,
-      publicIpv4: s.publicIpv4, privateIpv4: s.privateIpv4, publicIpv6: s.publicIpv6, launchStartedAt: t, createAnsweredAt: t,
+      publicIpv4: s.publicIpv4, privateIpv4: s.privateIpv4, publicIpv6: s.publicIpv6, launchStartedAt: t, createAnsweredAt: t, pythonPath: s.host.pythonPath,
     };
     if (!await this.ctx.store.insertNode(node, this.by, { maxServers: poolView.maxServers, exclusiveServer: true })) {
       this.log.info({ provider: a.provider, pool: a.pool, server: a.serverId }, 'server already held by a node (another launcher registered it): not registered');

@@ -14,7 +14,7 @@ export function schedulerNodeView(n: NodeRecord): SchedulerNodeView {
   return {
     id: n.id, label: n.label, provider: n.provider, pool: n.pool, state: n.state, hostname: n.hostname,
     interface_ip: n.interfaceIp, public_ipv4: n.publicIpv4, private_ipv4: n.privateIpv4, ipv6: n.publicIpv6,
-    az: n.az, connection_type: 'ssh', connection_port: n.connectionPort, username: n.username, host_keys: n.hostKeys,
+    az: n.az, connection_type: 'ssh', connection_port: n.connectionPort, username: n.username, host_keys: n.hostKeys, python_path: n.pythonPath ?? 'auto',
   };
 }
 

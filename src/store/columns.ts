@@ -12,6 +12,7 @@ export const NODE_COLUMNS: Record<keyof NodeRecord, string> = {
   allocatedTo: 'allocated_to', attempt: 'attempt', leaseOwner: 'lease_owner', leaseExpires: 'lease_expires',
   holdReason: 'hold_reason', holdExpires: 'hold_expires', comment: 'comment', createdAt: 'created_at',
   stateTime: 'state_time', launchStartedAt: 'launch_started_at', createAnsweredAt: 'create_answered_at',
+  pythonPath: 'python_path',
 };
 
 export const REQUEST_COLUMNS: Record<keyof RequestRecord, string> = {

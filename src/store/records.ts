@@ -11,7 +11,7 @@ export function newId(now: number): string {
 
 export function newNodeRecord(o: {
   label: string; provider: string; pool: string; connectionPort: number; username: string; now: number;
-  allocatedTo?: string | null; attempt?: number; leaseOwner?: string | null; leaseExpires?: number | null;
+  allocatedTo?: string | null; attempt?: number; leaseOwner?: string | null; leaseExpires?: number | null; pythonPath?: string | null;
 }): NodeRecord {
   const id = newId(o.now);
   return {
@@ -20,7 +20,7 @@ export function newNodeRecord(o: {
     connectionPort: o.connectionPort, username: o.username, hostKeys: [], allocatedTo: o.allocatedTo ?? null,
     attempt: o.attempt ?? 1, leaseOwner: o.leaseOwner ?? null, leaseExpires: o.leaseExpires ?? null,
     holdReason: null, holdExpires: null, comment: null, createdAt: o.now, stateTime: o.now, launchStartedAt: null,
-    createAnsweredAt: null,
+    createAnsweredAt: null, pythonPath: o.pythonPath ?? null,
   };
 }
 

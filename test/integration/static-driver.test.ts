@@ -119,6 +119,7 @@ test('three requests for the static label get the three hosts, reachable over SS
     const h = hostOf(n);
     assert.equal(n.interface_ip, '127.0.0.1');
     assert.equal(n.username, 'zuul');
+    assert.equal(n.python_path, '/usr/bin/python3', 'the host\'s python-path reaches the scheduler');
     assert.deepEqual(n.host_keys, [h.publicKey], 'the host key returned is the pinned one');
     const out = await sshRun({ host: n.interface_ip, port: n.connection_port, username: n.username, hostKey: n.host_keys[0], privateKey: login.private, command: 'hostname' });
     assert.deepEqual(out, { code: 0, stdout: `${h.name}\n` });
@@ -159,6 +160,7 @@ test('the OpenStack provider serves its label in the same run', async () => {
   const got = await waitFor(id, 30);
   assert.equal(got.state, 'fulfilled', JSON.stringify(got));
   assert.equal(got.nodes[0].provider, 'sim-a');
+  assert.equal(got.nodes[0].python_path, 'auto');
   const out = await sshRun({ host: got.nodes[0].interface_ip, port: got.nodes[0].connection_port, username: 'zuul', hostKey: got.nodes[0].host_keys[0], privateKey: login.private, command: 'true' });
   assert.equal(out.code, 0);
   await api(base, 'POST', `/api/v1/requests/${id}/release`, { state: 'used' });

@@ -38,7 +38,7 @@ function node(o: Partial<NodeRecord> & { label?: string; provider?: string }): N
     id, label: 'jammy', provider: 'east', pool: 'main', state: 'ready', step: null, serverId: `s-${id}`, hostname: `np-${id}`,
     interfaceIp: '127.1.0.1', publicIpv4: null, privateIpv4: '127.1.0.1', publicIpv6: null, az: null, connectionPort: 22,
     username: 'zuul', hostKeys: [], allocatedTo: null, attempt: 1, leaseOwner: null, leaseExpires: null, holdReason: null,
-    holdExpires: null, comment: null, createdAt: T0 - 5000, stateTime: T0 - 5000, launchStartedAt: T0 - 5000, createAnsweredAt: T0 - 4000, ...o,
+    holdExpires: null, comment: null, createdAt: T0 - 5000, stateTime: T0 - 5000, launchStartedAt: T0 - 5000, createAnsweredAt: T0 - 4000, pythonPath: null, ...o,
   };
 }
 

@@ -44,24 +44,32 @@ test('sqlite: a store written by a newer release is refused, not modified', asyn
 });
 
 test('sqlite: nodes written before pools were counted by triggers still count against max-servers after the upgrade', async () => {
-  const { store: first, path, done } = tmpStore();
-  const node = () => newNodeRecord({ label: 'ubuntu-jammy', provider: 'p1', pool: 'main', connectionPort: 22, username: 'zuul', now: 1000 });
-  const nodes = [node(), node(), node()];
-  for (const n of nodes) assert.equal(await first.insertNode(n, 'l0'), true);
-  await first.close();
-  // The file as a release before migration 7 left it: the same nodes, no counts table (nor what came after).
-  const db = new Database(path);
-  db.exec(`DROP TRIGGER pool_node_counts_insert; DROP TRIGGER pool_node_counts_delete; DROP TRIGGER pool_node_counts_move;
-    DROP TABLE pool_node_counts; DROP TABLE provider_states; DELETE FROM schema_migrations WHERE id >= 7;`);
-  db.close();
-  const store = new SqliteStore(path);
+  const dir = mkdtempSync(join(tmpdir(), 'np-store-'));
+  const path = join(dir, 'np.sqlite');
   try {
-    assert.equal(await store.insertNode(node(), 'l0', { maxServers: 4 }), true);
-    assert.equal(await store.insertNode(node(), 'l0', { maxServers: 4 }), false, 'the three older nodes count');
-    await store.removeNode(nodes[0].id, 'l0');
-    assert.equal(await store.insertNode(node(), 'l0', { maxServers: 4 }), true, 'a removed one frees its slot');
+    // The file as a release at migration 6 left it, holding three nodes of pool p1/main.
+    const db = new Database(path);
+    db.exec('CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((x) => x.id <= 6)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, 0);
+    }
+    const old = db.prepare(`INSERT INTO nodes (id, label, provider, pool, state, hostname, connection_port, username, host_keys, attempt, created_at, state_time)
+      VALUES (?, 'ubuntu-jammy', 'p1', 'main', 'ready', ?, 22, 'zuul', '[]', 1, 1000, 1000)`);
+    for (const id of ['a', 'b', 'c']) old.run(id, `np-${id}`);
+    db.close();
+    const store = new SqliteStore(path);
+    try {
+      const node = () => newNodeRecord({ label: 'ubuntu-jammy', provider: 'p1', pool: 'main', connectionPort: 22, username: 'zuul', now: 1000 });
+      assert.equal(await store.insertNode(node(), 'l0', { maxServers: 4 }), true);
+      assert.equal(await store.insertNode(node(), 'l0', { maxServers: 4 }), false, 'the three older nodes count');
+      await store.removeNode('a', 'l0');
+      assert.equal(await store.insertNode(node(), 'l0', { maxServers: 4 }), true, 'a removed one frees its slot');
+      assert.equal((await store.getNode('b'))?.pythonPath, null, 'an older node has no python-path');
+    } finally {
+      await store.close();
+    }
   } finally {
-    await store.close();
-    await done().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -131,6 +131,12 @@ CREATE TABLE provider_states (
 );
 `,
   },
+  {
+    id: 7,
+    name: "each node's Python interpreter (python-path), for the scheduler",
+    breaking: false,
+    sql: 'ALTER TABLE nodes ADD COLUMN python_path text;',
+  },
 ];
 
 export class SchemaTooNewError extends Error {

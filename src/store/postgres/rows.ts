@@ -17,7 +17,7 @@ export interface PgNode {
   az: string | null; connection_port: number; username: string; host_keys: string[]; allocated_to: string | null; attempt: number;
   lease_owner: string | null; lease_expires: number | null; hold_reason: string | null; hold_expires: number | null;
   comment: string | null; created_at: number; state_time: number; launch_started_at: number | null;
-  create_answered_at: number | null;
+  create_answered_at: number | null; python_path?: string | null;
 }
 
 export interface PgRequest {
@@ -33,7 +33,7 @@ export function nodeFromPg(r: PgNode): NodeRecord {
     publicIpv6: r.public_ipv6, az: r.az, connectionPort: r.connection_port, username: r.username, hostKeys: r.host_keys,
     allocatedTo: r.allocated_to, attempt: r.attempt, leaseOwner: r.lease_owner, leaseExpires: r.lease_expires,
     holdReason: r.hold_reason, holdExpires: r.hold_expires, comment: r.comment, createdAt: r.created_at, stateTime: r.state_time,
-    launchStartedAt: r.launch_started_at, createAnsweredAt: r.create_answered_at ?? null,
+    launchStartedAt: r.launch_started_at, createAnsweredAt: r.create_answered_at ?? null, pythonPath: r.python_path ?? null,
   };
 }
 

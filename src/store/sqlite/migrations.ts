@@ -134,6 +134,11 @@ CREATE TABLE provider_states (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    id: 9,
+    name: "each node's Python interpreter (python-path), for the scheduler",
+    sql: 'ALTER TABLE nodes ADD COLUMN python_path TEXT;',
+  },
 ];
 
 export class SchemaTooNewError extends Error {

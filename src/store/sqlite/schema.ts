@@ -30,6 +30,7 @@ export const nodes = sqliteTable('nodes', {
   stateTime: integer('state_time').notNull(),
   launchStartedAt: integer('launch_started_at'),
   createAnsweredAt: integer('create_answered_at'),
+  pythonPath: text('python_path'),
 }, (t) => [index('nodes_state').on(t.state), index('nodes_allocated_to').on(t.allocatedTo)]);
 
 export const requests = sqliteTable('requests', {
