@@ -13,6 +13,7 @@ import { UsableUploads } from './builder/usable-uploads.ts';
 import { CallTotals } from './metrics/call-totals.ts';
 import { liveSource, publishIntervalMs, staleAfterMs } from './status/launcher-live.ts';
 import { StatePublisher } from './status/state-publisher.ts';
+import { watchConfig } from './reload.ts';
 
 /**
  * The roles as separate processes (`nodepool launcher`, `nodepool api`), any number of each on
@@ -42,8 +43,9 @@ export async function startLauncherRole(o: LauncherRoleOptions): Promise<Launche
   const name = o.name ?? `${hostname()}-${process.pid}`;
   // Counted here and published with the provider states: an API process serves them on /metrics.
   const calls = new CallTotals();
+  const serves = (name: string) => !o.providers || o.providers.includes(name);
   const adapters = providerAdapters({
-    config: o.config, logger: o.logger, env: o.env, serve: (p) => !o.providers || o.providers.includes(p.name), onCall: calls.record,
+    config: o.config, logger: o.logger, env: o.env, serve: (p) => serves(p.name), onCall: calls.record,
   });
   const store = await openStore(o.config.store, { listen: true, applicationName: name });
   const images = new UsableUploads(store).watch();
@@ -54,17 +56,25 @@ export async function startLauncherRole(o: LauncherRoleOptions): Promise<Launche
   const publisher = new StatePublisher({
     store, launcher, calls, intervalMs: publishIntervalMs(o.config), logger: o.logger.child({ component: 'launcher' }),
   });
+  let watcher: ReturnType<typeof watchConfig> = null;
   const stop = async () => {
+    await watcher?.stop();
     await launcher.stop();
     await publisher.stop();
     images.close();
-    for (const a of adapters.values()) await a.close();
+    // Those of the start, and those built for a reloaded configuration.
+    for (const a of new Set([...adapters.values(), ...[...launcher.providers.values()].map((rt) => rt.adapter)])) await a.close();
     await store.close();
     logStoreUse(o.logger, store);
   };
   try {
     await launcher.start();
     publisher.start();
+    // This process has no /metrics (an API process serves the store's): its reloads are in its log.
+    watcher = watchConfig({
+      config: o.config, logger: o.logger, env: o.env, launcher, serves,
+      adapters: (next, names) => providerAdapters({ config: next, logger: o.logger, env: o.env, serve: (p) => names.includes(p.name), onCall: calls.record }),
+    });
   } catch (err) {
     await stop();
     throw err;
@@ -85,15 +95,18 @@ export async function startApiRole(o: { config: Config; logger: Logger; port?: n
   // plots read the shared store, and count the launches every launcher reports through it.
   // Provider health, quota room, leaks and cloud calls: as the launchers publish them.
   const live = liveSource({ store, staleAfterMs: staleAfterMs(o.config) });
-  const observing = startObserving({ store, config: o.config, logger: o.logger.child({ component: 'metrics' }), live });
-  const fromConfig = apiOptionsFromConfig(o.config);
+  // What the status paths and /metrics read of the configuration: follows each reload.
+  const view: Config = { ...o.config };
+  const observing = startObserving({ store, config: view, logger: o.logger.child({ component: 'metrics' }), live });
+  const fromConfig = apiOptionsFromConfig(view);
   const api = buildApiApp({
     ...fromConfig, store, logger: o.logger.child({ component: 'api' }), actor: o.name ?? 'api', metrics: observing.metrics,
     status: { ...fromConfig.status, providers: live.providers },
   });
   try {
     const url = await api.listen({ host: o.config.api.listen, port: o.port ?? o.config.api.port });
-    return { api, url, store, stop: async () => { await api.close(); await observing.stop(); await store.close(); logStoreUse(o.logger, store); } };
+    const watcher = watchConfig({ config: o.config, logger: o.logger, view, metrics: observing.metrics });
+    return { api, url, store, stop: async () => { await watcher?.stop(); await api.close(); await observing.stop(); await store.close(); logStoreUse(o.logger, store); } };
   } catch (err) {
     await api.close();
     await observing.stop();

@@ -19,6 +19,9 @@ import { UsableUploads } from './builder/usable-uploads.ts';
 import { gateLogRoot, startGate, type Gate, type GateOptions } from './gate/gate.ts';
 import { startSimulatedGerrits } from './gate/sim.ts';
 import type { GerritSim } from './gerritsim/index.ts';
+import type { ProviderAdapter } from '../providers/provider.ts';
+import type { ConfigWatcher } from './config/watch.ts';
+import { watchConfig } from './reload.ts';
 
 export interface SystemOptions {
   config: Config;
@@ -52,6 +55,8 @@ export interface System {
   gate: Gate | null;
   /** The built-in Gerrit simulators of the gate's `simulated` connections. */
   gerritSims: GerritSim[];
+  /** Reads the configuration file again every `reload-interval`; null without a file or with 0. */
+  configWatcher: ConfigWatcher | null;
   stop(): Promise<void>;
 }
 
@@ -89,9 +94,19 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   // Set once the store is open, before the launcher starts and the drivers make their first call.
   let observing: Observing | null = null;
   const calls = new CallTotals();
-  const adapters = providerAdapters({
-    config, logger, clouds: loaded, credentials, onCall: (c) => { calls.record(c); observing?.metrics.cloudCall(c); },
-  });
+  const onCall = (c: Parameters<typeof calls.record>[0]) => { calls.record(c); observing?.metrics.cloudCall(c); };
+  const adapters = providerAdapters({ config, logger, clouds: loaded, credentials, onCall });
+  /** Adapters for a reloaded configuration: the simulator serves the clouds it started with, clouds.yaml the others. */
+  const reloadAdapters = (next: Config, names: string[]): Map<string, ProviderAdapter> => {
+    const nextLoaded = configClouds(next, opts.env);
+    const found = resolveProviderClouds(next, nextLoaded, { simulator: true, providers: names });
+    const unserved = [...new Set(next.providers.filter((p) => found.simulated.includes(p.name) && !simClouds.includes(p.cloud)).map((p) => p.cloud))];
+    if (unserved.length) {
+      throw new Error(`the built-in simulator serves the clouds it started with (${simClouds.join(', ') || 'none'}) until a restart; not ${unserved.join(', ')}`);
+    }
+    for (const p of next.providers) if (sim && found.simulated.includes(p.name)) found.credentials.set(p.name, simCredentials(sim, p.cloud));
+    return providerAdapters({ config: next, logger, clouds: nextLoaded, credentials: found.credentials, serve: (p) => names.includes(p.name), onCall });
+  };
 
   const store = await openStore(config.store, { listen: true, applicationName: opts.launcherName ?? 'nodepool-run' });
   const images = new UsableUploads(store).watch();
@@ -107,16 +122,19 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   let api: FastifyInstance | null = null;
   let gate: Gate | null = null;
   let gerritSims: GerritSim[] = [];
+  let configWatcher: ConfigWatcher | null = null;
+  // What the status paths and /metrics read of the configuration: follows each reload.
+  const view: Config = { ...config };
   try {
     if (config.gate) gerritSims = await startSimulatedGerrits(config.gate, logger);
     // Before the launcher starts, so its first cloud calls and launches are counted too.
     observing = startObserving({
-      store, config, logger: logger.child({ component: 'metrics' }), live,
+      store, config: view, logger: logger.child({ component: 'metrics' }), live,
     });
     await launcher.start();
     publisher.start();
     await builder?.start();
-    const fromConfig = apiOptionsFromConfig(config);
+    const fromConfig = apiOptionsFromConfig(view);
     api = buildApiApp({
       ...fromConfig, store, logger: logger.child({ component: 'api' }), isReady: () => launcher.isReady(),
       status: { ...fromConfig.status, providers: live.providers }, metrics: observing.metrics,
@@ -127,9 +145,10 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     if (config.gate && opts.gate !== false) {
       gate = await startGate({ ...opts.gate, config: config.gate, store, apiNeedsToken: (config.api.tokens ?? []).length > 0, logger: logger.child({ component: 'gate' }), apiUrl: address, logBaseUrl: `${address}/gate/logs` });
     }
+    configWatcher = watchConfig({ config, logger, env: opts.env, launcher, adapters: reloadAdapters, view, metrics: observing.metrics });
     const system: System = {
       apiUrl: address, store, launcher, builder, api, sim, observing, simulated: clouds.simulated,
-      gate, gerritSims, stop: stopAll,
+      gate, gerritSims, configWatcher, stop: stopAll,
     };
     return system;
   } catch (err) {
@@ -139,6 +158,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
 
   /** Stops every part: the gate first (it gives its nodes back through the API), then the API (no new work), the simulators last (the others talk to them). */
   async function stopAll(): Promise<void> {
+    await configWatcher?.stop();
     await gate?.stop();
     await api?.close();
     await observing?.stop();
@@ -146,7 +166,8 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     await launcher.stop();
     await publisher.stop();
     images.close();
-    for (const a of adapters.values()) await a.close();
+    // The launcher's adapters: those of the start, or those built for a reloaded configuration.
+    for (const a of new Set([...adapters.values(), ...[...launcher.providers.values()].map((rt) => rt.adapter)])) await a.close();
     await store.close();
     await sim?.close();
     for (const g of gerritSims) await g.close();

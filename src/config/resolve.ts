@@ -42,6 +42,7 @@ export function resolveConfig(y: NodepoolYaml, path: string | null): Config {
     },
     diskimages,
     builder: resolveBuilder(y),
+    reloadInterval: y['reload-interval'],
     gate: null,
   };
 }

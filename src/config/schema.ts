@@ -306,6 +306,8 @@ export const nodepoolSchema = z
       .optional()
       .describe(notUsedYet('state is kept in `store`')),
     'tenant-resource-limits': z.array(tenantLimitSchema).default([]).describe('Limits per tenant named on requests.'),
+    'reload-interval': seconds.default(5)
+      .describe('Seconds between two reads of this file (and clouds.yaml, secure.yaml) by the running processes: a changed, valid configuration is applied without a restart, an invalid one is refused and logged. 0: read once, at start.'),
     // Checked by the gate's own schema (src/gate/config/), inline here or in the file named.
     gate: z.union([z.string().min(1), z.record(z.string(), z.unknown())], { error: 'must be the gate section or the name of a gate.yaml' })
       .optional().describe('The gating core: its section, or a gate.yaml of its own (relative to this file).'),

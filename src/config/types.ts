@@ -187,6 +187,8 @@ export interface Config {
   diskimages?: DiskImageConfig[];
   /** Where the builder works. (Absent in configurations built by hand: no builder.) */
   builder?: BuilderConfig;
+  /** Seconds between two reads of the configuration files by running processes; 0 = never. (Absent in configurations built by hand: 0.) */
+  reloadInterval?: number;
   /** The gating core (src/gate/), from the `gate:` section or the gate.yaml it names; null without one. */
   gate?: GateConfig | null;
 }

@@ -152,9 +152,10 @@ export class Applier extends ApplyPart {
       }
       case 'delete-node': {
         const n = nodes.get(a.nodeId)!;
-        // A ready node deleted for its age or to make room must still be unassigned: another
+        // A ready (or building) node deleted for its age, to make room or because its pool no longer
+        // has its label must still be unassigned: another
         // launcher may have given it to a request since our snapshot.
-        const cond = { states: [n.state], leaseFreeOr: this.mine(), ...(n.state === 'ready' && !n.allocatedTo ? { unallocated: true } : {}) };
+        const cond = { states: [n.state], leaseFreeOr: this.mine(), ...((n.state === 'ready' || n.state === 'building') && !n.allocatedTo ? { unallocated: true } : {}) };
         if (await store.updateNode(a.nodeId, { state: 'deleting', stateTime: now(), comment: n.comment ?? a.reason, ...this.lease() }, this.by, cond, a.reason)) {
           this.log.info({ node: a.nodeId, provider: n.provider, server: n.serverId, reason: a.reason }, 'deleting node');
           if (n.serverId) this.deletes.deleteNodeServer(n);

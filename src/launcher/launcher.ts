@@ -5,18 +5,17 @@ import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import { StoreMirror } from './mirror.ts';
 import { plan, type Plan, type PlanInput, type ProviderConditions } from './planner.ts';
-import { Backoff, ProviderHealth } from './health.ts';
+import { ProviderHealth } from './health.ts';
+import { scheduleLists } from './list-schedule.ts';
 import { add, cloudRoom, flavorCost, ZERO, type Cost } from './quota.ts';
 import type { NodeRecord } from '../model.ts';
 import { buildTopology, poolKey, type Topology } from './topology.ts';
-import { ServerCache } from './server-cache.ts';
-import { LaunchSpecResolver, pickFlavor, type UploadedImages } from '../launch-spec.ts';
-import { Applier } from './apply.ts';
+import { pickFlavor, type UploadedImages } from '../launch-spec.ts';
+import { Applier, type ApplierContext } from './apply.ts';
 import type { ProviderRuntime } from './provider-runtime.ts';
-import { RateGate } from './rate-gate.ts';
 import { PassLoop } from '../pass-loop.ts';
-import { ResourceSweeper } from './resource-sweep.ts';
 import { servedActions } from './serving.ts';
+import { providerRuntime, reconfigure, retireDrained, type RuntimeDeps } from './reconfigure.ts';
 
 export interface LauncherOptions {
   config: Config;
@@ -41,13 +40,6 @@ export interface LauncherOptions {
   providers?: string[];
 }
 
-/**
- * The first list after a create (or delete) is asked for at this fraction of the boot (or delete)
- * time learned from the provider's recent servers, then every list-interval: a little early, so a
- * boot that is quicker than usual is not noticed late.
- */
-const EARLY = 0.85;
-
 /** How often the cloud's absolute limits are read again, at most (also at once after a quota refusal). */
 const LIMITS_EVERY_MS = 60_000;
 
@@ -58,7 +50,9 @@ const LIMITS_EVERY_MS = 60_000;
  */
 export class Launcher {
   readonly name: string;
-  readonly topology: Topology;
+  /** The configuration in effect and its topology: replaced between passes by `reconfigure`. */
+  config: Config;
+  topology: Topology;
   readonly providers = new Map<string, ProviderRuntime>();
   readonly applier: Applier;
   private readonly now: () => number;
@@ -80,6 +74,10 @@ export class Launcher {
   private takeoverTimerAt = 0;
   private takeoverReadAt = 0;
   private readonly healthListeners = new Set<(provider: string) => void>();
+  private readonly ctx: ApplierContext;
+  private readonly deps: RuntimeDeps;
+  /** A configuration waiting for the end of the pass under way (`reconfigure`). */
+  private pending: { config: Config; adapters: Map<string, ProviderAdapter>; done: () => void; failed: (err: unknown) => void } | null = null;
   lastPlan: Plan | null = null;
   passes = 0;
 
@@ -87,10 +85,12 @@ export class Launcher {
     this.name = opts.name ?? `${hostname()}-launcher`;
     this.now = opts.now ?? Date.now;
     this.leaseMs = opts.leaseMs ?? 30_000;
+    this.config = opts.config;
     this.topology = buildTopology(opts.config, (name) => opts.adapters.get(name)?.capabilities);
+    this.deps = { now: this.now, logger: opts.logger, images: opts.images };
     // A pass that fails (the store unreachable) is logged; the next wake runs another, and once the
     // leases lapse passes do nothing until a renewal succeeds.
-    this.loop = new PassLoop(async () => { await this.runOnce(this.now()); }, {
+    this.loop = new PassLoop(async () => { this.applyPending(); await this.runOnce(this.now()); }, {
       pace: true, now: this.now, onError: (err) => opts.logger.error({ err, launcher: this.name }, 'launcher pass failed'),
     });
     this.mirror = new StoreMirror(opts.store, { now: this.now, fullIntervalMs: opts.mirrorFullIntervalMs ?? 10_000 });
@@ -102,23 +102,48 @@ export class Launcher {
       if (this.served && !this.served.has(p.name)) continue;
       const adapter = opts.adapters.get(p.name);
       if (!adapter) throw new Error(`no driver for provider ${p.name}`);
-      this.providers.set(p.name, {
-        adapter,
-        cache: new ServerCache(adapter, { now: this.now, logger: opts.logger, fullIntervalMs: p.refreshInterval * 1000 }),
-        specs: new LaunchSpecResolver(adapter, p, opts.images),
-        gate: new RateGate(p.rate * 1000, this.now),
-        bootEstimateMs: null, deleteEstimateMs: null, timer: null, timerAt: null,
-        health: this.watchedHealth(p.name), backoff: new Backoff(), pausedUntil: new Map(), labelCost: new Map(),
-        cloudRoom: null, limitsReadAt: null, sweptSeq: 0,
-        sweeper: new ResourceSweeper(adapter, { provider: p.name, cleanFloatingIps: p.cleanFloatingIps, logger: opts.logger }),
-      });
+      this.providers.set(p.name, providerRuntime(p, adapter, this.watchedHealth(p.name), this.deps));
     }
-    this.applier = new Applier({
+    this.ctx = {
       store: opts.store, logger: opts.logger, launcher: this.name, now: this.now, leaseMs: this.leaseMs,
       requestLeaseMs: opts.requestLeaseMs ?? opts.config.api.requestLeaseTimeout * 1000,
       quotaPauseMs: opts.quotaPauseMs ?? 10_000,
       config: opts.config, topology: this.topology, providers: this.providers, wake: () => this.wake(),
+    };
+    this.applier = new Applier(this.ctx);
+  }
+
+  /**
+   * Puts a new configuration in place between two passes (./reconfigure.ts); resolves once it is.
+   * `adapters`: one for each served provider that is new or whose adapter changed (src/config/diff.ts).
+   */
+  reconfigure(config: Config, adapters: Map<string, ProviderAdapter>): Promise<void> {
+    return new Promise<void>((done, failed) => {
+      this.pending?.failed(new Error('replaced by a newer configuration'));
+      this.pending = { config, adapters, done, failed };
+      if (this.stopped) this.applyPending();
+      else this.wake();
     });
+  }
+
+  private applyPending(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    try {
+      const r = reconfigure({
+        config: p.config, adapters: p.adapters, providers: this.providers, topology: this.topology, served: this.served,
+        health: (name) => this.watchedHealth(name), deps: this.deps,
+      });
+      this.config = this.ctx.config = p.config;
+      this.topology = this.ctx.topology = r.topology;
+      // A call of a replaced adapter still running fails like a call to a cloud that went away.
+      for (const a of r.replaced) void a.close();
+      if (!this.stopped) for (const name of r.relist) void this.refreshList(name, true).then(() => this.wake());
+      p.done();
+    } catch (err) {
+      p.failed(err);
+    }
   }
 
   private watchedHealth(provider: string): ProviderHealth {
@@ -189,6 +214,7 @@ export class Launcher {
       return { actions: [], nextWakeAt: null };
     }
     const { nodes, requests } = await this.mirror.read();
+    retireDrained({ config: this.config, providers: this.providers, topology: this.topology, served: this.served, nodes, logger: this.opts.logger });
     const cloud = new Map([...this.providers].map(([name, p]) => [name, p.cache.view]));
     const input: PlanInput = {
       now, launcher: this.name, topology: this.topology, nodes, requests, cloud,
@@ -210,7 +236,8 @@ export class Launcher {
     if (!this.stopped) {
       this.scheduleWake(result.nextWakeAt);
       this.scheduleTakeover(nodes, requests, now);
-      this.scheduleLists(nodes);
+      scheduleLists({ providers: this.providers, topology: this.topology, deleteCalledAt: this.applier.deleteCalledAt, now: this.now },
+        nodes, (name) => { void this.refreshList(name).then(() => this.wake()); });
     }
     return result;
   }
@@ -324,51 +351,6 @@ export class Launcher {
 
   private scheduleWake(at: number | null): void {
     if (at !== null) this.loop.wakeAt(at);
-  }
-
-  /**
-   * Plans each provider's next server list: soon after the moment the oldest waiting boot or
-   * delete is expected to finish (learned from this provider's recent boots, counted from the
-   * create call's answer: no list can show a server before it), then every `list-interval` while
-   * something still waits; otherwise a complete list every refresh-interval, which also feeds leak
-   * detection and finds the servers of create calls whose answer was lost.
-   */
-  private scheduleLists(nodes: NodeRecord[]): void {
-    const now = this.now();
-    const waiting = new Map<string, number>();
-    for (const n of nodes) {
-      const rt = this.providers.get(n.provider);
-      if (!rt) continue;
-      let expected: number | null = null;
-      if (n.state === 'building' && n.step === 'booting') {
-        expected = (n.createAnsweredAt ?? n.launchStartedAt ?? now) + EARLY * (rt.bootEstimateMs ?? 0);
-      } else if (n.state === 'deleting') {
-        const called = this.applier.deleteCalledAt.get(n.id);
-        if (called !== undefined) expected = called + EARLY * (rt.deleteEstimateMs ?? 0);
-      }
-      if (expected !== null) waiting.set(n.provider, Math.min(waiting.get(n.provider) ?? Infinity, expected));
-    }
-    for (const [name, rt] of this.providers) {
-      const view = rt.cache.view;
-      const fullEvery = this.topology.providers.get(name)!.config.refreshInterval * 1000;
-      let at = (view.fullRefreshedAt ?? now) + fullEvery;
-      const expected = waiting.get(name);
-      if (expected !== undefined) {
-        // Never closer than list-interval, nor than four times what the last list took: a long
-        // list (many servers changing at once) is not repeated back to back.
-        const listEvery = Math.max(this.topology.providers.get(name)!.config.listInterval * 1000, 4 * rt.cache.lastDurationMs);
-        const earliest = (view.refreshedAt ?? 0) + listEvery * (rt.cache.failures ? 2 ** Math.min(rt.cache.failures, 6) : 1);
-        at = Math.min(at, Math.max(expected, earliest));
-      }
-      if (rt.timerAt !== null && rt.timerAt <= at) continue;
-      if (rt.timer) clearTimeout(rt.timer);
-      rt.timerAt = at;
-      rt.timer = setTimeout(() => {
-        rt.timer = null;
-        rt.timerAt = null;
-        void this.refreshList(name).then(() => this.wake());
-      }, Math.max(0, at - now));
-    }
   }
 
   /** Stops reconciling; in-flight cloud calls finish on their own and leave their results in the store. */

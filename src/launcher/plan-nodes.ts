@@ -40,6 +40,7 @@ export function nodeLifecycles(pass: PlanPass): void {
           }
           break;
         }
+        if (unconfigured(pass, n)) break;
         building(pass, n, limits, view);
         break;
       }
@@ -48,6 +49,7 @@ export function nodeLifecycles(pass: PlanPass): void {
           pass.actions.push({ type: 'unallocate-node', nodeId: n.id });
           break;
         }
+        if (limits && unconfigured(pass, n)) break;
         const age = pass.input.topology.labels.get(n.label)?.maxReadyAgeMs ?? 0;
         if (!n.allocatedTo && age > 0) {
           if (now - n.stateTime >= age) pass.deleteNode(n, `ready for more than max-ready-age (${age / 1000} s)`);
@@ -93,6 +95,19 @@ export function nodeLifecycles(pass: PlanPass): void {
         break;
     }
   }
+}
+
+/**
+ * A configuration reload removed the node's label from its pool, its pool, or its provider (which
+ * then drains, ./reconfigure.ts): an unassigned node is deleted rather than kept for nobody. A node
+ * of an open request is left to it (the request fails if its pool is gone, ./plan-claims.ts).
+ */
+function unconfigured(pass: PlanPass, n: NodeRecord): boolean {
+  if (n.allocatedTo && pass.isOpen(n.allocatedTo)) return false;
+  const pool = pass.input.topology.pools.find((p) => p.provider === n.provider && p.pool === n.pool);
+  if (pool?.labels.has(n.label) && pass.input.topology.labels.has(n.label)) return false;
+  pass.deleteNode(n, pool ? `label ${n.label} is no longer served by pool ${n.pool}` : `pool ${n.pool} of provider ${n.provider} is no longer configured`);
+  return true;
 }
 
 function building(pass: PlanPass, n: NodeRecord, limits: { bootTimeoutMs: number; launchTimeoutMs: number }, view: ProviderCloudView | undefined): void {

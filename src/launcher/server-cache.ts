@@ -33,6 +33,11 @@ export class ServerCache {
     private readonly opts: { now: () => number; logger: Logger; fullIntervalMs: number; marginMs?: number },
   ) {}
 
+  /** A new refresh-interval (a configuration reload). */
+  setFullInterval(ms: number): void {
+    this.opts.fullIntervalMs = ms;
+  }
+
   /** Whether the next refresh should be a complete list. */
   dueForFull(now: number): boolean {
     return this.view.fullRefreshedAt === null || this.newestUpdated === null || now - this.view.fullRefreshedAt >= this.opts.fullIntervalMs;

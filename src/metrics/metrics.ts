@@ -39,6 +39,7 @@ export class Metrics {
   readonly requestWait: Histogram<'state'>;
   readonly tasks: Counter<'provider' | 'service' | 'method' | 'status'>;
   readonly taskSeconds: Histogram<'provider' | 'service' | 'method'>;
+  readonly configReloads: Counter<'result'>;
 
   constructor(private readonly opts: MetricsOptions) {
     const registers = [this.registry];
@@ -153,6 +154,12 @@ export class Metrics {
       name: 'nodepool_task_duration_seconds', help: 'Duration of cloud API calls (the timer of statsd nodepool.task.<provider>.<task>).',
       labelNames: ['provider', 'service', 'method'], buckets: CALL_BUCKETS, registers,
     });
+    this.configReloads = new Counter({
+      name: 'nodepool_config_reloads_total', help: 'Changes of the configuration files this process saw, by result (applied; refused: invalid, the previous configuration kept).',
+      labelNames: ['result'], registers,
+    });
+    // Both series exist from the start, so a dashboard's rate() sees the first reload.
+    for (const result of ['applied', 'refused']) this.configReloads.inc({ result }, 0);
   }
 
   /** For the provider drivers' `onCall`. */
