@@ -45,10 +45,13 @@ export function zodIssuesToConfigIssues(
       for (const key of issue.keys.slice(0, Math.max(0, cap - out.length))) {
         const keyPath = [...path, key];
         const hint = closest(key, known);
+        // Known through another option of a union (a key of the openstack driver on a static
+        // provider): the key is right, the entry's kind is not the one that takes it.
+        const why = hint === key ? ' (a key of another driver, not of this one)' : hint ? ` (did you mean "${hint}"?)` : '';
         out.push({
           path: formatPath(keyPath),
           ...locate(source, keyPath, 'key'),
-          message: `unknown key ${JSON.stringify(key.length > 200 ? `${key.slice(0, 200)}…` : key)}${hint ? ` (did you mean "${hint}"?)` : ''}`,
+          message: `unknown key ${JSON.stringify(key.length > 200 ? `${key.slice(0, 200)}…` : key)}${why}`,
         });
       }
       continue;

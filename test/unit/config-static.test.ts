@@ -76,3 +76,22 @@ test('a driver naming no driver is reported with the three there are, and the re
     '6: providers[0].pools[0].max-server: unknown key "max-server" (did you mean "max-servers"?)',
   ]);
 });
+
+test('a key of another driver on a static provider says so, rather than suggesting itself', () => {
+  const text = `labels:
+  - name: gpu
+providers:
+  - name: lab
+    driver: static
+    refresh-interval: 5
+    pools:
+      - name: main
+        nodes:
+          - {name: 127.0.0.1, labels: [gpu], host-key-checking: false}
+`;
+  const result = validateConfigText(text, 'nodepool.yaml');
+  const issue = result.errors.find((i) => i.path === 'providers[0].refresh-interval');
+  assert.ok(issue, JSON.stringify(result.errors));
+  assert.equal(issue.line, 6);
+  assert.equal(issue.message, 'unknown key "refresh-interval" (a key of another driver, not of this one)');
+});
