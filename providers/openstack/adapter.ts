@@ -4,7 +4,7 @@
  * volumes. It makes calls and throws classified `CloudError`s; it never sleeps or retries beyond
  * the one token renewal.
  */
-import type { CloudCredentials } from '../../src/config/cloud-credentials.ts';
+import type { CloudCredentials } from './clouds-yaml/credentials.ts';
 import type { Logger } from '../../src/log.ts';
 import type { CatalogExtension } from '../extensions/catalog.ts';
 import type { CloudCall, CreateServerSpec, Limits, ListServersOptions, ProviderAdapter, ServerView } from '../provider.ts';

@@ -2,7 +2,7 @@
  * The OpenStack driver: Keystone v3, Nova v2.1 at an explicit microversion, Glance v2 and
  * Neutron v2.0 over their REST APIs.
  */
-import type { CloudCredentials } from '../../src/config/cloud-credentials.ts';
+import type { CloudCredentials } from './clouds-yaml/credentials.ts';
 import { type Logger, silentLogger } from '../../src/log.ts';
 import { OpenStackProvider } from './adapter.ts';
 import type { CloudCall } from '../provider.ts';
