@@ -136,7 +136,7 @@ export interface ProviderAdapter {
   getServer(id: string): Promise<ServerView | null>;
   /** Asks the cloud to delete a server; resolves when accepted. A server already gone is not an error. */
   deleteServer(id: string): Promise<void>;
-  /** Absolute limits and usage of the project (quota); all -1 when the cloud sets none. */
+  /** Absolute limits and usage of the project (quota); -1 for a limit the cloud does not set. */
   getLimits(): Promise<Limits>;
   /** Number of cloud calls made so far (for the economy promise and the benchmarks). */
   callCount(): number;
