@@ -23,7 +23,7 @@ import { pino } from 'pino';
 import { createOpenStackProvider } from '../providers/openstack/index.ts';
 import { checksumFile } from '../src/builder/checksum.ts';
 import { uploadBuild } from '../src/builder/uploader.ts';
-import { loadClouds, resolveCloud } from '../src/config/clouds.ts';
+import { loadClouds, resolveCloud } from '../providers/openstack/clouds-yaml/index.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { silentLogger } from '../src/log.ts';
 import type { BuildRecord } from '../src/model.ts';

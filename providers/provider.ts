@@ -1,4 +1,15 @@
 import type { CloudErrorKind } from './errors.ts';
+import type { CatalogExtension } from './extensions/catalog.ts';
+import type { FloatingIpExtension } from './extensions/floating-ips.ts';
+import type { ImageExtension } from './extensions/images.ts';
+import type { PortExtension } from './extensions/ports.ts';
+import type { VolumeExtension } from './extensions/volumes.ts';
+
+export type { CatalogExtension, Flavor, Image, Network } from './extensions/catalog.ts';
+export type { FloatingIp, FloatingIpExtension } from './extensions/floating-ips.ts';
+export type { CreateImageSpec, ImageData, ImageExtension, ImageView } from './extensions/images.ts';
+export type { PortExtension, PortView } from './extensions/ports.ts';
+export type { VolumeExtension, VolumeView } from './extensions/volumes.ts';
 
 /**
  * The one small interface every cloud driver implements. A driver makes calls and throws
@@ -78,9 +89,11 @@ export interface DriverCapabilities {
 
 export interface CreateServerSpec {
   name: string;
+  /** The cloud's flavor id; the configured flavor-name when the driver has no catalog extension ('' for none). */
   flavorId: string;
+  /** The cloud's image id (or an uploaded diskimage's); the configured image name without a catalog. */
   imageId: string;
-  /** Network ids; empty means `"none"` (no network, as Nova's 2.37+ `networks: "none"`). */
+  /** Network ids (names without a catalog); empty means `"none"` (no network, as Nova's 2.37+ `networks: "none"`). */
   networkIds: string[];
   keyName?: string;
   userdata?: string;
@@ -89,26 +102,6 @@ export interface CreateServerSpec {
   metadata: Record<string, string>;
   /** Server tags (Nova 2.52+). */
   tags: string[];
-}
-
-export interface Flavor {
-  id: string;
-  name: string;
-  vcpus: number;
-  ram: number;
-  disk: number;
-}
-
-export interface Image {
-  id: string;
-  name: string;
-  status: string;
-}
-
-export interface Network {
-  id: string;
-  name: string;
-  external: boolean;
 }
 
 /** Absolute limits and usage of the project (Nova `GET /limits`). -1 means unlimited. */
@@ -127,94 +120,15 @@ export interface ListServersOptions {
 }
 
 /**
- * A floating IP of the project. Ours carry our tags (promise 1), written into its `description`
- * in the same call that allocates it; `tags` is empty for the others.
+ * The core every driver implements. Anything else a cloud offers is an optional extension below,
+ * present only when the driver has it: the launcher and the builder use each one only if present.
  */
-export interface FloatingIp {
-  id: string;
-  address: string;
-  /** The external network it came from. */
-  networkId: string;
-  /** The port it is associated with; null when it is free. */
-  portId: string | null;
-  fixedAddress: string | null;
-  /** Neutron's status word (DOWN, ACTIVE, ERROR). */
-  status: string;
-  tags: Record<string, string>;
-  /** ISO time from the cloud. */
-  created: string | null;
-}
-
-/** A port Nova made for a server (`device_owner` `compute:<zone>`). */
-export interface PortView {
-  id: string;
-  networkId: string;
-  /** The server it was made for; a port whose server no longer exists is a leak. */
-  deviceId: string;
-  deviceOwner: string;
-  /** Neutron's status word (ACTIVE, DOWN, BUILD). */
-  status: string;
-  /** Neutron tags of the port. */
-  tags: string[];
-  created: string | null;
-}
-
-/** A volume of the project (Cinder). */
-export interface VolumeView {
-  id: string;
-  name: string;
-  /** Cinder's status word (creating, available, in-use, deleting, error...). */
-  status: string;
-  sizeGb: number;
-  /** Ours carry our tags here. */
-  metadata: Record<string, string>;
-  /** Servers it is attached to. */
-  attachedTo: string[];
-  created: string | null;
-}
-
-/** An image in the cloud as the builder sees it. */
-export interface ImageView {
-  id: string;
-  name: string;
-  /** The cloud's status word (Glance: queued, saving, active, killed, deleted, pending_delete, deactivated). */
-  status: string;
-  /** Bytes stored; null before the data arrived. */
-  size: number | null;
-  /** MD5 of the data (Glance `checksum`); null before the data arrived. */
-  checksum: string | null;
-  tags: string[];
-  /** Custom properties, our nodepool_* tags among them. */
-  properties: Record<string, string>;
-  /** ISO time from the cloud. */
-  created: string | null;
-}
-
-export interface CreateImageSpec {
-  name: string;
-  /** qcow2, raw, vhd, vmdk... */
-  diskFormat: string;
-  containerFormat: string;
-  /** Our tags as image properties (promise 1): nodepool_provider_name, nodepool_upload_id, ..., plus the operator's `meta`. */
-  properties: Record<string, string>;
-  tags: string[];
-}
-
-/** The data of an upload, read as a stream (an image can be larger than the memory). */
-export interface ImageData {
-  /** Opens the data from its start; called again if the call has to be made again (a token renewed on 401). */
-  open(): NodeJS.ReadableStream;
-  size: number;
-  /** Aborts the transfer (a timeout, a shutdown). */
-  signal?: AbortSignal;
-}
-
 export interface ProviderAdapter {
   /** The provider's name in nodepool.yaml. */
   readonly name: string;
   /** What the driver can do beyond creating and deleting servers; absent: nothing more. */
   readonly capabilities?: DriverCapabilities;
-  /** Lists every server of the project, following pagination. One call per page. */
+  /** Lists every server of the project (ours carry our metadata tags), following pagination. One call per page. */
   listServers(opts?: ListServersOptions): Promise<ServerView[]>;
   /** Asks the cloud to create a server; resolves with its id as soon as the cloud accepted it (Nova 202). */
   createServer(spec: CreateServerSpec): Promise<{ id: string }>;
@@ -222,42 +136,21 @@ export interface ProviderAdapter {
   getServer(id: string): Promise<ServerView | null>;
   /** Asks the cloud to delete a server; resolves when accepted. A server already gone is not an error. */
   deleteServer(id: string): Promise<void>;
-  /** Lists the flavors the project may use. */
-  listFlavors(): Promise<Flavor[]>;
-  /** Finds an active image by name (or id); null when there is none. */
-  findImage(nameOrId: string): Promise<Image | null>;
-  /** Finds a network by name (or id); null when there is none. */
-  findNetwork(nameOrId: string): Promise<Network | null>;
-  /** Absolute limits and usage of the project. */
+  /** Absolute limits and usage of the project (quota); -1 for a limit the cloud does not set. */
   getLimits(): Promise<Limits>;
-  /** Lists the project's floating IPs, ours and others', following pagination. */
-  listFloatingIps(): Promise<FloatingIp[]>;
-  /** Allocates a floating IP on an external network with our tags written in the same call (Neutron 201). */
-  createFloatingIp(networkId: string, tags: Record<string, string>): Promise<FloatingIp>;
-  /** Associates a floating IP with the server's port (the one on `networkId` if given); a server without a port yet is a transient error. */
-  attachFloatingIp(floatingIpId: string, serverId: string, networkId?: string): Promise<FloatingIp>;
-  /** Releases a floating IP, also while associated; one already gone is not an error. */
-  deleteFloatingIp(id: string): Promise<void>;
-  /** Lists the ports Nova made for servers, only those in `status` (e.g. DOWN) when given. */
-  listPorts(filter?: { status?: string }): Promise<PortView[]>;
-  /** Deletes a port; one already gone is not an error. */
-  deletePort(id: string): Promise<void>;
-  /** Lists the project's volumes with their metadata, status and attachments, following pagination. */
-  listVolumes(): Promise<VolumeView[]>;
-  /** Asks the cloud to delete a volume (Cinder 202); one already gone is not an error. */
-  deleteVolume(id: string): Promise<void>;
-  /** Creates an image record without data (Glance `queued`), carrying our properties and tags; resolves with its id. */
-  createImage(spec: CreateImageSpec): Promise<{ id: string }>;
-  /** Sends an image's data streamed from `data.open()`, never held in memory; resolves once the cloud took all of it. */
-  uploadImageData(id: string, data: ImageData): Promise<void>;
-  /** Fetches one image; null when it does not exist. */
-  getImage(id: string): Promise<ImageView | null>;
-  /** Lists the project's images carrying `tag` and every one of `properties`, following pagination. */
-  listImages(filter: { tag: string; properties?: Record<string, string> }): Promise<ImageView[]>;
-  /** Asks the cloud to delete an image; an image already gone is not an error. */
-  deleteImage(id: string): Promise<void>;
-  /** Number of HTTP calls made so far (for the economy promise and the benchmarks). */
+  /** Number of cloud calls made so far (for the economy promise and the benchmarks). */
   callCount(): number;
   /** Releases connections and timers. */
   close(): Promise<void>;
+
+  /** Flavors, images and networks by name; without it `createServer` gets the configured names. */
+  readonly catalog?: CatalogExtension;
+  /** Floating IPs: `auto-floating-ip` pools and the cleanup sweep. */
+  readonly floatingIps?: FloatingIpExtension;
+  /** Ports left behind by deleted servers, for the cleanup sweep. */
+  readonly ports?: PortExtension;
+  /** Volumes of our nodes, for the cleanup sweep. */
+  readonly volumes?: VolumeExtension;
+  /** Image uploads for the builder (`diskimages`). */
+  readonly images?: ImageExtension;
 }

@@ -4,8 +4,9 @@ import type { PoolConfig, PoolLabelConfig, ProviderConfig } from './config/types
 
 /**
  * What a create call needs besides the label's names: the cloud's ids of its flavor, image and
- * networks. Shared by the launcher (every launch) and the builder (the boot that validates an
- * upload).
+ * networks, looked up through the driver's catalog extension. A driver without one gets the
+ * configured names as they are. Shared by the launcher (every launch) and the builder (the boot
+ * that validates an upload).
  */
 
 /** Where a `diskimage` label's image comes from: the newest usable upload (src/builder/usable-uploads.ts). */
@@ -55,16 +56,18 @@ export class LaunchSpecResolver {
     return id;
   }
 
-  /** The cloud's flavors, listed once (a failed list is tried again next time). */
+  /** The cloud's flavors, listed once (a failed list is tried again next time); none without a catalog. */
   flavors(): Promise<Flavor[]> {
     if (!this.flavorList) {
-      this.flavorList = this.adapter.listFlavors();
+      this.flavorList = this.adapter.catalog ? this.adapter.catalog.listFlavors() : Promise.resolve([]);
       this.flavorList.catch(() => { this.flavorList = null; });
     }
     return this.flavorList;
   }
 
   private async lookup(pool: PoolConfig, cfg: PoolLabelConfig): Promise<ResolvedLabel> {
+    const catalog = this.adapter.catalog;
+    if (!catalog) return this.asNamed(pool, cfg);
     const flavor = pickFlavor(await this.flavors(), cfg);
     if (!flavor) {
       const what = cfg.flavorName ? `flavor ${cfg.flavorName}` : `a flavor with at least ${cfg.minRam} MiB of RAM`;
@@ -74,17 +77,24 @@ export class LaunchSpecResolver {
     if (cfg.cloudImage !== undefined) {
       const ci = this.provider.cloudImages.find((c) => c.name === cfg.cloudImage);
       const imageName = ci?.imageName ?? cfg.cloudImage;
-      const image = await this.adapter.findImage(imageName);
+      const image = await catalog.findImage(imageName);
       if (!image) throw new CloudError({ kind: 'config', message: `provider ${this.provider.name}: no active image ${imageName}` });
       imageId = image.id;
     }
     const networkIds: string[] = [];
     for (const name of pool.networks) {
-      const net = await this.adapter.findNetwork(name);
+      const net = await catalog.findNetwork(name);
       if (!net) throw new CloudError({ kind: 'config', message: `provider ${this.provider.name}: no network ${name}` });
       networkIds.push(net.id);
     }
     return { flavorId: flavor.id, imageId, networkIds };
+  }
+
+  /** For a driver without a catalog: the configured names, which the driver resolves itself. */
+  private asNamed(pool: PoolConfig, cfg: PoolLabelConfig): Promise<ResolvedLabel> {
+    const ci = cfg.cloudImage === undefined ? undefined : this.provider.cloudImages.find((c) => c.name === cfg.cloudImage);
+    const imageId = cfg.cloudImage === undefined ? '' : ci?.imageName ?? cfg.cloudImage;
+    return Promise.resolve({ flavorId: cfg.flavorName ?? '', imageId, networkIds: [...pool.networks] });
   }
 }
 

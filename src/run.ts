@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { CloudCredentials } from './config/cloud-credentials.ts';
-import { resolveProviderClouds } from './config/provider-clouds.ts';
+import { resolveProviderClouds, type CloudCredentials } from './config/provider-clouds.ts';
 import { configClouds, providerAdapters } from './provider-adapters.ts';
 import type { Config } from './config/types.ts';
 import type { Logger } from './log.ts';

@@ -4,18 +4,18 @@
  * (`{"itemNotFound": {code, message}}`), so the one classifier reads them.
  */
 import { CloudError } from '../errors.ts';
-import type { VolumeView } from '../provider.ts';
+import type { VolumeExtension, VolumeView } from '../extensions/volumes.ts';
 import { readErrorBody } from './classify.ts';
 import { collectPages } from './pages.ts';
 import { VolumeListSchema, type CinderVolume } from './resource-schemas.ts';
 import { parseBody } from './schemas.ts';
 import type { ServiceAnswer, Session } from './session.ts';
 
-export class CinderClient {
+export class CinderClient implements VolumeExtension {
   constructor(private readonly session: Session) {}
 
   /** `GET /volumes/detail`, one call per page (`volumes_links`). */
-  async listVolumes(): Promise<VolumeView[]> {
+  async list(): Promise<VolumeView[]> {
     const volumes = await collectPages({
       fetch: (query) => this.session.call('block-storage', { method: 'GET', path: '/volumes/detail', query }),
       read: (res) => {
@@ -27,7 +27,7 @@ export class CinderClient {
   }
 
   /** 202 and deleted in the background; a 404 in Cinder's words means an earlier delete finished. */
-  async deleteVolume(id: string): Promise<void> {
+  async delete(id: string): Promise<void> {
     const res = await this.session.call('block-storage', { method: 'DELETE', path: `/volumes/${encodeURIComponent(id)}`, also: [404] });
     if (res.status === 404) gone(res);
   }

@@ -12,7 +12,7 @@
  * entirely such pairs is not ours.
  */
 import { CloudError } from '../errors.ts';
-import type { FloatingIp } from '../provider.ts';
+import type { FloatingIp, FloatingIpExtension } from '../extensions/floating-ips.ts';
 import { readErrorBody } from './classify.ts';
 import { collectPages } from './pages.ts';
 import { FloatingIpBodySchema, FloatingIpListSchema, PortListSchema, type NeutronFloatingIp } from './resource-schemas.ts';
@@ -57,7 +57,7 @@ export function toFloatingIp(f: NeutronFloatingIp): FloatingIp {
   };
 }
 
-export class FloatingIpClient {
+export class FloatingIpClient implements FloatingIpExtension {
   constructor(private readonly session: Session) {}
 
   async list(): Promise<FloatingIp[]> {

@@ -4,7 +4,8 @@
  * and property, and deleted.
  */
 import { CloudError } from '../errors.ts';
-import type { CreateImageSpec, Image, ImageData, ImageView } from '../provider.ts';
+import type { Image } from '../extensions/catalog.ts';
+import type { CreateImageSpec, ImageData, ImageExtension, ImageView } from '../extensions/images.ts';
 import { readErrorBody } from './classify.ts';
 import { collectPages } from './pages.ts';
 import { type GlanceImage, GlanceImageListSchema, GlanceImageSchema, parseBody } from './schemas.ts';
@@ -18,7 +19,7 @@ const CORE_FIELDS = new Set([
   'self', 'file', 'schema', 'stores', 'locations', 'direct_url',
 ]);
 
-export class GlanceClient {
+export class GlanceClient implements ImageExtension {
   constructor(private readonly session: Session) {}
 
   /**
@@ -34,14 +35,14 @@ export class GlanceClient {
         if (image.status === 'active') return toImage(image);
       }
     }
-    const images = await this.list({ name: nameOrId });
+    const images = await this.listRaw({ name: nameOrId });
     const active = images.filter((i) => i.status === 'active' && i.name === nameOrId);
     active.sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''));
     return active[0] ? toImage(active[0]) : null;
   }
 
   /** `POST /v2/images`: 201 with the image `queued`. Unknown top-level keys become string properties. */
-  async createImage(spec: CreateImageSpec): Promise<{ id: string }> {
+  async create(spec: CreateImageSpec): Promise<{ id: string }> {
     const res = await this.session.call('image', {
       method: 'POST',
       path: '/images',
@@ -54,7 +55,7 @@ export class GlanceClient {
   }
 
   /** `PUT /v2/images/{id}/file` with the data as `application/octet-stream`: 204. */
-  async uploadImageData(id: string, data: ImageData): Promise<void> {
+  async upload(id: string, data: ImageData): Promise<void> {
     await this.session.call('image', {
       method: 'PUT',
       path: `/images/${encodeURIComponent(id)}/file`,
@@ -62,24 +63,24 @@ export class GlanceClient {
     });
   }
 
-  async getImage(id: string): Promise<ImageView | null> {
+  async get(id: string): Promise<ImageView | null> {
     const res = await this.session.call('image', { method: 'GET', path: `/images/${encodeURIComponent(id)}`, also: [404] });
     if (res.status === 404) return this.gone(res);
     return toImageView(parseBody(GlanceImageSchema, res.body, res));
   }
 
   /** Glance filters on custom properties as on core fields (`?nodepool_provider_name=east`). */
-  async listImages(filter: { tag: string; properties?: Record<string, string> }): Promise<ImageView[]> {
-    return (await this.list({ ...filter.properties, tag: filter.tag })).map(toImageView);
+  async list(filter: { tag: string; properties?: Record<string, string> }): Promise<ImageView[]> {
+    return (await this.listRaw({ ...filter.properties, tag: filter.tag })).map(toImageView);
   }
 
   /** 204; a 404 means an earlier delete finished. */
-  async deleteImage(id: string): Promise<void> {
+  async delete(id: string): Promise<void> {
     const res = await this.session.call('image', { method: 'DELETE', path: `/images/${encodeURIComponent(id)}`, also: [404] });
     if (res.status === 404) this.gone(res);
   }
 
-  private list(first: Record<string, string>): Promise<GlanceImage[]> {
+  private listRaw(first: Record<string, string>): Promise<GlanceImage[]> {
     return collectPages({
       first,
       fetch: (query) => this.session.call('image', { method: 'GET', path: '/images', query }),

@@ -2,9 +2,8 @@
  * The OpenStack driver: Keystone v3, Nova v2.1 at an explicit microversion, Glance v2 and
  * Neutron v2.0 over their REST APIs.
  */
-import type { CloudCredentials } from '../../src/config/cloud-credentials.ts';
+import type { CloudCredentials } from './clouds-yaml/credentials.ts';
 import { type Logger, silentLogger } from '../../src/log.ts';
-import type { ProviderAdapter } from '../provider.ts';
 import { OpenStackProvider } from './adapter.ts';
 import type { CloudCall } from '../provider.ts';
 
@@ -31,6 +30,6 @@ export interface CreateOpenStackProviderOptions {
   onCall?: (call: CloudCall) => void;
 }
 
-export function createOpenStackProvider(opts: CreateOpenStackProviderOptions): ProviderAdapter & { authenticate(): Promise<void> } {
+export function createOpenStackProvider(opts: CreateOpenStackProviderOptions): OpenStackProvider {
   return new OpenStackProvider({ ...opts, logger: opts.logger ?? silentLogger() });
 }

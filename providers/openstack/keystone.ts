@@ -2,7 +2,7 @@
  * Keystone v3: turns clouds.yaml credentials into a token and its service catalog, reuses the
  * token until it is near its end, and makes concurrent callers share one authentication.
  */
-import type { CloudCredentials } from '../../src/config/cloud-credentials.ts';
+import type { CloudCredentials } from './clouds-yaml/credentials.ts';
 import type { Logger } from '../../src/log.ts';
 import { CloudError } from '../errors.ts';
 import { classifyAnswer } from './classify.ts';

@@ -3,14 +3,14 @@
  * owner is matched by its prefix here (Neutron filters only on the whole value); the status
  * filter is Neutron's. Whether a port is a leak (its server gone) is the launcher's decision.
  */
-import type { PortView } from '../provider.ts';
+import type { PortExtension, PortView } from '../extensions/ports.ts';
 import { neutronGone } from './floating-ips.ts';
 import { collectPages } from './pages.ts';
 import { PortListSchema, type NeutronPort } from './resource-schemas.ts';
 import { parseBody } from './schemas.ts';
 import type { Session } from './session.ts';
 
-export class PortClient {
+export class PortClient implements PortExtension {
   constructor(private readonly session: Session) {}
 
   async list(filter: { status?: string } = {}): Promise<PortView[]> {

@@ -2,7 +2,7 @@
  * Authenticated calls to a catalog service: the token, the endpoint, one renewal when a service
  * answers 401 (a token revoked or expired early), and non-2xx answers turned into `CloudError`s.
  */
-import type { CloudCredentials } from '../../src/config/cloud-credentials.ts';
+import type { CloudCredentials } from './clouds-yaml/credentials.ts';
 import type { CloudError } from '../errors.ts';
 import { classifyAnswer } from './classify.ts';
 import { type ServiceKind, SERVICE_NAMES, endpointFor } from './catalog.ts';

@@ -1,9 +1,6 @@
 import { isIP } from 'node:net';
 import { CloudError } from '../errors.ts';
-import type {
-  DriverCapabilities, Flavor, FloatingIp, Image, ImageView, Limits, ListServersOptions, Network, PortView, ProviderAdapter,
-  ServerView, VolumeView,
-} from '../provider.ts';
+import type { DriverCapabilities, Limits, ListServersOptions, ProviderAdapter, ServerView } from '../provider.ts';
 import type { StaticPoolConfig } from './schema.ts';
 
 /**
@@ -35,10 +32,6 @@ export class StaticProvider implements ProviderAdapter {
     })));
   }
 
-  private unsupported(what: string): never {
-    throw new CloudError({ kind: 'config', status: 400, service: 'static', message: `the static driver has no ${what}: its hosts exist already` });
-  }
-
   /** Every slot of every configured host; nothing changes between lists (the configuration is fixed). */
   listServers(opts?: ListServersOptions): Promise<ServerView[]> {
     this.calls++;
@@ -59,25 +52,11 @@ export class StaticProvider implements ProviderAdapter {
     return Promise.resolve();
   }
 
-  listFlavors(): Promise<Flavor[]> { return Promise.resolve([]); }
-  findImage(): Promise<Image | null> { return Promise.resolve(null); }
-  findNetwork(): Promise<Network | null> { return Promise.resolve(null); }
+  /** No limits: the hosts are the quota (their slots are the servers). */
   getLimits(): Promise<Limits> {
     return Promise.resolve({ maxInstances: -1, maxCores: -1, maxRam: -1, instancesUsed: 0, coresUsed: 0, ramUsed: 0 });
   }
-  listFloatingIps(): Promise<FloatingIp[]> { return Promise.resolve([]); }
-  createFloatingIp(): Promise<FloatingIp> { return Promise.resolve().then(() => this.unsupported('floating IPs')); }
-  attachFloatingIp(): Promise<FloatingIp> { return Promise.resolve().then(() => this.unsupported('floating IPs')); }
-  deleteFloatingIp(): Promise<void> { return Promise.resolve(); }
-  listPorts(): Promise<PortView[]> { return Promise.resolve([]); }
-  deletePort(): Promise<void> { return Promise.resolve(); }
-  listVolumes(): Promise<VolumeView[]> { return Promise.resolve([]); }
-  deleteVolume(): Promise<void> { return Promise.resolve(); }
-  createImage(): Promise<{ id: string }> { return Promise.resolve().then(() => this.unsupported('images')); }
-  uploadImageData(): Promise<void> { return Promise.resolve().then(() => this.unsupported('images')); }
-  getImage(): Promise<ImageView | null> { return Promise.resolve(null); }
-  listImages(): Promise<ImageView[]> { return Promise.resolve([]); }
-  deleteImage(): Promise<void> { return Promise.resolve(); }
+
   callCount(): number { return this.calls; }
   close(): Promise<void> { return Promise.resolve(); }
 }

@@ -23,9 +23,11 @@ export class ImageLeakSweep {
     const seen = new Set<string>();
     const deleted: string[] = [];
     await Promise.all([...adapters].map(async ([provider, adapter]) => {
+      const cloudImages = adapter.images;
+      if (!cloudImages) return;
       try {
         const [images, uploads] = await Promise.all([
-          adapter.listImages({ tag: IMAGE_TAG, properties: { nodepool_provider_name: provider } }),
+          cloudImages.list({ tag: IMAGE_TAG, properties: { nodepool_provider_name: provider } }),
           this.store.listUploads({ provider }),
         ]);
         const byId = new Map(uploads.map((u) => [u.id, u]));
@@ -39,7 +41,7 @@ export class ImageLeakSweep {
           if (first === undefined) { this.sightings.set(key, n); continue; }
           if (first >= n) continue;
           this.logger.warn({ provider, image_id: img.id, name: img.name, upload: img.properties.nodepool_upload_id }, 'deleting a leaked image upload');
-          await adapter.deleteImage(img.id);
+          await cloudImages.delete(img.id);
           this.sightings.delete(key);
           deleted.push(key);
         }

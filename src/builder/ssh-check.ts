@@ -1,15 +1,13 @@
 import { connect as netConnect } from 'node:net';
+import { generateEd25519Key } from '../ssh-keys.ts';
 import ssh2 from 'ssh2';
 
-// ssh2 is CommonJS: its `utils` is only on the default export under ESM.
-const { Client, utils } = ssh2;
+// ssh2 is CommonJS: its classes are only on the default export under ESM.
+const { Client } = ssh2;
 
-/** A throwaway ed25519 key for one check (some generated keys ssh2 cannot read back are skipped). */
+/** A throwaway ed25519 key for one check. */
 export function throwawayKey(): string {
-  for (;;) {
-    const k = utils.generateKeyPairSync('ed25519');
-    if (!(utils.parseKey(k.private) instanceof Error)) return k.private;
-  }
+  return generateEd25519Key().privateKey;
 }
 
 export interface CheckResult {

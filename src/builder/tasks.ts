@@ -208,7 +208,8 @@ export class BuildTasks {
     try {
       if (u.externalId) {
         if (!adapter) throw new Error(`provider ${u.provider} is not configured any more`);
-        await adapter.deleteImage(u.externalId);
+        // A driver without image uploads holds no image to delete.
+        await adapter.images?.delete(u.externalId);
       }
       await store.removeUpload(uploadId, builder, { states: ['deleting'] });
       this.ctx.logger.info({ provider: u.provider, upload: u.id, image_id: u.externalId, reason }, 'upload deleted');
@@ -249,7 +250,7 @@ export class BuildTasks {
       builder, { states: ['uploading'], leaseFreeOr: { owner: builder, now: now() } });
     if (!ok || !u.externalId) return;
     try {
-      await this.ctx.adapters.get(u.provider)?.deleteImage(u.externalId);
+      await this.ctx.adapters.get(u.provider)?.images?.delete(u.externalId);
       await store.updateUpload(uploadId, { externalId: null }, builder);
     } catch (err) {
       this.ctx.logger.warn({ provider: u.provider, upload: u.id, err: (err as Error).message }, 'could not delete a stale upload; the leak sweep will');

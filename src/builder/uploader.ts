@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { Transform, pipeline } from 'node:stream';
+import type { ImageExtension } from '../../providers/extensions/images.ts';
 import type { ProviderAdapter } from '../../providers/provider.ts';
 import { CloudError } from '../../providers/errors.ts';
 import type { BuildRecord, UploadRecord } from '../model.ts';
@@ -31,6 +32,12 @@ export interface UploadContext {
   validate: boolean;
   /** Shortest gap between two progress writes to the store. Default 1 s. */
   progressEveryMs?: number;
+}
+
+/** The driver's image uploads; a config error for a driver that has none (the upload is marked failed). */
+export function imagesOf(adapter: ProviderAdapter): ImageExtension {
+  if (!adapter.images) throw new CloudError({ kind: 'config', message: `provider ${adapter.name}: its driver has no image uploads` });
+  return adapter.images;
 }
 
 /** Our properties on an uploaded image (promise 1): enough to tell whose it is when the store does not know it. */
@@ -65,7 +72,8 @@ export async function uploadBuild(ctx: UploadContext, build: BuildRecord, provid
   const deadline = setTimeout(() => abort.abort(new Error(`image-upload-timeout of ${ctx.timeoutMs / 1000} s passed`)), ctx.timeoutMs);
   let externalId: string | null = null;
   try {
-    const { id } = await ctx.adapter.createImage({
+    const images = imagesOf(ctx.adapter);
+    const { id } = await images.create({
       name: rec.externalName, diskFormat: diskFormatOf(file.format), containerFormat: 'bare',
       properties: { ...ctx.meta, ...uploadProperties(rec, ctx.builder) }, tags: [IMAGE_TAG],
     });
@@ -73,14 +81,14 @@ export async function uploadBuild(ctx: UploadContext, build: BuildRecord, provid
     await ctx.store.updateUpload(rec.id, { externalId: id }, ctx.builder);
     log.info({ image_id: id, bytes: file.size }, 'uploading image data');
     const progress = new Progress(ctx, rec.id);
-    await ctx.adapter.uploadImageData(id, {
+    await images.upload(id, {
       size: file.size,
       signal: abort.signal,
       // pipeline: when the request ends early and destroys the counter, the file is closed too.
       open: () => pipeline(createReadStream(file.path, { highWaterMark: 1 << 20 }), progress.counter(), () => undefined),
     });
     await progress.flush();
-    await waitActive(ctx, id, file.md5, abort.signal);
+    await waitActive(ctx, images, id, file.md5, abort.signal);
     const validation = ctx.validate ? 'pending' : 'none';
     await ctx.store.updateUpload(rec.id, {
       state: 'ready', bytes: file.size, validation, leaseOwner: null, leaseExpires: null, stateTime: ctx.now(),
@@ -93,7 +101,7 @@ export async function uploadBuild(ctx: UploadContext, build: BuildRecord, provid
     let gone = externalId === null;
     if (externalId !== null) {
       try {
-        await ctx.adapter.deleteImage(externalId);
+        await imagesOf(ctx.adapter).delete(externalId);
         gone = true;
       } catch (e) {
         log.warn({ err: (e as Error).message, image_id: externalId }, 'could not delete the failed upload; the leak sweep will');
@@ -110,10 +118,10 @@ export async function uploadBuild(ctx: UploadContext, build: BuildRecord, provid
 }
 
 /** Glance turns an image `active` once its data is stored; `killed` or a vanished image is a failed upload. */
-async function waitActive(ctx: UploadContext, id: string, md5: string, signal: AbortSignal): Promise<void> {
+async function waitActive(ctx: UploadContext, images: ImageExtension, id: string, md5: string, signal: AbortSignal): Promise<void> {
   let pause = 250;
   for (;;) {
-    const img = await ctx.adapter.getImage(id);
+    const img = await images.get(id);
     if (!img) throw new Error(`image ${id} vanished after its upload`);
     if (img.status === 'active') {
       if (img.checksum && img.checksum !== md5) throw new Error(`the cloud stored checksum ${img.checksum}, the build's is ${md5}`);

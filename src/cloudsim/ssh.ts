@@ -4,6 +4,7 @@
  * simulated server usable by the real readiness check, host-key scan and job runner.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateEd25519Key } from '../ssh-keys.ts';
 import net from 'node:net';
 import ssh2 from 'ssh2';
 import type { Connection, ParsedKey, ServerChannel } from 'ssh2';
@@ -24,18 +25,8 @@ export interface SshNodeOptions {
   readyAt?: number;
 }
 
-/**
- * A fresh ed25519 host key pair, both halves in OpenSSH form. ssh2 1.17 drops a leading zero
- * byte of the public key (about 1 key in 256 then fails to parse), so such keys are discarded.
- */
-export function generateHostKey(): { privateKey: string; publicKey: string } {
-  for (;;) {
-    const k = utils.generateKeyPairSync('ed25519');
-    if (!(utils.parseKey(k.private) instanceof Error)) {
-      return { privateKey: k.private, publicKey: k.public.trim().split(/\s+/).slice(0, 2).join(' ') };
-    }
-  }
-}
+/** A fresh ed25519 host key pair (see ../ssh-keys.ts). */
+export const generateHostKey = generateEd25519Key;
 
 export class SshNode {
   private readonly server: InstanceType<typeof Server>;

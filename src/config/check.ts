@@ -7,7 +7,7 @@
  */
 import { ConfigError, formatIssue, moreLine, plural } from './errors.ts';
 import type { ConfigIssue } from './errors.ts';
-import { loadClouds, type LoadCloudsOptions } from './clouds.ts';
+import { loadClouds, type LoadCloudsOptions } from '../../providers/openstack/clouds-yaml/index.ts';
 import { readConfigFile, validateConfigText, withFileLocation, type ConfigValidation } from './load.ts';
 import { problemIssues, providerClouds } from './provider-clouds.ts';
 import { cloudsUnseal } from './sealed-values.ts';

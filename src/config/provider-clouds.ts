@@ -5,8 +5,8 @@
  * and at start before anything runs: a simulator standing in for a misspelt cloud would hand
  * simulated nodes to CI.
  */
-import type { CloudCredentials } from './cloud-credentials.ts';
-import { resolveCloud, type LoadedClouds } from './clouds.ts';
+import { resolveCloud, type CloudCredentials, type LoadedClouds } from '../../providers/openstack/clouds-yaml/index.ts';
+export type { CloudCredentials } from '../../providers/openstack/clouds-yaml/index.ts';
 import { ConfigError, UnknownCloudError, plural, type ConfigIssue } from './errors.ts';
 import type { Config } from './types.ts';
 import { formatPath, type PathSegment } from './yaml-source.ts';

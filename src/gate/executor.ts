@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type ssh2 from 'ssh2';
 import type { RequestView } from '../api/contract.ts';
-import { generateHostKey } from '../cloudsim/ssh.ts';
+import { generateEd25519Key as generateHostKey } from '../ssh-keys.ts';
 import type { Logger } from '../log.ts';
 import type { JobConfig, StepConfig } from './config/types.ts';
 import { buildInventory, inventoryEnv, inventoryFiles, sshFiles, type Inventory } from './inventory.ts';

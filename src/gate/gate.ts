@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { NodepoolClient } from '../client/client.ts';
-import { generateHostKey } from '../cloudsim/ssh.ts';
+import { generateEd25519Key as generateHostKey } from '../ssh-keys.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import { buildLogDir } from './builds.ts';

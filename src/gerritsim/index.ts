@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
 import { silentLogger, type Logger } from '../log.ts';
-import { generateHostKey } from '../cloudsim/ssh.ts';
+import { generateEd25519Key as generateHostKey } from '../ssh-keys.ts';
 import { adminRoutes } from './admin.ts';
 import { Gerrit } from './gerrit.ts';
 import { gitHttpRoutes } from './git-http.ts';

@@ -78,8 +78,8 @@ export class Deletes extends ApplyPart {
       if (this.ctx.topology.providers.get(provider)?.reusableServers) this.log.info({ node: nodeId, provider, server: serverId }, 'server returned to its driver');
       else this.log.info({ node: nodeId, provider, server: serverId }, 'server delete accepted; the node stays until a server list shows the server gone');
       const fip = this.floatingIps.get(nodeId);
-      if (fip) {
-        await rt.adapter.deleteFloatingIp(fip.id).then(() => this.floatingIps.delete(nodeId),
+      if (fip && rt.adapter.floatingIps) {
+        await rt.adapter.floatingIps.delete(fip.id).then(() => this.floatingIps.delete(nodeId),
           (err) => this.log.warn({ node: nodeId, provider, floatingIp: fip.id, err }, 'releasing floating IP failed; the cleanup sweep will'));
       }
     } catch (err) {

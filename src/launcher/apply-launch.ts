@@ -1,4 +1,4 @@
-import { isCloudError } from '../../providers/errors.ts';
+import { CloudError, isCloudError } from '../../providers/errors.ts';
 import type { ServerView } from '../../providers/provider.ts';
 import type { NodeRecord } from '../model.ts';
 import { newNodeRecord } from '../store/records.ts';
@@ -163,11 +163,13 @@ export class Launches extends ApplyPart {
   private async attachFloatingIp(n: NodeRecord): Promise<NodeRecord> {
     const rt = this.ctx.providers.get(n.provider)!;
     const pool = this.ctx.topology.providers.get(n.provider)!.config.pools.find((p) => p.name === n.pool)!;
-    const net = await rt.adapter.findNetwork(pool.floatingIpNetwork);
+    const { catalog, floatingIps } = rt.adapter;
+    if (!catalog || !floatingIps) throw new CloudError({ kind: 'config', message: `provider ${n.provider}: its driver has no floating IPs (auto-floating-ip)` });
+    const net = await catalog.findNetwork(pool.floatingIpNetwork);
     if (!net) throw new Error(`no network ${pool.floatingIpNetwork} for floating IPs in ${n.provider}`);
-    const fip = await rt.adapter.createFloatingIp(net.id, { nodepool_provider_name: n.provider, nodepool_node_id: n.id });
+    const fip = await floatingIps.create(net.id, { nodepool_provider_name: n.provider, nodepool_node_id: n.id });
     this.floatingIps.set(n.id, { provider: n.provider, id: fip.id });
-    await rt.adapter.attachFloatingIp(fip.id, n.serverId!);
+    await floatingIps.attach(fip.id, n.serverId!);
     const patch = { publicIpv4: fip.address, interfaceIp: fip.address };
     await this.ctx.store.updateNode(n.id, patch, this.by, { states: ['building'] });
     this.log.info({ node: n.id, provider: n.provider, floatingIp: fip.address }, 'floating IP attached');

@@ -1,4 +1,7 @@
-import type { FloatingIp, PortView, ProviderAdapter, VolumeView } from '../../providers/provider.ts';
+import type { FloatingIp } from '../../providers/extensions/floating-ips.ts';
+import type { PortView } from '../../providers/extensions/ports.ts';
+import type { VolumeView } from '../../providers/extensions/volumes.ts';
+import type { ProviderAdapter } from '../../providers/provider.ts';
 import { isCloudError } from '../../providers/errors.ts';
 import type { Logger } from '../log.ts';
 
@@ -50,8 +53,9 @@ export function findLeakedResources(o: {
 
 /**
  * Runs `findLeakedResources` against one provider and deletes what it named on two sweeps in a row
- * (so nothing made between a list and the store read is taken for a leak). A service the cloud
- * does not have (no Cinder in the catalog) is left out from then on.
+ * (so nothing made between a list and the store read is taken for a leak). Only the extensions the
+ * driver offers are swept (floating IPs, ports, volumes); a service the cloud does not have (no
+ * Cinder in the catalog) is left out from then on.
  */
 export class ResourceSweeper {
   private sightings = new Set<string>();
@@ -62,9 +66,9 @@ export class ResourceSweeper {
 
   async sweep(knownNodes: ReadonlySet<string>, servers: ReadonlySet<string>): Promise<void> {
     const [floatingIps, ports, volumes] = await Promise.all([
-      this.list('floating-ip', () => this.adapter.listFloatingIps()),
-      this.list('port', () => this.adapter.listPorts({ status: 'DOWN' })),
-      this.list('volume', () => this.adapter.listVolumes()),
+      this.list('floating-ip', this.adapter.floatingIps && (() => this.adapter.floatingIps!.list())),
+      this.list('port', this.adapter.ports && (() => this.adapter.ports!.list({ status: 'DOWN' }))),
+      this.list('volume', this.adapter.volumes && (() => this.adapter.volumes!.list())),
     ]);
     if (floatingIps === null && ports === null && volumes === null) return;
     const suspects = findLeakedResources({
@@ -80,9 +84,9 @@ export class ResourceSweeper {
         continue;
       }
       try {
-        if (s.kind === 'floating-ip') await this.adapter.deleteFloatingIp(s.id);
-        else if (s.kind === 'port') await this.adapter.deletePort(s.id);
-        else await this.adapter.deleteVolume(s.id);
+        if (s.kind === 'floating-ip') await this.adapter.floatingIps!.delete(s.id);
+        else if (s.kind === 'port') await this.adapter.ports!.delete(s.id);
+        else await this.adapter.volumes!.delete(s.id);
         this.deleted[s.kind]++;
         this.opts.logger.warn({ provider: this.opts.provider, kind: s.kind, id: s.id, why: s.why }, 'deleted leaked resource');
       } catch (err) {
@@ -92,8 +96,9 @@ export class ResourceSweeper {
     this.sightings = now;
   }
 
-  private async list<T>(kind: ResourceKind, fn: () => Promise<T[]>): Promise<T[] | null> {
-    if (this.missing.has(kind)) return null;
+  /** What the driver lists of `kind`; null when it has no such extension, the cloud no such service, or the list failed. */
+  private async list<T>(kind: ResourceKind, fn: (() => Promise<T[]>) | undefined): Promise<T[] | null> {
+    if (!fn || this.missing.has(kind)) return null;
     try {
       return await fn();
     } catch (err) {

@@ -87,9 +87,9 @@ test('a cloud quota smaller than max-servers, partly used by others, is never ex
       projectName: cred.auth.project_name, userDomainName: cred.auth.user_domain_name, projectDomainName: cred.auth.project_domain_name,
       interface: 'public', verify: true,
     } });
-    const flavor = (await other.listFlavors()).find((f) => f.name === 'm1.small')!;
-    const image = (await other.findImage('ubuntu-22.04'))!;
-    const net = (await other.findNetwork('private'))!;
+    const flavor = (await other.catalog.listFlavors()).find((f) => f.name === 'm1.small')!;
+    const image = (await other.catalog.findImage('ubuntu-22.04'))!;
+    const net = (await other.catalog.findNetwork('private'))!;
     await other.createServer({ name: 'not-ours', flavorId: flavor.id, imageId: image.id, networkIds: [net.id], metadata: {}, tags: [] });
     await sys.launcher.readFacts('sim-a', await sys.store.listNodes());
 

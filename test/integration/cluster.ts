@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createOpenStackProvider } from '../../providers/openstack/index.ts';
-import { loadClouds, resolveCloud } from '../../src/config/clouds.ts';
+import { loadClouds, resolveCloud } from '../../providers/openstack/clouds-yaml/index.ts';
 import { eventually, randomSshPort, scratch } from './helpers.ts';
 
 /**

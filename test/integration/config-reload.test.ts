@@ -1,4 +1,5 @@
 import { test, before, after } from 'node:test';
+import { generateEd25519Key } from '../../src/ssh-keys.ts';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import { api, eventually, randomSshPort, scratch, writeConfig } from './helpers.
 interface Host { port: number; publicKey: string; close: () => Promise<void> }
 
 async function sshHost(): Promise<Host> {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const key = generateEd25519Key();
+  const pair = { private: key.privateKey, public: key.publicKey };
   const server = new ssh2.Server({ hostKeys: [pair.private] }, (client) => {
     client.on('authentication', (ctx) => ctx.reject(['publickey']));
     client.on('error', () => undefined);

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createOpenStackProvider } from '../../providers/openstack/index.ts';
-import { loadClouds, resolveCloud } from '../../src/config/clouds.ts';
+import { loadClouds, resolveCloud } from '../../providers/openstack/clouds-yaml/index.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { api, eventually, randomSshPort, scratch } from './helpers.ts';
 

@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createOpenStackProvider } from '../../providers/openstack/index.ts';
-import type { ProviderAdapter } from '../../providers/provider.ts';
+import { createOpenStackProvider, type OpenStackProvider } from '../../providers/openstack/index.ts';
 import { Builder, type BuilderOptions } from '../../src/builder/builder.ts';
 import { createCloudSim, type CloudSim } from '../../src/cloudsim/index.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -82,7 +81,7 @@ store: {path: np.sqlite}
 `);
   const config: Config = loadConfig(join(dir, 'nodepool.yaml'));
   const store = new SqliteStore(join(dir, 'np.sqlite'));
-  const adapters = new Map<string, ProviderAdapter>(['east', 'west'].map((p) => [p, createOpenStackProvider({ name: p, credentials: simCredentials(sim, p) })]));
+  const adapters = new Map<string, OpenStackProvider>(['east', 'west'].map((p) => [p, createOpenStackProvider({ name: p, credentials: simCredentials(sim, p) })]));
   const builder = new Builder({
     config, store, adapters, logger: silentLogger(), name: 'test-builder',
     // Status checks every few ms, backoff from 100 ms, and schedules that never fire during a test.

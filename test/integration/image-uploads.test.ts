@@ -61,11 +61,11 @@ test('a leaked upload, tagged ours but unknown to the store, is deleted on the s
   await w.builder.start();
   await until(w.store, 'both uploads ready', async () => (await w.store.listUploads({ states: ['ready'] })).length === 2);
   const east = w.adapters.get('east')!;
-  const { id: leak } = await east.createImage({
+  const { id: leak } = await east.images.create({
     name: 'jammy-lost', diskFormat: 'qcow2', containerFormat: 'bare', tags: ['nodepool'],
     properties: { nodepool_provider_name: 'east', nodepool_upload_id: 'no-such-upload' },
   });
-  const { id: foreign } = await east.createImage({ name: 'someone-elses', diskFormat: 'qcow2', containerFormat: 'bare', tags: [], properties: {} });
+  const { id: foreign } = await east.images.create({ name: 'someone-elses', diskFormat: 'qcow2', containerFormat: 'bare', tags: [], properties: {} });
   assert.deepEqual(await w.builder.sweepLeaks(), []);
   assert.deepEqual(await w.builder.sweepLeaks(), [`east/${leak}`]);
   const left = w.sim.cloud('east').images().map((i) => i.id);

@@ -1,4 +1,5 @@
 import { test, before, after } from 'node:test';
+import { generateEd25519Key } from '../../src/ssh-keys.ts';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
@@ -15,7 +16,8 @@ interface Host { name: string; port: number; publicKey: string; close: () => Pro
 
 /** A real SSH server with an ed25519 host key of its own; `hostname` answers its name. */
 async function sshHost(name: string): Promise<Host> {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const key = generateEd25519Key();
+  const pair = { private: key.privateKey, public: key.publicKey };
   const server = new ssh2.Server({ hostKeys: [pair.private] }, (client) => {
     client.on('authentication', (ctx) => (ctx.method === 'publickey' && ctx.username === 'zuul' ? ctx.accept() : ctx.reject(['publickey'])));
     client.on('session', (accept) => {
@@ -45,7 +47,7 @@ let base: string;
 before(async () => {
   hosts = await Promise.all(['gpu-1', 'gpu-2', 'gpu-3', 'gpu-4'].map(sshHost));
   // The fourth host's pinned key is another key than the one it presents.
-  impostorKey = ssh2.utils.generateKeyPairSync('ed25519').public.split(' ').slice(0, 2).join(' ');
+  impostorKey = generateEd25519Key().publicKey;
   const pinned = (h: Host, i: number) => (i === 3 ? impostorKey : h.publicKey);
   config = writeConfig(tmp.dir, `
 labels:

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadClouds, resolveCloud } from '../../src/config/clouds.ts';
-import type { LoadCloudsOptions } from '../../src/config/clouds.ts';
+import { loadClouds, resolveCloud } from '../../providers/openstack/clouds-yaml/index.ts';
+import type { LoadCloudsOptions } from '../../providers/openstack/clouds-yaml/index.ts';
 import { ConfigError, UnknownCloudError } from '../../src/config/errors.ts';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/config/clouds');

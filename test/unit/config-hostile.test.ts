@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkConfigFile } from '../../src/config/check.ts';
-import { loadClouds } from '../../src/config/clouds.ts';
+import { loadClouds } from '../../providers/openstack/clouds-yaml/index.ts';
 import { ConfigError } from '../../src/config/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadClouds, resolveCloud } from '../../src/config/clouds.ts';
+import { loadClouds, resolveCloud } from '../../providers/openstack/clouds-yaml/index.ts';
 import { ConfigError } from '../../src/config/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { cloudsUnseal } from '../../src/config/sealed-values.ts';

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 // The parts of the code that must not know each other, read from the source as it is: a driver
 // does not reach into the store or the launcher, the builder and the metrics do not reach into the
-// launcher or the OpenStack driver, and the launcher's files stay small and import each other one
+// launcher or the OpenStack driver, the OpenStack driver is reached only through its entry files,
+// the driver contract stands alone, and the launcher's files stay small and import each other one
 // way only.
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -73,6 +74,48 @@ test('the builder imports neither the launcher nor the OpenStack driver', () => 
 
 test('the metrics do not import the OpenStack driver', () => {
   assertNone(crossings('src/metrics', 'providers/openstack'), 'src/metrics must not import providers/openstack');
+});
+
+/** The OpenStack driver's public entries, and who may import each (everything else in providers/openstack is its own). */
+const OPENSTACK_ENTRIES: Record<string, (importer: string) => boolean> = {
+  'providers/openstack/index.ts': (f) => f === 'src/provider-adapters.ts',
+  'providers/openstack/clouds-yaml/index.ts': (f) => f === 'src/provider-adapters.ts' || under('src/config')(f),
+};
+
+test('outside providers/openstack, only the registry imports the OpenStack driver and src/config its clouds.yaml reader, through their entry files', () => {
+  const found: string[] = [];
+  for (const f of files.filter((x) => !under('providers/openstack')(x.path))) {
+    for (const i of f.imports.filter((x) => under('providers/openstack')(x.target))) {
+      if (!OPENSTACK_ENTRIES[i.target]?.(f.path)) found.push(`${f.path}:${i.line} imports ${i.target}`);
+    }
+  }
+  assertNone(found, 'only src/provider-adapters.ts may import providers/openstack/index.ts, only it and src/config providers/openstack/clouds-yaml/index.ts');
+});
+
+test('the OpenStack driver takes its credentials from its own clouds.yaml reader, not from src/config', () => {
+  const driver = files.filter((f) => under('providers/openstack')(f.path) && !under('providers/openstack/clouds-yaml')(f.path));
+  const found = driver.flatMap((f) => f.imports.filter((i) => under('src/config')(i.target)).map((i) => `${f.path}:${i.line} imports ${i.target}`));
+  assertNone(found, 'providers/openstack (outside clouds-yaml/) must not import src/config');
+});
+
+test('the driver contract (providers/provider.ts, errors.ts, extensions/) imports nothing but itself', () => {
+  const contract = (p: string) => p === 'providers/provider.ts' || p === 'providers/errors.ts' || under('providers/extensions')(p);
+  const found = files.filter((f) => contract(f.path))
+    .flatMap((f) => f.imports.filter((i) => !contract(i.target)).map((i) => `${f.path}:${i.line} imports ${i.target}`));
+  assertNone(found, 'the driver contract must not import anything outside it');
+});
+
+test('the fake and static drivers import only the contract and their own files', () => {
+  const found: string[] = [];
+  for (const driver of ['providers/fake', 'providers/static']) {
+    for (const f of files.filter((x) => under(driver)(x.path))) {
+      for (const i of f.imports) {
+        const ok = under(driver)(i.target) || i.target === 'providers/provider.ts' || i.target === 'providers/errors.ts' || under('providers/extensions')(i.target);
+        if (!ok) found.push(`${f.path}:${i.line} imports ${i.target}`);
+      }
+    }
+  }
+  assertNone(found, 'a driver other than OpenStack imports only providers/provider.ts, providers/errors.ts, providers/extensions and itself');
 });
 
 test('the files of src/launcher import each other without a cycle', () => {

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { generateEd25519Key } from '../../src/ssh-keys.ts';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import ssh2 from 'ssh2';
@@ -7,7 +8,7 @@ import { scanHostKey } from '../../src/launcher/keyscan.ts';
 /** A real SSH server (ssh2) with one host key; returns its port and the key as known_hosts shows it. */
 async function sshServer(type: 'ed25519' | 'ecdsa' | 'rsa'): Promise<{ port: number; publicKey: string; close: () => Promise<void> }> {
   const pair = type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 })
-    : type === 'ecdsa' ? ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }) : ssh2.utils.generateKeyPairSync('ed25519');
+    : type === 'ecdsa' ? ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }) : (({ privateKey, publicKey }) => ({ private: privateKey, public: publicKey }))(generateEd25519Key());
   let logins = 0;
   const server = new ssh2.Server({ hostKeys: [pair.private] }, (client) => {
     client.on('authentication', (ctx) => { logins += 1; ctx.reject(); });

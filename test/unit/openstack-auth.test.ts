@@ -33,9 +33,9 @@ describe('Keystone v3 authentication', () => {
 
   test('the token and the catalog are used for the service calls: one authentication for many calls', async () => {
     const p = createOpenStackProvider({ name: 'samples', credentials: cloud.credentials(), now: () => T0 });
-    const flavors = await p.listFlavors();
+    const flavors = await p.catalog.listFlavors();
     await p.getLimits();
-    await p.listFlavors();
+    await p.catalog.listFlavors();
     assert.equal(flavors.length, 6);
     assert.equal(cloud.received('POST', '/identity').length, 1);
     const novaCalls = cloud.received('GET', '/compute/v2.1/');
@@ -47,7 +47,7 @@ describe('Keystone v3 authentication', () => {
 
   test('callers that start together share one authentication', async () => {
     const p = createOpenStackProvider({ name: 'samples', credentials: cloud.credentials(), now: () => T0 });
-    await Promise.all([p.listFlavors(), p.getLimits(), p.listFlavors(), p.getLimits(), p.authenticate()]);
+    await Promise.all([p.catalog.listFlavors(), p.getLimits(), p.catalog.listFlavors(), p.getLimits(), p.authenticate()]);
     assert.equal(cloud.received('POST', '/identity').length, 1);
     await p.close();
   });
@@ -71,7 +71,7 @@ describe('Keystone v3 authentication', () => {
   test('a wrong password is a configuration error that names the cloud', async () => {
     cloud.reply('keystone-auth-tokens-password-401');
     const p = createOpenStackProvider({ name: 'samples', credentials: cloud.credentials({ password: 'wrong-password' }) });
-    await assert.rejects(p.listFlavors(), (e: unknown) => {
+    await assert.rejects(p.catalog.listFlavors(), (e: unknown) => {
       assert.ok(isCloudError(e, 'config'));
       assert.match(e.message, /cloud samples/);
       assert.match(e.message, /password/);
@@ -161,7 +161,7 @@ describe('Keystone v3 authentication', () => {
       destination: new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } }),
     });
     const p = createOpenStackProvider({ name: 'samples-provider', credentials: cloud.credentials(), logger, now: () => T0 });
-    await p.listFlavors();
+    await p.catalog.listFlavors();
     const calls = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'cloud call');
     assert.equal(calls.length, 2);
     const [auth, flavors] = calls;

@@ -20,7 +20,7 @@ async function outcomes(t: Parameters<typeof simWithDriver>[0]): Promise<{ kinds
   const errors: CloudError[] = [];
   for (let i = 0; i < 60; i++) {
     try {
-      await p.listFlavors();
+      await p.catalog.listFlavors();
       kinds.push('ok');
     } catch (e) {
       assert.ok(e instanceof CloudError, `every failure is classified: ${String(e)}`);
@@ -52,9 +52,9 @@ test('an injected 20% error rate with a fixed seed gives the same classes in the
 
 test('a cloud offline resets or times out every call: transient either way, and fine again once it is back', async (t) => {
   const { p, cloud } = await simWithDriver(t, {}, 300);
-  await p.listFlavors();
+  await p.catalog.listFlavors();
   await cloud.setOffline('reset');
-  await assert.rejects(p.listFlavors(), (e: unknown) => isCloudError(e, 'transient') && /ECONNRESET|socket hang up/.test((e as Error).message));
+  await assert.rejects(p.catalog.listFlavors(), (e: unknown) => isCloudError(e, 'transient') && /ECONNRESET|socket hang up/.test((e as Error).message));
   await cloud.setOffline('timeout');
   await assert.rejects(p.getLimits(), (e: unknown) => isCloudError(e, 'transient') && /ETIMEDOUT|ECONNABORTED|timeout/i.test((e as Error).message));
   await cloud.setOffline(false);
@@ -65,8 +65,8 @@ test('an injected Cinder or Neutron quota fault is a quota error', async (t) => 
   const { p, cloud } = await simWithDriver(t, {
     faults: { errors: [{ service: 'cinder', rate: 1, answer: 'quota' }, { service: 'neutron', method: 'POST', rate: 1, answer: 'quota' }] },
   });
-  const external = (await p.findNetwork('public'))!;
-  await assert.rejects(p.listVolumes(), (e: unknown) => isCloudError(e, 'quota') && (e as CloudError).status === 413);
-  await assert.rejects(p.createFloatingIp(external.id, {}), (e: unknown) => isCloudError(e, 'quota') && (e as CloudError).status === 409);
+  const external = (await p.catalog.findNetwork('public'))!;
+  await assert.rejects(p.volumes.list(), (e: unknown) => isCloudError(e, 'quota') && (e as CloudError).status === 413);
+  await assert.rejects(p.floatingIps.create(external.id, {}), (e: unknown) => isCloudError(e, 'quota') && (e as CloudError).status === 409);
   assert.deepEqual(cloud.injected(), { 'cinder quota': 1, 'neutron quota': 1 });
 });

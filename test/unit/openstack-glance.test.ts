@@ -13,33 +13,33 @@ const source = () => ({ size: data.length, open: () => Readable.from([data.subar
 
 test('an image is created with our properties, its data streamed in, and it turns active with the data\'s checksum', async (t) => {
   const { p, cloud } = await simWithDriver(t);
-  const { id } = await p.createImage({
+  const { id } = await p.images.create({
     name: 'jammy-0001', diskFormat: 'qcow2', containerFormat: 'bare', tags: ['nodepool'],
     properties: { nodepool_provider_name: 'alpha', nodepool_upload_id: 'u-1' },
   });
-  assert.equal((await p.getImage(id))?.status, 'queued');
-  await p.uploadImageData(id, source());
-  const img = await p.getImage(id);
+  assert.equal((await p.images.get(id))?.status, 'queued');
+  await p.images.upload(id, source());
+  const img = await p.images.get(id);
   assert.deepEqual([img?.status, img?.size, img?.checksum, img?.tags], ['active', data.length, md5, ['nodepool']]);
   assert.equal(img?.properties.nodepool_upload_id, 'u-1');
   assert.equal(img?.properties.disk_format, undefined, 'core fields are not properties');
 
-  const ours = await p.listImages({ tag: 'nodepool', properties: { nodepool_provider_name: 'alpha' } });
+  const ours = await p.images.list({ tag: 'nodepool', properties: { nodepool_provider_name: 'alpha' } });
   assert.deepEqual(ours.map((i) => i.id), [id], 'the public images carry no tag of ours');
-  assert.deepEqual(await p.listImages({ tag: 'nodepool', properties: { nodepool_provider_name: 'beta' } }), []);
+  assert.deepEqual(await p.images.list({ tag: 'nodepool', properties: { nodepool_provider_name: 'beta' } }), []);
 
-  await p.deleteImage(id);
-  assert.equal(await p.getImage(id), null);
-  await p.deleteImage(id);
+  await p.images.delete(id);
+  assert.equal(await p.images.get(id), null);
+  await p.images.delete(id);
   assert.equal(cloud.images().filter((i) => i.tags.includes('nodepool')).length, 0);
 });
 
 test('a connection dropped mid-upload fails the call and leaves the image queued, ready for a delete', async (t) => {
   const { p, cloud } = await simWithDriver(t);
-  const { id } = await p.createImage({ name: 'x', diskFormat: 'raw', containerFormat: 'bare', tags: ['nodepool'], properties: {} });
+  const { id } = await p.images.create({ name: 'x', diskFormat: 'raw', containerFormat: 'bare', tags: ['nodepool'], properties: {} });
   cloud.dropNextUploads(1, 64 * 1024);
-  await assert.rejects(p.uploadImageData(id, source()), (err) => isCloudError(err, 'transient'));
-  assert.equal((await p.getImage(id))?.status, 'queued');
-  await p.uploadImageData(id, source());
-  assert.equal((await p.getImage(id))?.status, 'active', 'the next try goes through');
+  await assert.rejects(p.images.upload(id, source()), (err) => isCloudError(err, 'transient'));
+  assert.equal((await p.images.get(id))?.status, 'queued');
+  await p.images.upload(id, source());
+  assert.equal((await p.images.get(id))?.status, 'active', 'the next try goes through');
 });

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isCloudError } from '../../providers/errors.ts';
 import { descriptionToTags, tagsToDescription } from '../../providers/openstack/floating-ips.ts';
-import type { ProviderAdapter } from '../../providers/provider.ts';
+import type { OpenStackProvider } from '../../providers/openstack/index.ts';
 import { call, login, until } from './cloudsim-support.ts';
 import { simWithDriver } from './openstack-sim-support.ts';
 
 const OURS = { nodepool_provider_name: 'alpha', nodepool_node_id: '0000000001', nodepool_launcher: 'host-1' };
 
-async function boot(p: ProviderAdapter, o: { network?: boolean; bootVolumeGb?: number } = {}): Promise<string> {
-  const image = (await p.findImage('cirros'))!;
-  const net = (await p.findNetwork('private'))!;
+async function boot(p: OpenStackProvider, o: { network?: boolean; bootVolumeGb?: number } = {}): Promise<string> {
+  const image = (await p.catalog.findImage('cirros'))!;
+  const net = (await p.catalog.findNetwork('private'))!;
   const { id } = await p.createServer({ name: 'n', flavorId: '1', imageId: image.id, networkIds: o.network === false ? [] : [net.id], metadata: {}, tags: [] });
   return id;
 }
@@ -27,16 +27,16 @@ test('our tags ride in the floating IP description, and only a description made 
 
 test('a floating IP is allocated with our tags, attached to a server, seen as its public address, listed and released', async (t) => {
   const { p, cloud } = await simWithDriver(t, { floatingIpNovaDelayMs: 50 });
-  const external = (await p.findNetwork('public'))!;
+  const external = (await p.catalog.findNetwork('public'))!;
   assert.equal(external.external, true);
   const server = await boot(p);
   await cloud.waitForStatus(server, 'ACTIVE');
 
-  const fip = await p.createFloatingIp(external.id, OURS);
+  const fip = await p.floatingIps.create(external.id, OURS);
   assert.deepEqual([fip.networkId, fip.portId, fip.status, fip.tags], [external.id, null, 'DOWN', OURS]);
   assert.equal(cloud.inventory().floatingIps[0].description, tagsToDescription(OURS), 'written by the allocating call itself');
 
-  const attached = await p.attachFloatingIp(fip.id, server);
+  const attached = await p.floatingIps.attach(fip.id, server);
   const port = cloud.inventory().ports.find((x) => x.deviceId === server)!;
   assert.deepEqual([attached.portId, attached.fixedAddress, attached.address], [port.id, port.ip, fip.address]);
   const view = await until(async () => {
@@ -46,24 +46,24 @@ test('a floating IP is allocated with our tags, attached to a server, seen as it
   assert.equal(view.privateIpv4, port.ip);
 
   // Floating IPs we did not make are listed too, without tags.
-  const other = await p.createFloatingIp(external.id, {});
-  const listed = await p.listFloatingIps();
+  const other = await p.floatingIps.create(external.id, {});
+  const listed = await p.floatingIps.list();
   assert.deepEqual(listed.map((f) => [f.id, f.tags]).sort(), [[fip.id, OURS], [other.id, {}]].sort());
 
-  await p.deleteFloatingIp(fip.id);
-  await p.deleteFloatingIp(fip.id);
-  assert.deepEqual((await p.listFloatingIps()).map((f) => f.id), [other.id]);
+  await p.floatingIps.delete(fip.id);
+  await p.floatingIps.delete(fip.id);
+  assert.deepEqual((await p.floatingIps.list()).map((f) => f.id), [other.id]);
 });
 
 test('attaching a floating IP to a server that has no port yet is a transient error', async (t) => {
   const { p, cloud } = await simWithDriver(t);
-  const external = (await p.findNetwork('public'))!;
+  const external = (await p.catalog.findNetwork('public'))!;
   const server = await boot(p, { network: false });
   await cloud.waitForStatus(server, 'ACTIVE');
-  const fip = await p.createFloatingIp(external.id, OURS);
-  await assert.rejects(p.attachFloatingIp(fip.id, server), (e: unknown) => isCloudError(e, 'transient') && /has no port/.test((e as Error).message));
-  const network = (await p.findNetwork('private'))!;
-  await assert.rejects(p.attachFloatingIp(fip.id, server, network.id), /on network/);
+  const fip = await p.floatingIps.create(external.id, OURS);
+  await assert.rejects(p.floatingIps.attach(fip.id, server), (e: unknown) => isCloudError(e, 'transient') && /has no port/.test((e as Error).message));
+  const network = (await p.catalog.findNetwork('private'))!;
+  await assert.rejects(p.floatingIps.attach(fip.id, server, network.id), /on network/);
 });
 
 test('a port left DOWN by a deleted server is found among the DOWN ports Nova made, and deleted', async (t) => {
@@ -74,22 +74,22 @@ test('a port left DOWN by a deleted server is found among the DOWN ports Nova ma
   await p.deleteServer(gone);
   await cloud.waitForStatus(gone, 'DELETED');
 
-  const all = await p.listPorts();
+  const all = await p.ports.list();
   assert.deepEqual(all.map((x) => x.deviceOwner), ['compute:nova', 'compute:nova']);
-  const down = await p.listPorts({ status: 'DOWN' });
+  const down = await p.ports.list({ status: 'DOWN' });
   assert.equal(down.length, 1);
   assert.equal(down[0].deviceId, gone);
   const servers = new Set((await p.listServers()).map((s) => s.id));
   assert.ok(!servers.has(down[0].deviceId), 'its server does not exist: a leak');
 
-  await p.deletePort(down[0].id);
-  await p.deletePort(down[0].id);
-  assert.deepEqual((await p.listPorts()).map((x) => x.deviceId), [kept]);
+  await p.ports.delete(down[0].id);
+  await p.ports.delete(down[0].id);
+  assert.deepEqual((await p.ports.list()).map((x) => x.deviceId), [kept]);
 });
 
 test('volumes are listed with their metadata and attachments, and deleted; an attached one is refused', async (t) => {
   const { p, cloud, sim } = await simWithDriver(t);
-  const image = (await p.findImage('cirros'))!;
+  const image = (await p.catalog.findImage('cirros'))!;
   // A volume of ours made through the API, and a server booted from volume.
   const s = await login(sim, 'alpha');
   const made = (await call('POST', `${s.volume}/volumes`, { token: s.token, body: { volume: { size: 1, name: 'ours', metadata: OURS } } })).body;
@@ -99,17 +99,17 @@ test('volumes are listed with their metadata and attachments, and deleted; an at
   })).body.server.id as string;
   await cloud.waitForStatus(server, 'ACTIVE');
 
-  const volumes = await p.listVolumes();
+  const volumes = await p.volumes.list();
   const ours = volumes.find((v) => v.id === made.volume.id)!;
   assert.deepEqual([ours.name, ours.sizeGb, ours.metadata, ours.attachedTo], ['ours', 1, OURS, []]);
   const boot = volumes.find((v) => v.id !== made.volume.id)!;
   assert.deepEqual([boot.status, boot.attachedTo, boot.name], ['in-use', [server], '']);
 
-  await assert.rejects(p.deleteVolume(boot.id), (e: unknown) => isCloudError(e, 'config') && (e as { status?: number }).status === 400);
-  await until(async () => ((await p.listVolumes()).find((v) => v.id === ours.id)?.status === 'available' ? true : undefined), 5000, 'available');
-  await p.deleteVolume(ours.id);
-  await until(async () => ((await p.listVolumes()).some((v) => v.id === ours.id) ? undefined : true), 5000, 'the volume gone');
-  await p.deleteVolume(ours.id);
+  await assert.rejects(p.volumes.delete(boot.id), (e: unknown) => isCloudError(e, 'config') && (e as { status?: number }).status === 400);
+  await until(async () => ((await p.volumes.list()).find((v) => v.id === ours.id)?.status === 'available' ? true : undefined), 5000, 'available');
+  await p.volumes.delete(ours.id);
+  await until(async () => ((await p.volumes.list()).some((v) => v.id === ours.id) ? undefined : true), 5000, 'the volume gone');
+  await p.volumes.delete(ours.id);
 });
 
 test('getLimits counts the servers other users run in the project', async (t) => {
@@ -122,7 +122,7 @@ test('getLimits counts the servers other users run in the project', async (t) =>
 
 test('Neutron quota refusals reach the launcher as quota errors', async (t) => {
   const { p, cloud } = await simWithDriver(t);
-  const external = (await p.findNetwork('public'))!;
+  const external = (await p.catalog.findNetwork('public'))!;
   cloud.setNetworkQuota({ floatingip: 0 });
-  await assert.rejects(p.createFloatingIp(external.id, OURS), (e: unknown) => isCloudError(e, 'quota') && (e as { status?: number }).status === 409);
+  await assert.rejects(p.floatingIps.create(external.id, OURS), (e: unknown) => isCloudError(e, 'quota') && (e as { status?: number }).status === 409);
 });

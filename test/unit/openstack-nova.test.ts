@@ -1,7 +1,8 @@
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { isCloudError } from '../../providers/errors.ts';
-import type { CreateServerSpec, ProviderAdapter } from '../../providers/provider.ts';
+import type { CreateServerSpec } from '../../providers/provider.ts';
+import type { OpenStackProvider } from '../../providers/openstack/index.ts';
 import { createOpenStackProvider, classifyServerFault } from '../../providers/openstack/index.ts';
 import { ReplayCloud, loadSample, type Received } from './openstack-replay.ts';
 
@@ -11,7 +12,7 @@ const PRIVATE_NET = '55b1b21f-8519-4d91-9fa2-88198abfe589';
 
 describe('Nova through the OpenStack driver', () => {
   let cloud: ReplayCloud;
-  let p: ProviderAdapter;
+  let p: OpenStackProvider;
   before(async () => { cloud = await ReplayCloud.start(); });
   after(async () => { await cloud.stop(); });
   beforeEach(async () => {
@@ -27,7 +28,7 @@ describe('Nova through the OpenStack driver', () => {
   test('every Nova call asks for compute 2.79 unless told otherwise', async () => {
     cloud.reply('nova-flavors-detail-200');
     cloud.reply('nova-limits-200');
-    await p.listFlavors();
+    await p.catalog.listFlavors();
     await p.getLimits();
     assert.equal(novaCalls().length, 2);
     for (const c of novaCalls()) assert.equal(c.headers['openstack-api-version'], 'compute 2.79');
@@ -40,7 +41,7 @@ describe('Nova through the OpenStack driver', () => {
 
   test('flavors are listed with their size', async () => {
     cloud.reply('nova-flavors-detail-200');
-    const flavors = await p.listFlavors();
+    const flavors = await p.catalog.listFlavors();
     assert.equal(flavors.length, 6);
     assert.deepEqual(flavors.find((f) => f.name === 'm1.medium'), { id: '3', name: 'm1.medium', vcpus: 2, ram: 4096, disk: 40 });
     assert.equal(novaCalls()[0].pathname, '/compute/v2.1/flavors/detail');

@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CloudCredentials } from '../../src/config/cloud-credentials.ts';
+import type { CloudCredentials } from '../../providers/openstack/clouds-yaml/index.ts';
 import { loadSample, type Sample } from '../support/openstack-samples.ts';
 
 export { loadSample, sampleNames, type Sample } from '../support/openstack-samples.ts';

@@ -2,7 +2,7 @@
  * The OpenStack driver pointed at the cloud simulator over real HTTP: one cloud, the driver
  * logged in with the clouds.yaml the simulator writes, both closed with the test.
  */
-import type { CloudCredentials } from '../../src/config/cloud-credentials.ts';
+import type { CloudCredentials } from '../../providers/openstack/clouds-yaml/index.ts';
 import { createCloudSim, type CloudSim, type CloudSimCloudOptions } from '../../src/cloudsim/index.ts';
 import { createOpenStackProvider } from '../../providers/openstack/index.ts';
 

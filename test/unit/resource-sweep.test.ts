@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findLeakedResources } from '../../src/launcher/resource-sweep.ts';
-import type { FloatingIp, PortView, VolumeView } from '../../providers/provider.ts';
+import { findLeakedResources, ResourceSweeper } from '../../src/launcher/resource-sweep.ts';
+import type { FloatingIp, PortView, ProviderAdapter, VolumeView } from '../../providers/provider.ts';
+import { silentLogger } from '../../src/log.ts';
 
 const fip = (o: Partial<FloatingIp>): FloatingIp => ({ id: 'f', address: '203.0.113.5', networkId: 'pub', portId: null, fixedAddress: null, status: 'DOWN', tags: {}, created: null, ...o });
 const port = (o: Partial<PortView>): PortView => ({ id: 'p', networkId: 'priv', deviceId: 's1', deviceOwner: 'compute:nova', status: 'ACTIVE', tags: [], created: null, ...o });
@@ -38,4 +39,30 @@ test('a detached volume of ours whose node is gone is a leak; an attached one wa
   const tags = { nodepool_provider_name: 'east', nodepool_node_id: 'n-dead' };
   const found = findLeakedResources({ ...base, volumes: [vol({ id: 'free', metadata: tags }), vol({ id: 'attached', metadata: tags, attachedTo: ['s-dead'], status: 'in-use' }), vol({ id: 'theirs' })] });
   assert.deepEqual(found.map((s) => s.id), ['free']);
+});
+
+test('the sweeper asks only for the extensions a driver offers: ports alone are swept, on the second sighting', async () => {
+  const deleted: string[] = [];
+  const lists: string[] = [];
+  const core: ProviderAdapter = {
+    name: 'east',
+    listServers: async () => [], createServer: async () => ({ id: 's' }), getServer: async () => null, deleteServer: async () => undefined,
+    getLimits: async () => ({ maxInstances: -1, maxCores: -1, maxRam: -1, instancesUsed: 0, coresUsed: 0, ramUsed: 0 }),
+    callCount: () => 0, close: async () => undefined,
+  };
+  const withPorts: ProviderAdapter = {
+    ...core,
+    ports: {
+      list: async (filter) => { lists.push(`ports ${filter?.status}`); return [port({ id: 'orphan', status: 'DOWN', deviceId: 's-dead' })]; },
+      delete: async (id) => { deleted.push(id); },
+    },
+  };
+  const opts = { provider: 'east', cleanFloatingIps: true, logger: silentLogger() };
+  await new ResourceSweeper(core, opts).sweep(new Set(), new Set());
+  assert.deepEqual(lists, [], 'a driver with only the core is asked nothing');
+  const sweeper = new ResourceSweeper(withPorts, opts);
+  await sweeper.sweep(new Set(), new Set());
+  assert.deepEqual(deleted, [], 'first sighting: noted only');
+  await sweeper.sweep(new Set(), new Set());
+  assert.deepEqual({ lists, deleted, counts: sweeper.deleted }, { lists: ['ports DOWN', 'ports DOWN'], deleted: ['orphan'], counts: { 'floating-ip': 0, port: 1, volume: 0 } });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { loadClouds, resolveCloud } from '../../src/config/clouds.ts';
+import { loadClouds, resolveCloud } from '../../providers/openstack/clouds-yaml/index.ts';
 import { ConfigError } from '../../src/config/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { checkConfigFile } from '../../src/config/check.ts';

@@ -11,8 +11,8 @@ test('a server a changes-since list shows DELETED is remembered as gone, with th
   const { p, cloud } = await simWithDriver(t, { bootDelayMs: 10, deleteDelayMs: 10 });
   let clock = Date.now();
   const cache = new ServerCache(p, { now: () => clock, logger: silentLogger(), fullIntervalMs: 60_000 });
-  const flavor = (await p.listFlavors()).find((f) => f.name === 'm1.small')!;
-  const image = (await p.findImage('ubuntu-22.04'))!;
+  const flavor = (await p.catalog.listFlavors()).find((f) => f.name === 'm1.small')!;
+  const image = (await p.catalog.findImage('ubuntu-22.04'))!;
   const { id } = await p.createServer({ name: 'np-x', flavorId: flavor.id, imageId: image.id, networkIds: [], metadata: {}, tags: [] });
   await cloud.waitForStatus(id, 'ACTIVE', 5000);
   await cache.refresh(true);

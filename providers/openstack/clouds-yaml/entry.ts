@@ -8,11 +8,11 @@
  * a value of the wrong kind, or a setting the auth type needs and does not have, is an issue.
  */
 import { z } from 'zod';
-import type { CloudCredentials } from './cloud-credentials.ts';
-import { isRecord, mergeClouds } from './clouds-files.ts';
-import type { PathSegment } from './yaml-source.ts';
-import { echoFor, type Echo } from './echo.ts';
-import { describeIssue, valueAt } from './zod-issues.ts';
+import type { CloudCredentials } from './credentials.ts';
+import { isRecord, mergeClouds } from './files.ts';
+import type { PathSegment } from '../../../src/config/yaml-source.ts';
+import { echoFor, type Echo } from '../../../src/config/echo.ts';
+import { describeIssue, valueAt } from '../../../src/config/zod-issues.ts';
 
 /** A problem in an entry, at a path inside the entry; `missing` when a required key is absent. */
 export interface EntryProblem {

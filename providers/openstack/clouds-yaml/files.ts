@@ -7,10 +7,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConfigIssue } from './errors.ts';
-import { readConfigText } from './read-file.ts';
-import { locate, parseYaml } from './yaml-source.ts';
-import type { YamlSource } from './yaml-source.ts';
+import type { ConfigIssue } from '../../../src/config/errors.ts';
+import { readConfigText } from '../../../src/config/read-file.ts';
+import { locate, parseYaml } from '../../../src/config/yaml-source.ts';
+import type { YamlSource } from '../../../src/config/yaml-source.ts';
 
 export interface CloudsLocations {
   env: NodeJS.ProcessEnv;

@@ -3,11 +3,11 @@
  * secret): opened when the files are read, before the entry is turned into credentials, so a
  * value that cannot be opened is reported at its line like any other problem of the entry.
  */
-import { rememberSecret } from '../secrets/known.ts';
-import { isSealed, UnsealError } from '../secrets/sealed.ts';
-import { isRecord } from './clouds-files.ts';
-import type { EntryProblem } from './cloud-entry.ts';
-import { formatPath, type PathSegment } from './yaml-source.ts';
+import { rememberSecret } from '../../../src/secrets/known.ts';
+import { isSealed, UnsealError } from '../../../src/secrets/sealed.ts';
+import { isRecord } from './files.ts';
+import type { EntryProblem } from './entry.ts';
+import { formatPath, type PathSegment } from '../../../src/config/yaml-source.ts';
 
 /** Opens one sealed value or throws an UnsealError saying why (never the value). */
 export type UnsealFn = (sealed: string) => string;

@@ -8,17 +8,17 @@
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import type { CloudCredentials } from './cloud-credentials.ts';
-import { readCloudEntry } from './cloud-entry.ts';
-import type { EntryProblem, RegionResult } from './cloud-entry.ts';
-import { mergeClouds, readFirst, searchPath } from './clouds-files.ts';
-import type { CloudsFile } from './clouds-files.ts';
-import { echo, echoFor } from './echo.ts';
-import { ConfigError, UnknownCloudError, plural } from './errors.ts';
-import type { ConfigIssue } from './errors.ts';
-import { formatPath, hasNode, locate } from './yaml-source.ts';
-import { NO_KEY, unsealEntry, type UnsealFn } from './sealed-clouds.ts';
-import type { KeyMatcher, PathSegment } from './yaml-source.ts';
+import type { CloudCredentials } from './credentials.ts';
+import { readCloudEntry } from './entry.ts';
+import type { EntryProblem, RegionResult } from './entry.ts';
+import { mergeClouds, readFirst, searchPath } from './files.ts';
+import type { CloudsFile } from './files.ts';
+import { echo, echoFor } from '../../../src/config/echo.ts';
+import { ConfigError, UnknownCloudError, plural } from '../../../src/config/errors.ts';
+import type { ConfigIssue } from '../../../src/config/errors.ts';
+import { formatPath, hasNode, locate } from '../../../src/config/yaml-source.ts';
+import { NO_KEY, unsealEntry, type UnsealFn } from './sealed.ts';
+import type { KeyMatcher, PathSegment } from '../../../src/config/yaml-source.ts';
 
 export interface LoadCloudsOptions {
   env?: NodeJS.ProcessEnv;
