@@ -43,3 +43,8 @@ process.on('message', async (m: { cmd: string; id: number }) => {
   }
 });
 process.send!({ ready: true });
+
+// The benchmark ended without asking (killed, or it failed): the simulator goes with it.
+process.on('disconnect', () => {
+  void sim.close().finally(() => process.exit(0));
+});
