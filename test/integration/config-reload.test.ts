@@ -1,10 +1,8 @@
 import { test, before, after } from 'node:test';
-import { generateEd25519Key } from '../../src/ssh-keys.ts';
+import { labProvidersYaml, startLabHost, type LabHost as Host } from '../support/lab.ts';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import ssh2 from 'ssh2';
 import { startSystem, type System } from '../../src/run.ts';
 import { createLogger } from '../../src/log.ts';
 import { api, eventually, randomSshPort, scratch, writeConfig } from './helpers.ts';
@@ -12,20 +10,6 @@ import { api, eventually, randomSshPort, scratch, writeConfig } from './helpers.
 // Changing nodepool.yaml under a running `nodepool run` (one process, SQLite, the built-in
 // OpenStack simulator, static hosts played by ssh2 servers on loopback): each change takes effect
 // without a restart, and a broken file changes nothing.
-
-interface Host { port: number; publicKey: string; close: () => Promise<void> }
-
-async function sshHost(): Promise<Host> {
-  const key = generateEd25519Key();
-  const pair = { private: key.privateKey, public: key.publicKey };
-  const server = new ssh2.Server({ hostKeys: [pair.private] }, (client) => {
-    client.on('authentication', (ctx) => ctx.reject(['publickey']));
-    client.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const [kind, data] = pair.public.split(' ');
-  return { port: (server.address() as AddressInfo).port, publicKey: `${kind} ${data}`, close: () => new Promise((r) => server.close(() => r())) };
-}
 
 const tmp = scratch();
 const sshPort = randomSshPort();
@@ -42,37 +26,14 @@ labels:
   - name: ubuntu-jammy
     min-ready: ${o.minReady}
   - name: vendor-gpu
-providers:
-  - name: sim-a
-    driver: openstack
-    cloud: sim-a
-    list-interval: 0.02
-    cloud-images:
-      - {name: ubuntu-jammy, image-name: ubuntu-22.04, username: zuul}
-    pools:
-      - name: main
-        max-servers: 4
-        networks: [private]
-        labels:
-          - {name: ubuntu-jammy, flavor-name: m1.small, cloud-image: ubuntu-jammy, connection-port: ${sshPort}}
-  - name: vendor-lab
-    driver: static
-    launch-timeout: 5
-    pools:
-      - name: main
-        nodes:
-${o.hosts.map((h) => `          - name: 127.0.0.1
-            labels: [vendor-gpu]
-            connection-port: ${h.port}
-            host-key: "${h.publicKey}"`).join('\n')}
-api: {listen: 127.0.0.1, port: 0}
+${labProvidersYaml(sshPort, o.hosts)}api: {listen: 127.0.0.1, port: 0}
 store: {path: state/nodepool.sqlite}
 cloud-sim: {clouds: [sim-a], boot-delay: 0.2, delete-delay: 0.1, ssh-port: ${sshPort}}
 `;
 }
 
 before(async () => {
-  hosts = await Promise.all([sshHost(), sshHost()]);
+  hosts = await Promise.all([startLabHost(), startLabHost()]);
   const config = writeConfig(tmp.dir, yaml({ minReady: 0, hosts: [hosts[0]] }));
   const logger = createLogger({ level: 'info', destination: { write: (s: string) => { logs.push(JSON.parse(s)); } } });
   sys = await startSystem({ config, logger, env: {} });

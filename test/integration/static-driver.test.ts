@@ -1,8 +1,7 @@
 import { test, before, after } from 'node:test';
 import { generateEd25519Key } from '../../src/ssh-keys.ts';
+import { labProvidersYaml, startLabHost, type LabHost as Host } from '../support/lab.ts';
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import ssh2 from 'ssh2';
 import { startSystem, type System } from '../../src/run.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { Config } from '../../src/config/types.ts';
@@ -11,29 +10,6 @@ import { api, eventually, randomSshPort, scratch, sshRun, userKey, writeConfig }
 // The static driver through the whole system (one process, SQLite, the real HTTP API): three
 // existing hosts (ssh2 servers on loopback stand in for the hardware) and a fourth whose host key
 // is not the pinned one, beside an OpenStack provider on the built-in simulator.
-
-interface Host { name: string; port: number; publicKey: string; close: () => Promise<void> }
-
-/** A real SSH server with an ed25519 host key of its own; `hostname` answers its name. */
-async function sshHost(name: string): Promise<Host> {
-  const key = generateEd25519Key();
-  const pair = { private: key.privateKey, public: key.publicKey };
-  const server = new ssh2.Server({ hostKeys: [pair.private] }, (client) => {
-    client.on('authentication', (ctx) => (ctx.method === 'publickey' && ctx.username === 'zuul' ? ctx.accept() : ctx.reject(['publickey'])));
-    client.on('session', (accept) => {
-      accept().on('exec', (acc, _rej, info) => {
-        const stream = acc();
-        stream.write(info.command === 'hostname' ? `${name}\n` : '');
-        stream.exit(0);
-        stream.end();
-      });
-    });
-    client.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const [kind, data] = pair.public.split(' ');
-  return { name, port: (server.address() as AddressInfo).port, publicKey: `${kind} ${data}`, close: () => new Promise((r) => server.close(() => r())) };
-}
 
 const tmp = scratch();
 const sshPort = randomSshPort();
@@ -45,7 +21,7 @@ let sys: System;
 let base: string;
 
 before(async () => {
-  hosts = await Promise.all(['gpu-1', 'gpu-2', 'gpu-3', 'gpu-4'].map(sshHost));
+  hosts = await Promise.all(['gpu-1', 'gpu-2', 'gpu-3', 'gpu-4'].map((n) => startLabHost(n)));
   // The fourth host's pinned key is another key than the one it presents.
   impostorKey = generateEd25519Key().publicKey;
   const pinned = (h: Host, i: number) => (i === 3 ? impostorKey : h.publicKey);
@@ -53,32 +29,10 @@ before(async () => {
 labels:
   - name: ubuntu-jammy
   - name: vendor-gpu
-providers:
-  - name: sim-a
-    driver: openstack
-    cloud: sim-a
-    list-interval: 0.02
-    cloud-images:
-      - {name: ubuntu-jammy, image-name: ubuntu-22.04, username: zuul}
-    pools:
-      - name: main
-        max-servers: 4
-        networks: [private]
-        labels:
-          - {name: ubuntu-jammy, flavor-name: m1.small, cloud-image: ubuntu-jammy, connection-port: ${sshPort}}
-  - name: vendor-lab
-    driver: static
-    launch-timeout: 5
-    pools:
-      - name: main
-        nodes:
-${hosts.map((h, i) => `          - name: 127.0.0.1
-            labels: [vendor-gpu]
-            username: zuul
-            connection-port: ${h.port}
+${labProvidersYaml(sshPort, hosts, (h, i) => `            username: zuul
             host-key: "${pinned(h, i)}"
-            python-path: /usr/bin/python3`).join('\n')}
-api: {listen: 127.0.0.1, port: 0}
+            python-path: /usr/bin/python3
+`)}api: {listen: 127.0.0.1, port: 0}
 store: {path: state/nodepool.sqlite}
 cloud-sim: {clouds: [sim-a], boot-delay: 0.2, delete-delay: 0.1, ssh-port: ${sshPort}}
 `);
