@@ -12,26 +12,18 @@ import { isStale } from '../status/provider-state-merge.ts';
  */
 export function registerLauncherSeries(registry: Registry, live: LiveSource): void {
   const registers = [registry];
-  new Counter({
-    name: 'nodepool_launcher_task_total', help: 'Cloud API calls each launcher made, by provider, service, method and HTTP status ("none": no answer), as it last published them.',
-    labelNames: ['launcher', 'provider', 'service', 'method', 'status'], registers,
+  // The calls' count and their seconds, from the same published totals.
+  const callCounter = (name: string, help: string, pick: (c: { count: number; seconds: number }) => number) => new Counter({
+    name, help, labelNames: ['launcher', 'provider', 'service', 'method', 'status'], registers,
     async collect() {
       this.reset();
       for (const r of await live.rows()) {
-        for (const c of r.calls) this.inc({ launcher: r.launcher, provider: r.provider, service: c.service, method: c.method, status: c.status }, c.count);
+        for (const c of r.calls) this.inc({ launcher: r.launcher, provider: r.provider, service: c.service, method: c.method, status: c.status }, pick(c));
       }
     },
   });
-  new Counter({
-    name: 'nodepool_launcher_task_seconds_total', help: 'Seconds spent in those cloud API calls, by the same labels.',
-    labelNames: ['launcher', 'provider', 'service', 'method', 'status'], registers,
-    async collect() {
-      this.reset();
-      for (const r of await live.rows()) {
-        for (const c of r.calls) this.inc({ launcher: r.launcher, provider: r.provider, service: c.service, method: c.method, status: c.status }, c.seconds);
-      }
-    },
-  });
+  callCounter('nodepool_launcher_task_total', 'Cloud API calls each launcher made, by provider, service, method and HTTP status ("none": no answer), as it last published them.', (c) => c.count);
+  callCounter('nodepool_launcher_task_seconds_total', 'Seconds spent in those cloud API calls, by the same labels.', (c) => c.seconds);
   new Counter({
     name: 'nodepool_launcher_leaked_total', help: 'Leaked resources each launcher deleted, by provider and resource.',
     labelNames: ['launcher', 'provider', 'resource'], registers,
