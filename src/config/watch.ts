@@ -88,17 +88,13 @@ export class ConfigWatcher {
         log.error({ err, file: this.opts.path }, 'configuration refused: it could not be read');
         return this.refused(1, 'the configuration file could not be read');
       }
-      for (const issue of err.issues) {
-        log.error({ file: issue.file ?? err.file, line: issue.line, column: issue.column, field: issue.path || undefined }, `configuration refused: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
-      }
+      this.logIssues(err);
       return this.refused(err.total, 'the configuration file has errors');
     }
     try {
       await this.opts.apply(next, this.config, this.relatedPrint(next) !== this.appliedRelated);
     } catch (err) {
-      if (err instanceof ConfigError) {
-        for (const issue of err.issues) log.error({ file: issue.file ?? err.file, line: issue.line, column: issue.column, field: issue.path || undefined }, `configuration refused: ${issue.message}`);
-      }
+      if (err instanceof ConfigError) this.logIssues(err);
       log.error({ err, file: this.opts.path }, `configuration refused: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
       return this.refused(err instanceof ConfigError ? err.total : 1, 'it could not be applied');
     }
@@ -108,6 +104,14 @@ export class ConfigWatcher {
     this.appliedRelated = this.relatedPrint(next);
     this.opts.onResult?.('applied');
     return 'applied';
+  }
+
+  /** One error line per problem, at its file, line and field. */
+  private logIssues(err: ConfigError): void {
+    for (const issue of err.issues) {
+      this.opts.logger.error({ file: issue.file ?? err.file, line: issue.line, column: issue.column, field: issue.path || undefined },
+        `configuration refused: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
+    }
   }
 
   private refused(errors: number, why: string): ReloadResult {
