@@ -143,8 +143,22 @@ class Client {
   stop(): void { this.child.disconnect(); }
 }
 
+/** Counts the store's calls by method from now on (the system's store, wrapped in place). */
+function countStoreCalls(store: object): Map<string, number> {
+  const counts = new Map<string, number>();
+  const methods = ['insertRequest', 'updateRequest', 'getRequest', 'listRequests', 'insertNode', 'updateNode', 'passSlot', 'removeNode', 'getNode', 'listNodes', 'renewLeases'];
+  const target = store as Record<string, (...a: unknown[]) => unknown>;
+  for (const m of methods) {
+    const f = target[m];
+    if (typeof f !== 'function') continue;
+    target[m] = function (this: unknown, ...a: unknown[]) { counts.set(m, (counts.get(m) ?? 0) + 1); return f.apply(this, a); };
+  }
+  return counts;
+}
+
 async function burst(sim: Sim, sshPort: number, hostKeys: boolean): Promise<void> {
   const s = await system(sim, { sshPort, hostKeys });
+  const storeCalls = countStoreCalls(s.sys.store);
   const base = s.sys.apiUrl;
   const client = await Client.start();
   await sim.call('reset');
@@ -171,6 +185,7 @@ async function burst(sim: Sim, sshPort: number, hostKeys: boolean): Promise<void
   console.log(`CPU of the scheduler (its own process: ${BURST} requests, long polls, releases) per node: ${((userSys(clientCpu) - userSys(clientCpu0)) / BURST).toFixed(2)} ms`);
   console.log(`CPU of the simulator (cloud + SSH servers) per node: ${((userSys(simCpuNow) - userSys(simCpu0)) / BURST).toFixed(2)} ms`);
   console.log(`reconcile passes: ${s.sys.launcher.passes}`);
+  console.log(`store calls per node: ${[...storeCalls].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / BURST).toFixed(2)}`).join(', ')}`);
   console.log(`cloud API calls: ${stats.total} for ${BURST} node lifecycles = ${(stats.total / BURST).toFixed(2)} per node`);
   console.log(`  ${Object.entries(stats.calls).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
   await stop(s);
