@@ -151,7 +151,7 @@ function countStoreCalls(store: object): Map<string, number> {
   for (const m of methods) {
     const f = target[m];
     if (typeof f !== 'function') continue;
-    target[m] = function (this: unknown, ...a: unknown[]) { counts.set(m, (counts.get(m) ?? 0) + 1); return f.apply(this, a); };
+    target[m] = function (this: unknown, ...a: unknown[]) { const k = process.env.BENCH_PATCH_KEYS && (m === 'updateNode' || m === 'updateRequest') ? `${m}(${Object.keys(a[1] as object).join(',')})` : m; counts.set(k, (counts.get(k) ?? 0) + 1); return f.apply(this, a); };
   }
   return counts;
 }
