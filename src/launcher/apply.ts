@@ -41,7 +41,7 @@ export class Applier extends ApplyPart {
     const noted = new Set<string>();
     for (const a of actions) {
       try {
-        await this.one(a, nodes, noted);
+        await this.one(a, nodes, noted, input);
       } catch (err) {
         this.log.error({ err, action: a.type, ...actionIds(a) }, 'action failed');
       }
@@ -54,7 +54,7 @@ export class Applier extends ApplyPart {
     }
   }
 
-  private async one(a: Action, nodes: Map<string, NodeRecord>, noted: Set<string>): Promise<void> {
+  private async one(a: Action, nodes: Map<string, NodeRecord>, noted: Set<string>, input: PlanInput): Promise<void> {
     const { store, now } = this.ctx;
     switch (a.type) {
       case 'fail-request': {
@@ -88,7 +88,7 @@ export class Applier extends ApplyPart {
         await this.launches.registerNode(a);
         return;
       case 'fulfill-request':
-        await this.fulfill(a.requestId, a.nodeIds);
+        await this.fulfill(a.requestId, a.nodeIds, input);
         return;
       case 'unallocate-node':
         await store.updateNode(a.nodeId, { allocatedTo: null }, this.by, { states: ['building', 'ready'], allocatedTo: nodes.get(a.nodeId)?.allocatedTo ?? '' });
@@ -188,21 +188,24 @@ export class Applier extends ApplyPart {
 
   // ---- requests ----
 
-  private async fulfill(requestId: string, nodeIds: string[]): Promise<void> {
+  /** The request's nodes go in-use and the request fulfilled in one transaction, or nothing changes. */
+  private async fulfill(requestId: string, nodeIds: string[], input: PlanInput): Promise<void> {
     const { store, now } = this.ctx;
     const t = now();
-    for (const id of nodeIds) {
-      if (!await store.updateNode(id, { state: 'in-use', stateTime: t }, this.by, { states: ['ready'], allocatedTo: requestId })) {
-        this.log.warn({ request: requestId, node: id }, 'node changed before the request was fulfilled; will plan again');
-        return;
-      }
+    const ok = await store.writeAll([
+      ...nodeIds.map((id) => ({ table: 'nodes' as const, id, patch: { state: 'in-use' as const, stateTime: t }, cond: { states: ['ready' as const], allocatedTo: requestId } })),
+      {
+        table: 'requests', id: requestId,
+        patch: { state: 'fulfilled', nodes: nodeIds, fulfilledAt: t, stateTime: t, holderExpires: t + this.ctx.requestLeaseMs, leaseOwner: null, leaseExpires: null },
+        cond: { states: ['pending'], leaseFreeOr: this.mine() },
+      },
+    ], this.by);
+    if (!ok) {
+      this.log.warn({ request: requestId, nodes: nodeIds }, 'request or its nodes changed before it was fulfilled; will plan again');
+      return;
     }
-    if (await store.updateRequest(requestId, {
-      state: 'fulfilled', nodes: nodeIds, fulfilledAt: t, stateTime: t, holderExpires: t + this.ctx.requestLeaseMs, leaseOwner: null, leaseExpires: null,
-    }, this.by, { states: ['pending'], leaseFreeOr: this.mine() })) {
-      const req = await store.getRequest(requestId);
-      this.log.info({ request: requestId, nodes: nodeIds, provider: req?.provider, ms: t - (req?.createdAt ?? t) }, 'request fulfilled');
-    }
+    const req = input.requests.find((r) => r.id === requestId);
+    this.log.info({ request: requestId, nodes: nodeIds, provider: req?.provider, ms: t - (req?.createdAt ?? t) }, 'request fulfilled');
   }
 
   /** Ends the long waits of running tasks and waits for them (shutdown). */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { CreateRequestInput, ReleaseInput } from '../api/contract.ts';
 import type { RequestRecord } from '../model.ts';
 import { OPEN_REQUEST_STATES } from '../model.ts';
@@ -80,25 +79,25 @@ export async function releaseRequest(store: Store, id: string, args: ReleaseInpu
   const req = await mustGetRequest(store, id);
   assertHolding(req, ctx.now);
   const holdReason = input.reason ?? `held by ${req.requestor} for request ${id}`;
-  // One conditional write claims the release (the request's lease, while the holder lease still
-  // runs), so two releases racing for the same nodes cannot split them; the holder lease itself
-  // ends only after the nodes have moved, so the launcher never sees in-use nodes of a released
-  // request half-way. A release that dies half-way leaves the holder lease to expire.
-  const claim = `release-${randomUUID()}`;
-  if (!await store.updateRequest(id, { leaseOwner: claim, leaseExpires: ctx.now + 30_000 }, ctx.by,
-    { states: ['fulfilled'], holderLeaseAfter: ctx.now, leaseFreeOr: { owner: claim, now: ctx.now } })) {
+  // One transaction: the holder lease ends (only while it still runs, so two releases racing for
+  // the same nodes cannot split them) and every in-use node moves, or nothing changes; the
+  // launcher never sees in-use nodes of a released request half-way. A node that left in-use
+  // meanwhile (an operator deleted it) is left to whoever changed it.
+  const nodes = await store.listNodes({ allocatedTo: id, states: ['in-use'] });
+  const patch = input.state === 'used'
+    ? { state: 'used' as const, stateTime: ctx.now }
+    : { state: 'hold' as const, stateTime: ctx.now, holdReason, holdExpires: input.expires === undefined ? null : ctx.now + Math.round(input.expires * 1000) };
+  const released = await store.writeAll([
+    { table: 'requests', id, patch: { holderExpires: null, leaseOwner: null, leaseExpires: null }, cond: { states: ['fulfilled'], holderLeaseAfter: ctx.now } },
+    ...nodes.map((n) => ({
+      table: 'nodes' as const, id: n.id, patch, cond: { states: ['in-use' as const], allocatedTo: id },
+      reason: input.state === 'used' ? `released by ${req.requestor}` : holdReason, optional: true,
+    })),
+  ], ctx.by);
+  if (!released) {
     assertHolding(await mustGetRequest(store, id), ctx.now);
     throw new ConflictError(`request ${id} is being released by another caller`, req.state);
   }
-  const nodes = await store.listNodes({ allocatedTo: id, states: ['in-use'] });
-  for (const n of nodes) {
-    const patch = input.state === 'used'
-      ? { state: 'used' as const, stateTime: ctx.now }
-      : { state: 'hold' as const, stateTime: ctx.now, holdReason, holdExpires: input.expires === undefined ? null : ctx.now + Math.round(input.expires * 1000) };
-    await store.updateNode(n.id, patch, ctx.by, { states: ['in-use'], allocatedTo: id },
-      input.state === 'used' ? `released by ${req.requestor}` : holdReason);
-  }
-  await store.updateRequest(id, { holderExpires: null, leaseOwner: null, leaseExpires: null }, ctx.by, { states: ['fulfilled'] });
   return mustGetRequest(store, id);
 }
 

@@ -140,6 +140,11 @@ export interface Sample {
   value: number;
 }
 
+/** One update of a `writeAll` batch. */
+export type RowWrite =
+  | { table: 'nodes'; id: string; patch: NodePatch; cond?: StoreCondition<NodeState>; reason?: string; optional?: boolean }
+  | { table: 'requests'; id: string; patch: RequestPatch; cond?: StoreCondition<RequestState>; reason?: string; optional?: boolean };
+
 export interface Store {
   /**
    * Adds a node record (written before any cloud call: promise 1). With a guard, adds it only if
@@ -165,6 +170,14 @@ export interface Store {
    * pool is full); returns whether it was done.
    */
   passSlot(failedId: string, patch: NodePatch, cond: StoreCondition<NodeState>, retry: NodeRecord, by: string, reason?: string): Promise<boolean>;
+
+  /**
+   * Several conditional updates of nodes and requests in one transaction, all or none: returns
+   * false, having written nothing, when a write that is not `optional` finds its condition false
+   * (an optional write whose condition is false is skipped). State changes are audited and
+   * announced after the commit, as by updateNode/updateRequest.
+   */
+  writeAll(writes: readonly RowWrite[], by: string): Promise<boolean>;
 
   /** Adds a request. */
   insertRequest(req: RequestRecord, by: string): Promise<void>;

@@ -147,6 +147,49 @@ export function storeContract(name: string, open: () => Promise<ContractSubject>
     }
   });
 
+  it('a batch of writes is written all together or not at all, and announced only when written', async ({ store, another }) => {
+    const other = await another();
+    try {
+      const req = { ...newRequestRecord({ labels: ['ubuntu-jammy', 'ubuntu-jammy'], requestor: 'ci', now: 1000 }), state: 'pending' as const };
+      await store.insertRequest(req, 'api');
+      const a = { ...node(), state: 'ready' as const, allocatedTo: req.id };
+      const b = { ...node(), state: 'ready' as const, allocatedTo: req.id };
+      await store.insertNode(a, 'l');
+      await store.insertNode(b, 'l');
+      const heard: string[] = [];
+      const stop = store.subscribe((e) => heard.push(`${e.kind}:${e.state}`));
+      const fulfil = (s: Store) => s.writeAll([
+        ...[a, b].map((n) => ({ table: 'nodes' as const, id: n.id, patch: { state: 'in-use' as const }, cond: { states: ['ready' as const], allocatedTo: req.id } })),
+        { table: 'requests', id: req.id, patch: { state: 'fulfilled', nodes: [a.id, b.id] }, cond: { states: ['pending'] } },
+      ], 'l');
+      // An operator took node b meanwhile: nothing of the batch is written, nothing announced.
+      assert.equal(await other.updateNode(b.id, { state: 'hold' }, 'operator', { states: ['ready'] }), true);
+      assert.equal(await fulfil(store), false);
+      assert.equal((await store.getNode(a.id))?.state, 'ready');
+      assert.equal((await store.getRequest(req.id))?.state, 'pending');
+      assert.deepEqual((await store.listChanges('node', a.id)).map((c) => c.to), ['ready']);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(heard.filter((h) => h !== 'node:hold'), []);
+      // Back to ready: the whole batch is written, audited and announced.
+      assert.equal(await other.updateNode(b.id, { state: 'ready' }, 'operator', { states: ['hold'] }), true);
+      heard.length = 0;
+      assert.equal(await fulfil(store), true);
+      assert.deepEqual([(await store.getNode(a.id))?.state, (await store.getNode(b.id))?.state, (await store.getRequest(req.id))?.state], ['in-use', 'in-use', 'fulfilled']);
+      assert.deepEqual((await store.listChanges('request', req.id)).map((c) => c.to), ['pending', 'fulfilled']);
+      assert.deepEqual(heard.filter((h) => h !== 'node:ready').sort(), ['node:in-use', 'node:in-use', 'request:fulfilled']);
+      stop();
+      // An optional write whose condition is false is skipped; the rest is written.
+      assert.equal(await store.writeAll([
+        { table: 'requests', id: req.id, patch: { holderExpires: null }, cond: { states: ['fulfilled'] } },
+        { table: 'nodes', id: a.id, patch: { state: 'used' }, cond: { states: ['in-use'] }, optional: true },
+        { table: 'nodes', id: 'no-such-node', patch: { state: 'used' }, cond: { states: ['in-use'] }, optional: true },
+      ], 'api'), true);
+      assert.equal((await store.getNode(a.id))?.state, 'used');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('lease renewal extends only the leases still held by their owner', async ({ store }) => {
     const mine = { ...node(), leaseOwner: 'a', leaseExpires: 100 };
     const taken = { ...node(), leaseOwner: 'a', leaseExpires: 100 };

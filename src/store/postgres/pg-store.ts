@@ -6,7 +6,7 @@ import type {
   BuildRecord, BuildState, ImageFlags, NodeRecord, NodeState, RequestRecord, RequestState, StateChange, UploadRecord, UploadState,
 } from '../../model.ts';
 import type {
-  BuildFilter, BuildPatch, ImageFlagsPatch, LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch,
+  BuildFilter, BuildPatch, ImageFlagsPatch, LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch, RowWrite,
   Store, StoreCondition, StoreEvent, UploadFilter, UploadPatch, Sample, ProviderStateRecord,
 } from '../store.ts';
 import { PgSamples } from './samples.ts';
@@ -158,6 +158,30 @@ export class PgStore implements Store {
 
   async updateNode(id: string, patch: NodePatch, by: string, cond?: StoreCondition<NodeState>, reason?: string): Promise<boolean> {
     return this.update('nodes', id, patch, by, cond, reason ?? patch.comment);
+  }
+
+  async writeAll(writes: readonly RowWrite[], by: string): Promise<boolean> {
+    const done: StoreEvent[] = [];
+    const client = await this.pool.connect();
+    let ok = true;
+    try {
+      this.queries += 2;
+      await client.query('BEGIN');
+      for (const w of writes) {
+        const reason = w.reason ?? (w.table === 'nodes' ? w.patch.comment : w.patch.reason);
+        if (await this.write(updateSql(w.table, w.id, w.patch, w.cond, this.meta(by, reason)), client)) {
+          done.push({ kind: w.table === 'nodes' ? 'node' : 'request', id: w.id, state: w.patch.state ?? '' });
+        } else if (!w.optional) { ok = false; break; }
+      }
+      await client.query(ok ? 'COMMIT' : 'ROLLBACK');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      client.release(err as Error);
+      throw err;
+    }
+    client.release();
+    if (ok) for (const e of done) this.publish(e);
+    return ok;
   }
 
   async passSlot(failedId: string, patch: NodePatch, cond: StoreCondition<NodeState>, retry: NodeRecord, by: string, reason?: string): Promise<boolean> {

@@ -7,7 +7,7 @@ import type {
   BuildRecord, BuildState, ImageFlags, NodeRecord, NodeState, RequestRecord, RequestState, StateChange, UploadRecord, UploadState,
 } from '../../model.ts';
 import type {
-  LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch, Store, StoreCondition, StoreEvent,
+  LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch, RowWrite, Store, StoreCondition, StoreEvent,
   BuildFilter, BuildPatch, ImageFlagsPatch, UploadFilter, UploadPatch, Sample, ProviderStateRecord,
 } from '../store.ts';
 import { launchers, stateChanges } from './schema.ts';
@@ -109,19 +109,39 @@ export class SqliteStore implements Store {
     return ok;
   }
 
+  /** A conditional update inside the caller's transaction; audits a state change. */
+  private updateRow(table: Table, id: string, patch: NodePatch | RequestPatch, by: string, cond: StoreCondition<string> | undefined, reason: string | null | undefined): boolean {
+    const { sql, args } = updateSql(table, id, patch, cond);
+    const from = patch.state ? (this.statement(`SELECT state FROM ${table} WHERE id = ?`).get(id) as { state: string } | undefined)?.state : undefined;
+    if (this.statement(sql).run(...args).changes === 0) return false;
+    if (patch.state && from !== undefined && from !== patch.state) this.audit(table === 'nodes' ? 'node' : 'request', id, from, patch.state, by, reason);
+    return true;
+  }
+
   /** A conditional update; audits a state change and publishes it. */
   private update(table: Table, id: string, patch: NodePatch | RequestPatch, by: string, cond: StoreCondition<string> | undefined, reason: string | null | undefined): boolean {
-    const kind = table === 'nodes' ? 'node' : 'request';
-    const { sql, args } = updateSql(table, id, patch, cond);
-    let from: string | undefined;
-    const ok = this.sqlite.transaction(() => {
-      if (patch.state) from = (this.statement(`SELECT state FROM ${table} WHERE id = ?`).get(id) as { state: string } | undefined)?.state;
-      if (this.statement(sql).run(...args).changes === 0) return false;
-      if (patch.state && from !== undefined && from !== patch.state) this.audit(kind, id, from, patch.state, by, reason);
-      return true;
-    })();
-    if (ok) this.publish({ kind, id, state: patch.state ?? '' });
+    const ok = this.sqlite.transaction(() => this.updateRow(table, id, patch, by, cond, reason))();
+    if (ok) this.publish({ kind: table === 'nodes' ? 'node' : 'request', id, state: patch.state ?? '' });
     return ok;
+  }
+
+  async writeAll(writes: readonly RowWrite[], by: string): Promise<boolean> {
+    const done: StoreEvent[] = [];
+    const refused = new Error('a condition of the batch is false');
+    try {
+      this.sqlite.transaction(() => {
+        for (const w of writes) {
+          const reason = w.reason ?? (w.table === 'nodes' ? w.patch.comment : w.patch.reason);
+          if (this.updateRow(w.table, w.id, w.patch, by, w.cond, reason)) done.push({ kind: w.table === 'nodes' ? 'node' : 'request', id: w.id, state: w.patch.state ?? '' });
+          else if (!w.optional) throw refused;
+        }
+      })();
+    } catch (err) {
+      if (err === refused) return false;
+      throw err;
+    }
+    for (const e of done) this.publish(e);
+    return true;
   }
 
   async insertNode(node: NodeRecord, by: string, guard?: PoolGuard): Promise<boolean> {
