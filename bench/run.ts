@@ -9,8 +9,9 @@
  *
  * Options (environment): BENCH_ONLY=overhead,burst,rss  BENCH_BURST=500  BENCH_RSS=1000,10000  BENCH_IDLE=5
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -191,32 +192,66 @@ async function burst(sim: Sim, sshPort: number, hostKeys: boolean): Promise<void
   await stop(s);
 }
 
-/** RSS of the benchmark process before any system ran in it (tsx, the modules, the harness). */
-let baseline = 0;
+/** A figure from /proc/PID/status (VmRSS, VmHWM), in KiB. */
+function procStatus(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
 
+/** CPU time (user + system) of a process so far, in ms, from /proc/PID/stat. */
+function procCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
+}
+
+/**
+ * `nodepool run` as an operator starts it, in its own process (so the RSS is the system's alone,
+ * not the benchmark's or tsx's compiler cache): first idle with min-ready 0, then min-ready raised
+ * to n by rewriting the configuration file (the system reloads it), until n nodes are ready.
+ */
 async function rss(sim: Sim, sshPort: number, n: number): Promise<void> {
-  const s = await system(sim, { sshPort, hostKeys: false, minReady: n, maxServers: Math.ceil(n / 2) + 10 });
-  const t0 = performance.now();
-  await waitFor(`${n} ready nodes`, async () => (await s.sys.store.listNodes({ states: ['ready'] })).length >= n, 900_000, Math.max(200, n / 50));
-  const took = performance.now() - t0;
-  const cpu0 = process.cpuUsage();
-  // Idle with the fleet ready: passes still run on every server list; measure their cost over 5 s.
-  await new Promise((r) => setTimeout(r, IDLE_S * 1000));
-  const idleCpu = process.cpuUsage(cpu0);
-  (globalThis as { gc?: () => void }).gc?.();
-  const mem = process.memoryUsage();
-  console.log(`\n## ${n} ready nodes (host-key scanning off, simulator SSH off)`);
-  console.log(`min-ready ${n} reached in ${(took / 1000).toFixed(1)} s (${(n / (took / 1000)).toFixed(0)} nodes/s); RSS ${(mem.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} of ${(mem.heapTotal / 2 ** 20).toFixed(0)} MiB, external ${(mem.external / 2 ** 20).toFixed(0)} MiB; ${((mem.rss - baseline) / 1024 / n).toFixed(1)} KiB per node above the baseline; idle CPU ${((idleCpu.user + idleCpu.system) / 1000 / IDLE_S).toFixed(1)} ms/s`);
-  await stop(s);
+  const dir = mkdtempSync(join(tmpdir(), 'np-bench-rss-'));
+  const path = join(dir, 'nodepool.yaml');
+  const yaml = (minReady: number) => configYaml({ sshPort, hostKeys: false, minReady, maxServers: Math.ceil(n / 2) + 10, port: 0 })
+    .replace('store: {path: state.sqlite}', `store: {path: ${join(dir, 'state.sqlite')}}\nreload-interval: 0.5`);
+  writeFileSync(path, yaml(0));
+  const args = [...(process.env.BENCH_SYSTEM_ARGS ?? '').split(' ').filter(Boolean), join(import.meta.dirname, '../bin/nodepool.js'), '-c', path, 'run'];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, OS_CLIENT_CONFIG_FILE: sim.cloudsYaml, NODEPOOL_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' },
+    stdio: ['ignore', openSync(process.env.BENCH_LOG ?? '/dev/null', 'a'), 'inherit'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const db = () => new Database(join(dir, 'state.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    await waitFor('the system to start', async () => { try { db().close(); return true; } catch { return false; } }, 60_000, 100);
+    await new Promise((r) => setTimeout(r, 3000));
+    const idleRss = procStatus(child.pid!, 'VmRSS');
+    const ready = () => { const d = db(); try { return (d.prepare("select count(*) as c from nodes where state = 'ready'").get() as { c: number }).c; } finally { d.close(); } };
+    writeFileSync(path, yaml(n));
+    const t0 = performance.now();
+    await waitFor(`${n} ready nodes`, async () => ready() >= n, Number(process.env.BENCH_FILL_TIMEOUT ?? 900) * 1000, Math.max(200, n / 50));
+    const took = performance.now() - t0;
+    const cpu0 = procCpuMs(child.pid!);
+    // Idle with the fleet ready: what the system still does on its own (server lists, passes).
+    await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+    const idleCpu = procCpuMs(child.pid!) - cpu0;
+    const kib = procStatus(child.pid!, 'VmRSS');
+    const peak = procStatus(child.pid!, 'VmHWM');
+    console.log(`\n## ${n} ready nodes (\`nodepool run\` in its own process; host-key scanning off, simulator SSH off)`);
+    console.log(`RSS before any node ${(idleRss / 1024).toFixed(0)} MiB; min-ready ${n} reached in ${(took / 1000).toFixed(1)} s (${(n / (took / 1000)).toFixed(0)} nodes/s); RSS ${(kib / 1024).toFixed(0)} MiB (peak ${(peak / 1024).toFixed(0)} MiB); ${((kib - idleRss) / n).toFixed(1)} KiB per node above the idle system; idle CPU ${(idleCpu / IDLE_S).toFixed(1)} ms/s`);
+  } finally {
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'np-bench-sim-'));
   const sshPort = 20000 + Math.floor(Math.random() * 20000);
   console.log(`# nodepool-ts benchmark — ${new Date().toISOString()}, Node ${process.version}`);
-  (globalThis as { gc?: () => void }).gc?.();
-  baseline = process.memoryUsage().rss;
-  console.log(`baseline RSS of the benchmark process: ${(baseline / 2 ** 20).toFixed(0)} MiB`);
   const withSsh = await Sim.start(dir, true, sshPort);
   try {
     if (only.includes('overhead')) await overhead(withSsh, sshPort);
