@@ -1,6 +1,6 @@
 /**
  * `node --import tsx bench/profile-top.ts FILE.cpuprofile [N]`: where a CPU profile's time went, as
- * text: busy time, the top N functions by self time, and the project's functions (src/, providers/)
+ * text (PROFILE_LAST_S=N: of its last N seconds only): busy time, the top N functions by self time, and the project's functions (src/, providers/)
  * by inclusive time. Profiles come from `node --cpu-prof --cpu-prof-dir=DIR ...` (bench/README.md).
  */
 import { readFileSync } from 'node:fs';
@@ -21,8 +21,14 @@ const name = (x: ProfileNode) => {
 const self = new Map<string, number>();
 const incl = new Map<string, number>();
 let busy = 0;
+// PROFILE_LAST_S=30: only the samples of the profile's last 30 s (an idle phase at the end of a run).
+const total = p.timeDeltas.reduce((a, b) => a + b, 0);
+const from = process.env.PROFILE_LAST_S ? total - Number(process.env.PROFILE_LAST_S) * 1e6 : -Infinity;
+let at = 0;
 p.samples.forEach((id, i) => {
   const us = p.timeDeltas[i] ?? 0;
+  at += us;
+  if (at < from) return;
   const node = byId.get(id)!;
   if (node.callFrame.functionName === '(idle)') return;
   busy += us;

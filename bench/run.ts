@@ -10,7 +10,7 @@
  * Options (environment): BENCH_ONLY=overhead,burst,rss  BENCH_BURST=500  BENCH_RSS=1000,10000  BENCH_IDLE=5
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,7 +219,16 @@ async function rss(sim: Sim, sshPort: number, n: number): Promise<void> {
   const args = [...(process.env.BENCH_SYSTEM_ARGS ?? '').split(' ').filter(Boolean), join(import.meta.dirname, '../bin/nodepool.js'), '-c', path, 'run'];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, OS_CLIENT_CONFIG_FILE: sim.cloudsYaml, NODEPOOL_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' },
-    stdio: ['ignore', openSync(process.env.BENCH_LOG ?? '/dev/null', 'a'), 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const log = process.env.BENCH_LOG ? createWriteStream(process.env.BENCH_LOG) : null;
+  let apiUrl = '';
+  let head = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    log?.write(d);
+    if (apiUrl) return;
+    head += d.toString();
+    apiUrl = /API listening at (\S+)/.exec(head)?.[1] ?? '';
   });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const db = () => new Database(join(dir, 'state.sqlite'), { readonly: true, fileMustExist: true });
@@ -238,8 +247,17 @@ async function rss(sim: Sim, sshPort: number, n: number): Promise<void> {
     const idleCpu = procCpuMs(child.pid!) - cpu0;
     const kib = procStatus(child.pid!, 'VmRSS');
     const peak = procStatus(child.pid!, 'VmHWM');
+    const metrics = await (await fetch(`${apiUrl}/metrics`)).text();
+    const gauge = (name: string) => Number(new RegExp(`^nodepool_${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN) / 2 ** 20;
+    const heap = `V8 heap ${gauge('nodejs_heap_size_used_bytes').toFixed(0)} MiB used of ${gauge('nodejs_heap_size_total_bytes').toFixed(0)}, external ${gauge('nodejs_external_memory_bytes').toFixed(0)} MiB`;
+    if (process.env.BENCH_SNAPSHOT) {
+      // With BENCH_SYSTEM_ARGS='--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=DIR': a heap snapshot
+      // of the full fleet, for bench/heap-top.ts.
+      child.kill('SIGUSR2');
+      await new Promise((r) => setTimeout(r, Number(process.env.BENCH_SNAPSHOT) * 1000));
+    }
     console.log(`\n## ${n} ready nodes (\`nodepool run\` in its own process; host-key scanning off, simulator SSH off)`);
-    console.log(`RSS before any node ${(idleRss / 1024).toFixed(0)} MiB; min-ready ${n} reached in ${(took / 1000).toFixed(1)} s (${(n / (took / 1000)).toFixed(0)} nodes/s); RSS ${(kib / 1024).toFixed(0)} MiB (peak ${(peak / 1024).toFixed(0)} MiB); ${((kib - idleRss) / n).toFixed(1)} KiB per node above the idle system; idle CPU ${(idleCpu / IDLE_S).toFixed(1)} ms/s`);
+    console.log(`RSS before any node ${(idleRss / 1024).toFixed(0)} MiB; min-ready ${n} reached in ${(took / 1000).toFixed(1)} s (${(n / (took / 1000)).toFixed(0)} nodes/s); RSS ${(kib / 1024).toFixed(0)} MiB (peak ${(peak / 1024).toFixed(0)} MiB); ${((kib - idleRss) / n).toFixed(1)} KiB per node above the idle system; ${heap}; idle CPU ${(idleCpu / IDLE_S).toFixed(1)} ms/s`);
   } finally {
     child.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);

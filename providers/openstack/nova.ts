@@ -95,15 +95,16 @@ export class NovaClient {
   /** Every server of the project, one GET per page; with changesSince, deleted ones too. */
   async listServers(opts: ListServersOptions = {}): Promise<ServerView[]> {
     const first = opts.changesSince ? { 'changes-since': isoSeconds(opts.changesSince) } : undefined;
-    const servers = await collectPages({
+    // Each page is converted as it arrives, so a list of 10,000 servers never holds every raw
+    // server object at once (they are most of the memory a complete list allocates).
+    return collectPages({
       first,
       fetch: (query) => this.call({ method: 'GET', path: '/servers/detail', query }),
       read: (res) => {
         const body = parseBody(ServerListSchema, res.body, res);
-        return { items: body.servers, links: body.servers_links };
+        return { items: body.servers.map(toServerView), links: body.servers_links };
       },
     });
-    return servers.map(toServerView);
   }
 
   async getLimits(): Promise<Limits> {
