@@ -34,6 +34,16 @@ const BURST = Number(process.env.BENCH_MULTI_BURST ?? 500);
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
 const COUNTS = (process.env.BENCH_LAUNCHERS ?? '1,2,4').split(',').map(Number).filter((n) => n > 0);
 const BIN = join(import.meta.dirname, '../bin/nodepool.js');
+/** Every launcher serves every provider (the old mode); by default each serves its share of them. */
+const SHARED = process.env.BENCH_MULTI_SHARED === '1';
+const PROVIDERS = ['bench-a', 'bench-b', 'bench-c', 'bench-d'];
+
+/** The providers launcher `i` of `count` serves: all of them when shared, else its share. */
+function shareOf(i: number, count: number): string[] {
+  if (SHARED) return [...PROVIDERS];
+  const groups = Math.min(count, PROVIDERS.length);
+  return PROVIDERS.filter((_, k) => k % groups === i % groups);
+}
 
 interface Proc { child: ChildProcess; out: () => string; exited: Promise<void> }
 
@@ -64,6 +74,14 @@ function queriesOf(p: Proc): number {
   return line ? (JSON.parse(line) as { queries: number }).queries : NaN;
 }
 
+/** Passes a stopped launcher ran and the store events it heard but did not wake for ('launcher stopped'). */
+function passesOf(p: Proc): { passes: number; skipped: number } {
+  const line = p.out().split('\n').reverse().find((l) => l.includes('"launcher stopped"'));
+  if (!line) return { passes: NaN, skipped: NaN };
+  const o = JSON.parse(line) as { passes: number; wakesSkipped?: number };
+  return { passes: o.passes, skipped: o.wakesSkipped ?? NaN };
+}
+
 /** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
 function cpuMs(p: Proc): number {
   const stat = readFileSync(`/proc/${p.child.pid}/stat`, 'utf8');
@@ -79,7 +97,7 @@ async function stopAll(procs: Proc[]): Promise<void> {
 const dir = mkdtempSync(join(tmpdir(), 'np-bench-multi-'));
 const cloudsYaml = join(dir, 'clouds.yaml');
 const sim = fork(join(import.meta.dirname, 'sim-child.ts'),
-  [JSON.stringify({ clouds: ['bench-a', 'bench-b'], bootDelayMs: 100, deleteDelayMs: 100, sshPort: 2022, ssh: false, cloudsYaml })],
+  [JSON.stringify({ clouds: PROVIDERS, bootDelayMs: 100, deleteDelayMs: 100, sshPort: 2022, ssh: false, cloudsYaml })],
   { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
 await new Promise<void>((resolve) => sim.once('message', () => resolve()));
 const env = { OS_CLIENT_CONFIG_FILE: cloudsYaml };
@@ -94,13 +112,13 @@ function config(url: string, apiPort: number, bootMs = 100): string {
     pools:
       - {name: main, max-servers: 6000, networks: [private], labels: [{name: jammy, flavor-name: m1.tiny, cloud-image: jammy, host-key-checking: false}]}`;
   const path = join(dir, `nodepool-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(path, `labels: [{name: jammy}]\nproviders:${provider('bench-a')}${provider('bench-b')}\napi: {listen: 127.0.0.1, port: ${apiPort}}\nstore: {driver: postgres, url: '${url}', pool-size: 8}\n# boot ${bootMs} ms\n`);
+  writeFileSync(path, `labels: [{name: jammy}]\nproviders:${PROVIDERS.map(provider).join('')}\napi: {listen: 127.0.0.1, port: ${apiPort}}\nstore: {driver: postgres, url: '${url}', pool-size: 8}\n# boot ${bootMs} ms\n`);
   return path;
 }
 
 const port = () => 30000 + Math.floor(Math.random() * 20000);
 
-async function throughput(launchers: number): Promise<{ rate: number; perNode: number; launcherCpu: number; apiCpu: number }> {
+async function throughput(launchers: number): Promise<{ rate: number; perNode: number; launcherCpu: number; apiCpu: number; passes: number; skipped: number }> {
   const db = await testDatabase('np_bench_multi');
   const apiPort = port();
   const cfg = config(db.url, apiPort);
@@ -108,7 +126,7 @@ async function throughput(launchers: number): Promise<{ rate: number; perNode: n
   try {
     const api = start(['-c', cfg, 'api'], env);
     procs.push(api);
-    const ls = Array.from({ length: launchers }, (_, i) => start(['-c', cfg, 'launcher', '--name', `b${i}`], env));
+    const ls = Array.from({ length: launchers }, (_, i) => start(['-c', cfg, 'launcher', '--name', `b${i}`, '--providers', shareOf(i, launchers).join(',')], env));
     procs.push(...ls);
     await until('the processes', () => api.out().includes('API listening') && ls.every((l) => l.out().includes('nodepool: launcher')))
       .catch((err) => { throw new Error(`${(err as Error).message}: ${procs.map((p) => p.out().slice(-1500)).join('\n')}`); });
@@ -123,7 +141,11 @@ async function throughput(launchers: number): Promise<{ rate: number; perNode: n
     const apiCpu = cpuMs(api) - apiCpu0;
     await stopAll(procs);
     const queries = procs.reduce((a, p) => a + queriesOf(p), 0);
-    return { rate: BURST / s, perNode: queries / BURST, launcherCpu: launcherCpu / BURST, apiCpu: apiCpu / BURST };
+    const counted = ls.map(passesOf);
+    return {
+      rate: BURST / s, perNode: queries / BURST, launcherCpu: launcherCpu / BURST, apiCpu: apiCpu / BURST,
+      passes: counted.reduce((a, c) => a + c.passes, 0) / launchers, skipped: counted.reduce((a, c) => a + c.skipped, 0) / launchers,
+    };
   } finally {
     await stopAll(procs);
     await db.drop();
@@ -170,12 +192,12 @@ async function takeover(): Promise<number[]> {
 }
 
 try {
-  console.log(`## ${BURST} one-node requests at once, 1 API process, launchers as processes, PostgreSQL store (boot 100 ms, 2 providers)`);
+  console.log(`## ${BURST} one-node requests at once, 1 API process, launchers as processes, PostgreSQL store (boot 100 ms, ${PROVIDERS.length} providers, ${SHARED ? 'every launcher serves all of them' : 'each launcher serves its share of them'})`);
   let one = 0;
   for (const k of COUNTS) {
     const r = await throughput(k);
     if (k === COUNTS[0]) one = r.rate;
-    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips per fulfilled node (all processes); CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms`);
+    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips per fulfilled node (all processes); CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms; per launcher ${r.passes.toFixed(0)} passes, ${r.skipped.toFixed(0)} store events not woken for`);
   }
   if (KILLS > 0) {
     const t = (await takeover()).sort((a, b) => a - b);

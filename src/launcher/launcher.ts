@@ -362,6 +362,7 @@ export class Launcher {
     for (const rt of this.providers.values()) if (rt.timer) clearTimeout(rt.timer);
     await this.loop.stop();
     await this.applier.stop();
+    this.opts.logger.info({ launcher: this.name, passes: this.passes }, 'launcher stopped');
   }
 }
 
