@@ -96,11 +96,29 @@ async function stopAll(procs: Proc[]): Promise<void> {
 
 const dir = mkdtempSync(join(tmpdir(), 'np-bench-multi-'));
 const cloudsYaml = join(dir, 'clouds.yaml');
-const sim = fork(join(import.meta.dirname, 'sim-child.ts'),
-  [JSON.stringify({ clouds: PROVIDERS, bootDelayMs: 100, deleteDelayMs: 100, sshPort: 2022, ssh: false, cloudsYaml })],
-  { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-await new Promise<void>((resolve) => sim.once('message', () => resolve()));
 const env = { OS_CLIENT_CONFIG_FILE: cloudsYaml };
+
+interface Sim { call<T>(cmd: string): Promise<T>; stop(): Promise<void> }
+
+/**
+ * A simulator of its own for each scenario: with one for all, the servers a scenario left behind
+ * were in every server list of the next and deleted by its launchers as leaks, on the clock of the
+ * scenarios with more launchers.
+ */
+async function startSim(): Promise<Sim> {
+  const child = fork(join(import.meta.dirname, 'sim-child.ts'),
+    [JSON.stringify({ clouds: PROVIDERS, bootDelayMs: 100, deleteDelayMs: 100, sshPort: 2022, ssh: false, cloudsYaml })],
+    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve) => child.once('message', () => resolve()));
+  let seq = 1;
+  const call = <T>(cmd: string) => new Promise<T>((resolve) => {
+    const id = seq++;
+    const on = (m: { id: number; data: T }) => { if (m.id === id) { child.off('message', on); resolve(m.data); } };
+    child.on('message', on);
+    child.send({ cmd, id });
+  });
+  return { call, stop: async () => { const exited = new Promise((r) => child.once('exit', r)); child.send({ cmd: 'stop', id: 0 }); await exited; } };
+}
 
 function config(url: string, apiPort: number, bootMs = 100): string {
   const provider = (name: string) => `
@@ -118,8 +136,9 @@ function config(url: string, apiPort: number, bootMs = 100): string {
 
 const port = () => 30000 + Math.floor(Math.random() * 20000);
 
-async function throughput(launchers: number): Promise<{ rate: number; perNode: number; launcherCpu: number; apiCpu: number; passes: number; skipped: number }> {
+async function throughput(launchers: number): Promise<{ rate: number; perNode: number; launcherCpu: number; apiCpu: number; passes: number; skipped: number; cloudCalls: number }> {
   const db = await testDatabase('np_bench_multi');
+  const sim = await startSim();
   const apiPort = port();
   const cfg = config(db.url, apiPort);
   const procs: Proc[] = [];
@@ -131,6 +150,7 @@ async function throughput(launchers: number): Promise<{ rate: number; perNode: n
     await until('the processes', () => api.out().includes('API listening') && ls.every((l) => l.out().includes('nodepool: launcher')))
       .catch((err) => { throw new Error(`${(err as Error).message}: ${procs.map((p) => p.out().slice(-1500)).join('\n')}`); });
     const base = `http://127.0.0.1:${apiPort}`;
+    await sim.call('reset');
     const cpu0 = ls.map(cpuMs);
     const apiCpu0 = cpuMs(api);
     const t0 = performance.now();
@@ -138,22 +158,25 @@ async function throughput(launchers: number): Promise<{ rate: number; perNode: n
     await until('every request fulfilled', async () => (await sqlOn(db.url, `SELECT count(*)::int AS n FROM requests WHERE state = 'fulfilled'`)).rows[0].n === ids.length, 300_000, 50);
     const s = (performance.now() - t0) / 1000;
     const launcherCpu = ls.reduce((a, l, i) => a + cpuMs(l) - cpu0[i]!, 0);
+    const cloudCalls = (await sim.call<{ total: number }>('stats')).total;
     const apiCpu = cpuMs(api) - apiCpu0;
     await stopAll(procs);
     const queries = procs.reduce((a, p) => a + queriesOf(p), 0);
     const counted = ls.map(passesOf);
     return {
-      rate: BURST / s, perNode: queries / BURST, launcherCpu: launcherCpu / BURST, apiCpu: apiCpu / BURST,
+      rate: BURST / s, cloudCalls: cloudCalls / BURST, perNode: queries / BURST, launcherCpu: launcherCpu / BURST, apiCpu: apiCpu / BURST,
       passes: counted.reduce((a, c) => a + c.passes, 0) / launchers, skipped: counted.reduce((a, c) => a + c.skipped, 0) / launchers,
     };
   } finally {
     await stopAll(procs);
+    await sim.stop();
     await db.drop();
   }
 }
 
 async function takeover(): Promise<number[]> {
   const db = await testDatabase('np_bench_takeover');
+  const sim = await startSim();
   const apiPort = port();
   const cfg = config(db.url, apiPort);
   const procs: Proc[] = [];
@@ -187,6 +210,7 @@ async function takeover(): Promise<number[]> {
     return times;
   } finally {
     await stopAll(procs);
+    await sim.stop();
     await db.drop();
   }
 }
@@ -197,14 +221,12 @@ try {
   for (const k of COUNTS) {
     const r = await throughput(k);
     if (k === COUNTS[0]) one = r.rate;
-    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips per fulfilled node (all processes); CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms; per launcher ${r.passes.toFixed(0)} passes, ${r.skipped.toFixed(0)} store events not woken for`);
+    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips and ${r.cloudCalls.toFixed(1)} cloud calls per fulfilled node (all processes); CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms; per launcher ${r.passes.toFixed(0)} passes, ${r.skipped.toFixed(0)} store events not woken for`);
   }
   if (KILLS > 0) {
     const t = (await takeover()).sort((a, b) => a - b);
     console.log(`\n## takeover after SIGKILL (lease 2 s), ${t.length} kills: p50 ${(t[Math.floor(t.length / 2)] / 1000).toFixed(2)} s, max ${(t[t.length - 1] / 1000).toFixed(2)} s`);
   }
 } finally {
-  sim.send({ cmd: 'stop', id: 0 });
-  await new Promise((r) => sim.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
 }
