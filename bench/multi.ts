@@ -225,7 +225,7 @@ try {
   }
   if (KILLS > 0) {
     const t = (await takeover()).sort((a, b) => a - b);
-    console.log(`\n## takeover after SIGKILL (lease 2 s), ${t.length} kills: p50 ${(t[Math.floor(t.length / 2)] / 1000).toFixed(2)} s, max ${(t[t.length - 1] / 1000).toFixed(2)} s`);
+    console.log(`\n## takeover after SIGKILL (lease 2 s), ${t.length} kills: p50 ${(t[Math.floor(t.length / 2)] / 1000).toFixed(2)} s, max ${(t[t.length - 1] / 1000).toFixed(2)} s (each: ${t.map((x) => (x / 1000).toFixed(1)).join(' ')})`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
