@@ -4,25 +4,40 @@
  * dropped after):
  *
  * - throughput: BENCH_MULTI_BURST (500) one-node requests at once through one `nodepool api`,
- *   fulfilled by 1, 2 and 4 `nodepool launcher` processes; nodes/s and the ratio to one launcher;
- *   PostgreSQL round trips per fulfilled node (every process's store counts its own);
- * - takeover: BENCH_KILLS (20) times, SIGKILL a launcher that holds leases while another runs, and
- *   time until none of its leases is left on open work (leases of 2 s); p50 and max.
+ *   fulfilled by 1, 2 and 4 `nodepool launcher` processes over 4 simulated providers, each launcher
+ *   serving its share of them (`--providers`: 1 launcher all 4, 2 two each, 4 one each), as
+ *   operators run several launchers; BENCH_MULTI_SHARED=1: every launcher serves all 4. Nodes/s and
+ *   the ratio to one launcher; PostgreSQL round trips and cloud calls per fulfilled node (every
+ *   process's store counts its own); the launchers' CPU per node; per launcher the passes it ran and
+ *   the store changes it heard but did not wake for (src/launcher/relevance.ts);
+ * - takeover: BENCH_KILLS (20) times, SIGKILL a launcher that holds leases while another runs (both
+ *   serving every provider), and time until none of its leases is left on open work (leases of
+ *   2 s); p50, max and each.
  *
  * The simulator runs in a child process with unlimited quota, boot and delete of 100 ms, no SSH
  * (host-key checking off), so the figures are the coordination's, not the cloud's.
  *
- * Measured on this 2-core machine (PostgreSQL 15 on the same machine, other work running; two runs):
- *   500 requests: 1 launcher 110–158 nodes/s, 2 launchers 136–159 (x1.00–1.24), 4 launchers 65–67
- *   (x0.43–0.59); 13–19 PostgreSQL round trips per fulfilled node (API and launchers together).
- *   With the cloud simulated on the same machine the launchers are CPU-bound: on two cores a
- *   second launcher process adds little and four take CPU from each other, the API, the simulator
- *   and PostgreSQL. What more launchers buy here is takeover; throughput needs more machines.
- *   Takeover, 20 kills, 2 s leases: p50 2.1–2.3 s (the lease, then one pass), max 10.1–11.5 s: a
- *   node whose create call was in flight at the kill is created again only once a complete server
- *   list (every refresh-interval, 10 s) has not shown its server (measured when that list only had
- *   to be sent 3 s after the call; now it must be sent CREATE_CALL_LIMIT_MS, 30 s, after it, since
- *   Nova may still make the server that late).
+ * Measured on this 2-core machine (PostgreSQL 15 on the same machine, another benchmark running
+ * beside it; two runs of each, alternating, the middle of the two), before → after the launchers
+ * stopped waking for changes that are not theirs (relevance.ts):
+ *   each launcher its share: launchers' CPU per node 7.1 / 11.1 / 14.5 ms (1 / 2 / 4 launchers,
+ *   x1.56 / x2.04) → 7.5 / 10.9 / 14.5 ms (x1.45 / x1.93); 64 / 59 / 55 → 62 / 61 / 54 nodes/s;
+ *   passes per launcher 11–14 / 37–59 / 39–43 → 8–11 / 19–22 / 16–18.
+ *   all launchers all providers: 7.2 / 11.2 / 19.2 ms (x1.57 / x2.69) → 7.3 / 10.8 / 16.5 ms
+ *   (x1.48 / x2.25); 65 / 59 / 43 → 67 / 62 / 50 nodes/s.
+ *   Halving the passes did not make the CPU flat: the passes are not where it grows. Each launcher
+ *   still receives and parses every announcement (about 12 per node, 30–40 µs each) and re-reads
+ *   the rows they name at its next pass (it plans with every provider's rows, so that every
+ *   launcher picks the same pool for a request: without those re-reads 4 launchers fell to 23–24
+ *   nodes/s, requests waiting while launchers disagreed), and on two cores four processes each
+ *   doing a quarter of the work batch less of it per wake-up than one doing all of it.
+ *   17–18 PostgreSQL round trips per node (20–21 with 4 launchers sharing every provider: claims
+ *   lost to another launcher), 1.1 cloud calls per node.
+ *   Takeover, 10 kills, 2 s leases: p50 2.0–2.7 s (the lease, then one pass), max 2.7–40 s, before
+ *   and after: a node whose create call was in flight at the kill is created again only once a
+ *   complete server list (every refresh-interval, 10 s) sent CREATE_CALL_LIMIT_MS (30 s) after the
+ *   call has not shown its server; one run after had 5 or more of its 10 kills land there (p50
+ *   39.5 s), the three other runs of it 0–1.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

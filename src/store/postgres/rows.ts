@@ -146,7 +146,7 @@ function condition(p: Params, table: Table, id: string, cond: StoreCondition<str
  * with the pool that request goes to (the only reason a launcher picks one request over another),
  * and SKIP LOCKED would hand a launcher the oldest request before that decision. Even at four
  * launchers it claims over 2,000 requests a second, more than ten times what the launchers fulfil
- * end to end (at most 159 nodes/s, `npm run bench:multi`), so claiming is not what limits them.
+ * end to end (50–160 nodes/s on this machine, `npm run bench:multi`), so claiming is not what limits them.
  *
  * A conditional update. When it changes the state, the row is first locked (`FOR UPDATE` in `prev`)
  * so the audit's from-state is the one the update replaced, even when another process wrote the
