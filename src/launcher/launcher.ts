@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { ProviderAdapter } from '../../providers/provider.ts';
 import type { Config } from '../config/types.ts';
 import type { Logger } from '../log.ts';
-import type { Store, StoreEvent } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import { StoreMirror } from './mirror.ts';
 import { plan, type Plan, type PlanInput, type ProviderConditions } from './planner.ts';
 import { ProviderHealth } from './health.ts';
@@ -16,7 +16,7 @@ import type { ProviderRuntime } from './provider-runtime.ts';
 import { PassLoop } from '../pass-loop.ts';
 import { servedActions } from './serving.ts';
 import { providerRuntime, reconfigure, retireDrained, type RuntimeDeps } from './reconfigure.ts';
-import { relevance, type RelevanceContext, type SkipReason } from './relevance.ts';
+import { WakeGate } from './wake-gate.ts';
 
 export interface LauncherOptions {
   config: Config;
@@ -79,15 +79,10 @@ export class Launcher {
   private readonly deps: RuntimeDeps;
   /** A configuration waiting for the end of the pass under way (`reconfigure`). */
   private pending: { config: Config; adapters: Map<string, ProviderAdapter>; done: () => void; failed: (err: unknown) => void } | null = null;
-  /** What decides which store changes wake a pass (./relevance.ts); follows the configuration. */
-  private relevant: RelevanceContext;
-  /** A pass asked for when the earliest lease seen held elsewhere (on a change not woken for) runs out. */
-  private leaseEndTimer: NodeJS.Timeout | null = null;
-  private leaseEndAt = 0;
+  /** Which store changes wake a pass (./wake-gate.ts). */
+  private readonly gate: WakeGate;
   lastPlan: Plan | null = null;
   passes = 0;
-  /** Store changes that woke the pass loop, and those that did not, by reason. */
-  readonly wakes = { woken: 0, skipped: { 'other-provider': 0, 'leased-elsewhere': 0 } as Record<SkipReason, number> };
 
   constructor(private readonly opts: LauncherOptions) {
     this.name = opts.name ?? `${hostname()}-launcher`;
@@ -119,36 +114,7 @@ export class Launcher {
       config: opts.config, topology: this.topology, providers: this.providers, wake: () => this.wake(),
     };
     this.applier = new Applier(this.ctx);
-    this.relevant = this.relevanceContext();
-  }
-
-  private relevanceContext(): RelevanceContext {
-    const minReadyLabels = new Set([...this.topology.labels].filter(([, l]) => l.minReady > 0).map(([name]) => name));
-    return { launcher: this.name, served: this.served, minReadyLabels, sharedCapacity: this.config.tenantResourceLimits.length > 0 };
-  }
-
-  /**
-   * A change another process (or this one) wrote: noted in the mirror always, so the next pass
-   * reads the row again; a pass is asked for only if the change may give this launcher work.
-   */
-  private onStoreEvent(e: StoreEvent): void {
-    this.mirror.note(e);
-    const r = relevance(e, this.relevant, this.now());
-    if (r.wake) {
-      this.wakes.woken++;
-      this.wake();
-      return;
-    }
-    this.wakes.skipped[r.why]++;
-    if (r.wakeAt !== null) this.wakeAtLeaseEnd(r.wakeAt);
-  }
-
-  /** A pass just after `at`, when a lease held elsewhere runs out, so that a dead holder's work is taken over. */
-  private wakeAtLeaseEnd(at: number): void {
-    if (this.stopped || (this.leaseEndTimer && this.leaseEndAt <= at)) return;
-    if (this.leaseEndTimer) clearTimeout(this.leaseEndTimer);
-    this.leaseEndAt = at;
-    this.leaseEndTimer = setTimeout(() => { this.leaseEndTimer = null; this.wake(); }, Math.max(0, at + 1 - this.now()));
+    this.gate = new WakeGate({ launcher: this.name, served: this.served, now: this.now, wake: () => this.wake() }, opts.config, this.topology);
   }
 
   /**
@@ -175,7 +141,7 @@ export class Launcher {
       });
       this.config = this.ctx.config = p.config;
       this.topology = this.ctx.topology = r.topology;
-      this.relevant = this.relevanceContext();
+      this.gate.configure(p.config, r.topology);
       // A call of a replaced adapter still running fails like a call to a cloud that went away.
       for (const a of r.replaced) void a.close();
       if (!this.stopped) for (const name of r.relist) void this.refreshList(name, true).then(() => this.wake());
@@ -203,7 +169,8 @@ export class Launcher {
     this.loop.start();
     await this.heartbeat();
     this.leaseTimer = setInterval(() => { void this.heartbeat(); }, Math.max(1000, this.leaseMs / 3));
-    this.unsubscribe = this.opts.store.subscribe((e) => this.onStoreEvent(e));
+    // Every change is noted, so the next pass reads its row again; only some wake a pass.
+    this.unsubscribe = this.opts.store.subscribe((e) => { this.mirror.note(e); this.gate.onEvent(e); });
     await Promise.all([...this.providers.keys()].map((name) => this.refreshList(name, true)));
     await Promise.all([...this.providers.keys()].map((name) => this.readFacts(name, [])));
     this.opts.logger.info({ launcher: this.name, providers: [...this.providers.keys()] }, 'launcher started');
@@ -224,7 +191,7 @@ export class Launcher {
       });
       await this.opts.store.renewLeases(this.name, now + this.leaseMs);
       const lapsed = this.leasesValidUntil !== 0 && this.leasesValidUntil <= this.now();
-      this.opts.logger.debug({ launcher: this.name, passes: this.passes, wakes: this.wakes.woken, wakesSkipped: this.wakes.skipped }, 'launcher activity');
+      this.opts.logger.debug({ launcher: this.name, passes: this.passes, wakes: this.gate.counts.woken, wakesSkipped: this.gate.counts.skipped }, 'launcher activity');
       this.leasesValidUntil = now + this.leaseMs;
       if (lapsed) {
         // Changes announced while we could not hear them are missed: read everything again.
@@ -399,12 +366,12 @@ export class Launcher {
     this.unsubscribe?.();
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
-    if (this.leaseEndTimer) clearTimeout(this.leaseEndTimer);
+    this.gate.close();
     for (const rt of this.providers.values()) if (rt.timer) clearTimeout(rt.timer);
     await this.loop.stop();
     await this.applier.stop();
-    const skipped = this.wakes.skipped['other-provider'] + this.wakes.skipped['leased-elsewhere'];
-    this.opts.logger.info({ launcher: this.name, passes: this.passes, wakes: this.wakes.woken, wakesSkipped: skipped, skippedWhy: this.wakes.skipped }, 'launcher stopped');
+    const c = this.gate.counts;
+    this.opts.logger.info({ launcher: this.name, passes: this.passes, wakes: c.woken, wakesSkipped: this.gate.skipped(), skippedWhy: c.skipped }, 'launcher stopped');
   }
 }
 

@@ -1,7 +1,10 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { relevance, type RelevanceContext } from '../../src/launcher/relevance.ts';
 import type { StoreEvent, StoreEventRow } from '../../src/store/store.ts';
+import { WakeGate } from '../../src/launcher/wake-gate.ts';
+import type { Config } from '../../src/config/types.ts';
+import type { Topology } from '../../src/launcher/topology.ts';
 
 // Launcher "east-1" serves provider "east"; launcher "west-1" serves "west". Every launcher hears
 // every change on a shared PostgreSQL; these are the changes that must, or need not, wake east-1.
@@ -83,4 +86,27 @@ test('with tenant limits (counted across providers), changes in another provider
 
 test('changes to images and gate items are not the launcher pass loop\'s to judge: they wake it as before', () => {
   assert.deepEqual(relevance({ kind: 'upload', id: 'u1', state: 'ready' }, east, NOW), { wake: true });
+});
+
+test('the launcher skips a change another live launcher holds, and wakes once just after that lease runs out', () => {
+  mock.timers.enable({ apis: ['setTimeout', 'Date'], now: NOW });
+  try {
+    let wakes = 0;
+    const gate = new WakeGate({ launcher: 'east-1', served: new Set(['east']), now: () => Date.now(), wake: () => { wakes++; } },
+      { tenantResourceLimits: [] } as unknown as Config, { labels: new Map() } as unknown as Topology);
+    gate.onEvent(node('building', { leaseOwner: 'east-2', leaseExpires: NOW + 2_000 }));
+    gate.onEvent(node('building', { leaseOwner: 'east-2', leaseExpires: NOW + 3_000 }));
+    gate.onEvent(node('ready', { provider: 'west' }));
+    assert.equal(wakes, 0);
+    assert.deepEqual(gate.counts.skipped, { 'other-provider': 1, 'leased-elsewhere': 2 });
+    mock.timers.tick(2_000);
+    assert.equal(wakes, 0);
+    mock.timers.tick(1);
+    assert.equal(wakes, 1, 'a pass once the earliest lease ran out: it re-reads the rows and sees who holds them now');
+    gate.onEvent(request('requested', {}));
+    assert.equal(wakes, 2);
+    gate.close();
+  } finally {
+    mock.timers.reset();
+  }
 });
