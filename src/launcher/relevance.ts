@@ -4,8 +4,9 @@ import type { StoreEvent } from '../store/store.ts';
  * Whether a store change should wake this launcher's pass loop, decided from the facts the change
  * announces (StoreEvent.row) without reading the store. Every launcher hears every change; with
  * several launchers on one PostgreSQL most concern another launcher's providers or work another
- * live launcher holds, and a pass for each of them cost each launcher as much CPU as all the
- * others' work together (`npm run bench:multi`).
+ * live launcher holds. Skipping them halved the passes of each of 2 and 4 launchers in a burst of
+ * 500 requests (4 launchers: 39–43 → 16–18 passes each, `npm run bench:multi`), though not the CPU
+ * per node much (bench/multi.ts says where the rest goes).
  *
  * A skipped change is still noted in the launcher's mirror, so the next pass (woken by anything
  * else) plans on the row as it now is. When in doubt the change wakes: an event without facts,
