@@ -4,25 +4,40 @@
  * dropped after):
  *
  * - throughput: BENCH_MULTI_BURST (500) one-node requests at once through one `nodepool api`,
- *   fulfilled by 1, 2 and 4 `nodepool launcher` processes; nodes/s and the ratio to one launcher;
- *   PostgreSQL round trips per fulfilled node (every process's store counts its own);
- * - takeover: BENCH_KILLS (20) times, SIGKILL a launcher that holds leases while another runs, and
- *   time until none of its leases is left on open work (leases of 2 s); p50 and max.
+ *   fulfilled by 1, 2 and 4 `nodepool launcher` processes over 4 simulated providers, each launcher
+ *   serving its share of them (`--providers`: 1 launcher all 4, 2 two each, 4 one each), as
+ *   operators run several launchers; BENCH_MULTI_SHARED=1: every launcher serves all 4. Nodes/s and
+ *   the ratio to one launcher; PostgreSQL round trips and cloud calls per fulfilled node (every
+ *   process's store counts its own); the launchers' CPU per node; per launcher the passes it ran and
+ *   the store changes it heard but did not wake for (src/launcher/relevance.ts);
+ * - takeover: BENCH_KILLS (20) times, SIGKILL a launcher that holds leases while another runs (both
+ *   serving every provider), and time until none of its leases is left on open work (leases of
+ *   2 s); p50, max and each.
  *
  * The simulator runs in a child process with unlimited quota, boot and delete of 100 ms, no SSH
  * (host-key checking off), so the figures are the coordination's, not the cloud's.
  *
- * Measured on this 2-core machine (PostgreSQL 15 on the same machine, other work running; two runs):
- *   500 requests: 1 launcher 110–158 nodes/s, 2 launchers 136–159 (x1.00–1.24), 4 launchers 65–67
- *   (x0.43–0.59); 13–19 PostgreSQL round trips per fulfilled node (API and launchers together).
- *   With the cloud simulated on the same machine the launchers are CPU-bound: on two cores a
- *   second launcher process adds little and four take CPU from each other, the API, the simulator
- *   and PostgreSQL. What more launchers buy here is takeover; throughput needs more machines.
- *   Takeover, 20 kills, 2 s leases: p50 2.1–2.3 s (the lease, then one pass), max 10.1–11.5 s: a
- *   node whose create call was in flight at the kill is created again only once a complete server
- *   list (every refresh-interval, 10 s) has not shown its server (measured when that list only had
- *   to be sent 3 s after the call; now it must be sent CREATE_CALL_LIMIT_MS, 30 s, after it, since
- *   Nova may still make the server that late).
+ * Measured on this 2-core machine (PostgreSQL 15 on the same machine, another benchmark running
+ * beside it; two runs of each, alternating, the middle of the two), before → after the launchers
+ * stopped waking for changes that are not theirs (relevance.ts):
+ *   each launcher its share: launchers' CPU per node 7.1 / 11.1 / 14.5 ms (1 / 2 / 4 launchers,
+ *   x1.56 / x2.04) → 7.5 / 10.9 / 14.5 ms (x1.45 / x1.93); 64 / 59 / 55 → 62 / 61 / 54 nodes/s;
+ *   passes per launcher 11–14 / 37–59 / 39–43 → 8–11 / 19–22 / 16–18.
+ *   all launchers all providers: 7.2 / 11.2 / 19.2 ms (x1.57 / x2.69) → 7.3 / 10.8 / 16.5 ms
+ *   (x1.48 / x2.25); 65 / 59 / 43 → 67 / 62 / 50 nodes/s.
+ *   Halving the passes did not make the CPU flat: the passes are not where it grows. Each launcher
+ *   still receives and parses every announcement (about 12 per node, 30–40 µs each) and re-reads
+ *   the rows they name at its next pass (it plans with every provider's rows, so that every
+ *   launcher picks the same pool for a request: without those re-reads 4 launchers fell to 23–24
+ *   nodes/s, requests waiting while launchers disagreed), and on two cores four processes each
+ *   doing a quarter of the work batch less of it per wake-up than one doing all of it.
+ *   17–18 PostgreSQL round trips per node (20–21 with 4 launchers sharing every provider: claims
+ *   lost to another launcher), 1.1 cloud calls per node.
+ *   Takeover, 10 kills, 2 s leases: p50 2.0–2.7 s (the lease, then one pass), max 2.7–40 s, before
+ *   and after: a node whose create call was in flight at the kill is created again only once a
+ *   complete server list (every refresh-interval, 10 s) sent CREATE_CALL_LIMIT_MS (30 s) after the
+ *   call has not shown its server; one run after had 5 or more of its 10 kills land there (p50
+ *   39.5 s), the three other runs of it 0–1.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +49,16 @@ const BURST = Number(process.env.BENCH_MULTI_BURST ?? 500);
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
 const COUNTS = (process.env.BENCH_LAUNCHERS ?? '1,2,4').split(',').map(Number).filter((n) => n > 0);
 const BIN = join(import.meta.dirname, '../bin/nodepool.js');
+/** Every launcher serves every provider (the old mode); by default each serves its share of them. */
+const SHARED = process.env.BENCH_MULTI_SHARED === '1';
+const PROVIDERS = ['bench-a', 'bench-b', 'bench-c', 'bench-d'];
+
+/** The providers launcher `i` of `count` serves: all of them when shared, else its share. */
+function shareOf(i: number, count: number): string[] {
+  if (SHARED) return [...PROVIDERS];
+  const groups = Math.min(count, PROVIDERS.length);
+  return PROVIDERS.filter((_, k) => k % groups === i % groups);
+}
 
 interface Proc { child: ChildProcess; out: () => string; exited: Promise<void> }
 
@@ -64,6 +89,14 @@ function queriesOf(p: Proc): number {
   return line ? (JSON.parse(line) as { queries: number }).queries : NaN;
 }
 
+/** Passes a stopped launcher ran and the store events it heard but did not wake for ('launcher stopped'). */
+function passesOf(p: Proc): { passes: number; skipped: number } {
+  const line = p.out().split('\n').reverse().find((l) => l.includes('"launcher stopped"'));
+  if (!line) return { passes: NaN, skipped: NaN };
+  const o = JSON.parse(line) as { passes: number; wakesSkipped?: number };
+  return { passes: o.passes, skipped: o.wakesSkipped ?? NaN };
+}
+
 /** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
 function cpuMs(p: Proc): number {
   const stat = readFileSync(`/proc/${p.child.pid}/stat`, 'utf8');
@@ -78,11 +111,29 @@ async function stopAll(procs: Proc[]): Promise<void> {
 
 const dir = mkdtempSync(join(tmpdir(), 'np-bench-multi-'));
 const cloudsYaml = join(dir, 'clouds.yaml');
-const sim = fork(join(import.meta.dirname, 'sim-child.ts'),
-  [JSON.stringify({ clouds: ['bench-a', 'bench-b'], bootDelayMs: 100, deleteDelayMs: 100, sshPort: 2022, ssh: false, cloudsYaml })],
-  { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-await new Promise<void>((resolve) => sim.once('message', () => resolve()));
 const env = { OS_CLIENT_CONFIG_FILE: cloudsYaml };
+
+interface Sim { call<T>(cmd: string): Promise<T>; stop(): Promise<void> }
+
+/**
+ * A simulator of its own for each scenario: with one for all, the servers a scenario left behind
+ * were in every server list of the next and deleted by its launchers as leaks, on the clock of the
+ * scenarios with more launchers.
+ */
+async function startSim(): Promise<Sim> {
+  const child = fork(join(import.meta.dirname, 'sim-child.ts'),
+    [JSON.stringify({ clouds: PROVIDERS, bootDelayMs: 100, deleteDelayMs: 100, sshPort: 2022, ssh: false, cloudsYaml })],
+    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve) => child.once('message', () => resolve()));
+  let seq = 1;
+  const call = <T>(cmd: string) => new Promise<T>((resolve) => {
+    const id = seq++;
+    const on = (m: { id: number; data: T }) => { if (m.id === id) { child.off('message', on); resolve(m.data); } };
+    child.on('message', on);
+    child.send({ cmd, id });
+  });
+  return { call, stop: async () => { const exited = new Promise((r) => child.once('exit', r)); child.send({ cmd: 'stop', id: 0 }); await exited; } };
+}
 
 function config(url: string, apiPort: number, bootMs = 100): string {
   const provider = (name: string) => `
@@ -94,25 +145,27 @@ function config(url: string, apiPort: number, bootMs = 100): string {
     pools:
       - {name: main, max-servers: 6000, networks: [private], labels: [{name: jammy, flavor-name: m1.tiny, cloud-image: jammy, host-key-checking: false}]}`;
   const path = join(dir, `nodepool-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(path, `labels: [{name: jammy}]\nproviders:${provider('bench-a')}${provider('bench-b')}\napi: {listen: 127.0.0.1, port: ${apiPort}}\nstore: {driver: postgres, url: '${url}', pool-size: 8}\n# boot ${bootMs} ms\n`);
+  writeFileSync(path, `labels: [{name: jammy}]\nproviders:${PROVIDERS.map(provider).join('')}\napi: {listen: 127.0.0.1, port: ${apiPort}}\nstore: {driver: postgres, url: '${url}', pool-size: 8}\n# boot ${bootMs} ms\n`);
   return path;
 }
 
 const port = () => 30000 + Math.floor(Math.random() * 20000);
 
-async function throughput(launchers: number): Promise<{ rate: number; perNode: number; launcherCpu: number; apiCpu: number }> {
+async function throughput(launchers: number): Promise<{ rate: number; perNode: number; launcherCpu: number; apiCpu: number; passes: number; skipped: number; cloudCalls: number }> {
   const db = await testDatabase('np_bench_multi');
+  const sim = await startSim();
   const apiPort = port();
   const cfg = config(db.url, apiPort);
   const procs: Proc[] = [];
   try {
     const api = start(['-c', cfg, 'api'], env);
     procs.push(api);
-    const ls = Array.from({ length: launchers }, (_, i) => start(['-c', cfg, 'launcher', '--name', `b${i}`], env));
+    const ls = Array.from({ length: launchers }, (_, i) => start(['-c', cfg, 'launcher', '--name', `b${i}`, '--providers', shareOf(i, launchers).join(',')], env));
     procs.push(...ls);
     await until('the processes', () => api.out().includes('API listening') && ls.every((l) => l.out().includes('nodepool: launcher')))
       .catch((err) => { throw new Error(`${(err as Error).message}: ${procs.map((p) => p.out().slice(-1500)).join('\n')}`); });
     const base = `http://127.0.0.1:${apiPort}`;
+    await sim.call('reset');
     const cpu0 = ls.map(cpuMs);
     const apiCpu0 = cpuMs(api);
     const t0 = performance.now();
@@ -120,18 +173,25 @@ async function throughput(launchers: number): Promise<{ rate: number; perNode: n
     await until('every request fulfilled', async () => (await sqlOn(db.url, `SELECT count(*)::int AS n FROM requests WHERE state = 'fulfilled'`)).rows[0].n === ids.length, 300_000, 50);
     const s = (performance.now() - t0) / 1000;
     const launcherCpu = ls.reduce((a, l, i) => a + cpuMs(l) - cpu0[i]!, 0);
+    const cloudCalls = (await sim.call<{ total: number }>('stats')).total;
     const apiCpu = cpuMs(api) - apiCpu0;
     await stopAll(procs);
     const queries = procs.reduce((a, p) => a + queriesOf(p), 0);
-    return { rate: BURST / s, perNode: queries / BURST, launcherCpu: launcherCpu / BURST, apiCpu: apiCpu / BURST };
+    const counted = ls.map(passesOf);
+    return {
+      rate: BURST / s, cloudCalls: cloudCalls / BURST, perNode: queries / BURST, launcherCpu: launcherCpu / BURST, apiCpu: apiCpu / BURST,
+      passes: counted.reduce((a, c) => a + c.passes, 0) / launchers, skipped: counted.reduce((a, c) => a + c.skipped, 0) / launchers,
+    };
   } finally {
     await stopAll(procs);
+    await sim.stop();
     await db.drop();
   }
 }
 
 async function takeover(): Promise<number[]> {
   const db = await testDatabase('np_bench_takeover');
+  const sim = await startSim();
   const apiPort = port();
   const cfg = config(db.url, apiPort);
   const procs: Proc[] = [];
@@ -165,24 +225,23 @@ async function takeover(): Promise<number[]> {
     return times;
   } finally {
     await stopAll(procs);
+    await sim.stop();
     await db.drop();
   }
 }
 
 try {
-  console.log(`## ${BURST} one-node requests at once, 1 API process, launchers as processes, PostgreSQL store (boot 100 ms, 2 providers)`);
+  console.log(`## ${BURST} one-node requests at once, 1 API process, launchers as processes, PostgreSQL store (boot 100 ms, ${PROVIDERS.length} providers, ${SHARED ? 'every launcher serves all of them' : 'each launcher serves its share of them'})`);
   let one = 0;
   for (const k of COUNTS) {
     const r = await throughput(k);
     if (k === COUNTS[0]) one = r.rate;
-    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips per fulfilled node (all processes); CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms`);
+    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips and ${r.cloudCalls.toFixed(1)} cloud calls per fulfilled node (all processes); CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms; per launcher ${r.passes.toFixed(0)} passes, ${r.skipped.toFixed(0)} store events not woken for`);
   }
   if (KILLS > 0) {
     const t = (await takeover()).sort((a, b) => a - b);
-    console.log(`\n## takeover after SIGKILL (lease 2 s), ${t.length} kills: p50 ${(t[Math.floor(t.length / 2)] / 1000).toFixed(2)} s, max ${(t[t.length - 1] / 1000).toFixed(2)} s`);
+    console.log(`\n## takeover after SIGKILL (lease 2 s), ${t.length} kills: p50 ${(t[Math.floor(t.length / 2)] / 1000).toFixed(2)} s, max ${(t[t.length - 1] / 1000).toFixed(2)} s (each: ${t.map((x) => (x / 1000).toFixed(1)).join(' ')})`);
   }
 } finally {
-  sim.send({ cmd: 'stop', id: 0 });
-  await new Promise((r) => sim.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
 }

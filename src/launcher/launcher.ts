@@ -16,6 +16,7 @@ import type { ProviderRuntime } from './provider-runtime.ts';
 import { PassLoop } from '../pass-loop.ts';
 import { servedActions } from './serving.ts';
 import { providerRuntime, reconfigure, retireDrained, type RuntimeDeps } from './reconfigure.ts';
+import { WakeGate } from './wake-gate.ts';
 
 export interface LauncherOptions {
   config: Config;
@@ -78,6 +79,8 @@ export class Launcher {
   private readonly deps: RuntimeDeps;
   /** A configuration waiting for the end of the pass under way (`reconfigure`). */
   private pending: { config: Config; adapters: Map<string, ProviderAdapter>; done: () => void; failed: (err: unknown) => void } | null = null;
+  /** Which store changes wake a pass (./wake-gate.ts). */
+  private readonly gate: WakeGate;
   lastPlan: Plan | null = null;
   passes = 0;
 
@@ -111,6 +114,7 @@ export class Launcher {
       config: opts.config, topology: this.topology, providers: this.providers, wake: () => this.wake(),
     };
     this.applier = new Applier(this.ctx);
+    this.gate = new WakeGate({ launcher: this.name, served: this.served, now: this.now, wake: () => this.wake() }, opts.config, this.topology);
   }
 
   /**
@@ -137,6 +141,7 @@ export class Launcher {
       });
       this.config = this.ctx.config = p.config;
       this.topology = this.ctx.topology = r.topology;
+      this.gate.configure(p.config, r.topology);
       // A call of a replaced adapter still running fails like a call to a cloud that went away.
       for (const a of r.replaced) void a.close();
       if (!this.stopped) for (const name of r.relist) void this.refreshList(name, true).then(() => this.wake());
@@ -164,7 +169,8 @@ export class Launcher {
     this.loop.start();
     await this.heartbeat();
     this.leaseTimer = setInterval(() => { void this.heartbeat(); }, Math.max(1000, this.leaseMs / 3));
-    this.unsubscribe = this.opts.store.subscribe((e) => { this.mirror.note(e); this.wake(); });
+    // Every change is noted, so the next pass reads its row again; only some wake a pass.
+    this.unsubscribe = this.opts.store.subscribe((e) => { this.mirror.note(e); this.gate.onEvent(e); });
     await Promise.all([...this.providers.keys()].map((name) => this.refreshList(name, true)));
     await Promise.all([...this.providers.keys()].map((name) => this.readFacts(name, [])));
     this.opts.logger.info({ launcher: this.name, providers: [...this.providers.keys()] }, 'launcher started');
@@ -185,6 +191,7 @@ export class Launcher {
       });
       await this.opts.store.renewLeases(this.name, now + this.leaseMs);
       const lapsed = this.leasesValidUntil !== 0 && this.leasesValidUntil <= this.now();
+      this.opts.logger.debug({ launcher: this.name, passes: this.passes, wakes: this.gate.counts.woken, wakesSkipped: this.gate.counts.skipped }, 'launcher activity');
       this.leasesValidUntil = now + this.leaseMs;
       if (lapsed) {
         // Changes announced while we could not hear them are missed: read everything again.
@@ -359,9 +366,12 @@ export class Launcher {
     this.unsubscribe?.();
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
+    this.gate.close();
     for (const rt of this.providers.values()) if (rt.timer) clearTimeout(rt.timer);
     await this.loop.stop();
     await this.applier.stop();
+    const c = this.gate.counts;
+    this.opts.logger.info({ launcher: this.name, passes: this.passes, wakes: c.woken, wakesSkipped: this.gate.skipped(), skippedWhy: c.skipped }, 'launcher stopped');
   }
 }
 

@@ -125,11 +125,27 @@ export interface ProviderStateRecord {
   updatedAt: number;
 }
 
+/**
+ * The facts of a changed node or request row that let a listener tell, without reading the row,
+ * whether the change concerns it (src/launcher/relevance.ts): the row as the write left it.
+ */
+export interface StoreEventRow {
+  /** The node's provider; the request's once a launcher claimed it for one of its pools, else null. */
+  provider: string | null;
+  /** The node's label (absent for requests). */
+  label?: string;
+  leaseOwner: string | null;
+  /** ms since the epoch. */
+  leaseExpires: number | null;
+}
+
 /** A change written to the store, published to in-process listeners after the write. */
 export interface StoreEvent {
   kind: 'node' | 'request' | 'build' | 'upload' | 'image' | 'gate-item' | 'gate-event';
   id: string;
   state: string;
+  /** The changed row's facts, when the store sends them (PostgreSQL's announcements); absent, a listener must assume the change concerns it. */
+  row?: StoreEventRow;
 }
 
 /** One point of a time series: the status page plots these (requests waiting, nodes by state...). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { PgStore } from '../../src/store/postgres/pg-store.ts';
 import { createPool } from '../../src/store/postgres/connect.ts';
 import { MIGRATIONS, MigrationNeededError, migrate, type Migration } from '../../src/store/postgres/migrations.ts';
-import { newRequestRecord } from '../../src/store/records.ts';
+import { newNodeRecord, newRequestRecord } from '../../src/store/records.ts';
 import type { StoreEvent } from '../../src/store/store.ts';
 import { emptyDatabase, postgresSkipReason, sqlOn, testDatabase, type TestDatabase } from '../support/postgres.ts';
 import { storeContract } from './store-contract.ts';
@@ -47,7 +47,8 @@ pgTest("another process's changes reach this process's listeners through LISTEN/
     await api.insertRequest(req, 'api');
     await api.updateRequest(req.id, { state: 'pending' }, 'api');
     await got;
-    assert.deepEqual(heard, [{ kind: 'request', id: req.id, state: 'requested' }, { kind: 'request', id: req.id, state: 'pending' }]);
+    const row = { provider: null, leaseOwner: null, leaseExpires: null };
+    assert.deepEqual(heard, [{ kind: 'request', id: req.id, state: 'requested', row }, { kind: 'request', id: req.id, state: 'pending', row }]);
     // The writer hears its own change once (at once, not again through NOTIFY).
     const own: string[] = [];
     api.subscribe((e) => own.push(e.state));
@@ -60,6 +61,50 @@ pgTest("another process's changes reach this process's listeners through LISTEN/
   } finally {
     await api.close();
     await launcher.close();
+  }
+});
+
+pgTest("an announcement carries the row facts a launcher decides relevance on: provider, label and lease of a node; provider and lease of a request", async () => {
+  const writer = await PgStore.open({ url: db.url, max: 2 });
+  const other = await PgStore.open({ url: db.url, max: 2, listen: true });
+  try {
+    const heard: StoreEvent[] = [];
+    const node = newNodeRecord({ label: 'jammy', provider: 'cloud-b', pool: 'main', connectionPort: 22, username: 'zuul', now: 1 });
+    const req = newRequestRecord({ labels: ['jammy'], requestor: 'ci', now: 1 });
+    const gone = new Promise<void>((resolve) => other.subscribe((e) => { heard.push(e); if (e.state === 'gone') resolve(); }));
+    await writer.insertNode({ ...node, leaseOwner: 'launcher-1', leaseExpires: 5000 }, 'launcher-1');
+    await writer.insertRequest(req, 'api');
+    await writer.updateRequest(req.id, { state: 'pending', provider: 'cloud-b', pool: 'main', leaseOwner: 'launcher-1', leaseExpires: 6000 }, 'launcher-1', { states: ['requested'] });
+    await writer.updateNode(node.id, { state: 'ready', leaseOwner: null, leaseExpires: null }, 'launcher-1');
+    await writer.writeAll([{ table: 'nodes', id: node.id, patch: { leaseOwner: 'launcher-2', leaseExpires: 7000 } }], 'launcher-2');
+    await writer.removeNode(node.id, 'launcher-2');
+    await gone;
+    const facts = { provider: 'cloud-b', label: 'jammy' };
+    assert.deepEqual(heard, [
+      { kind: 'node', id: node.id, state: 'building', row: { ...facts, leaseOwner: 'launcher-1', leaseExpires: 5000 } },
+      { kind: 'request', id: req.id, state: 'requested', row: { provider: null, leaseOwner: null, leaseExpires: null } },
+      { kind: 'request', id: req.id, state: 'pending', row: { provider: 'cloud-b', leaseOwner: 'launcher-1', leaseExpires: 6000 } },
+      { kind: 'node', id: node.id, state: 'ready', row: { ...facts, leaseOwner: null, leaseExpires: null } },
+      { kind: 'node', id: node.id, state: '', row: { ...facts, leaseOwner: 'launcher-2', leaseExpires: 7000 } },
+      { kind: 'node', id: node.id, state: 'gone', row: { ...facts, leaseOwner: 'launcher-2', leaseExpires: 7000 } },
+    ]);
+  } finally {
+    await writer.close();
+    await other.close();
+  }
+});
+
+pgTest('a write whose row facts would pass the 8,000-byte NOTIFY limit is announced without them', async () => {
+  const writer = await PgStore.open({ url: db.url, max: 2 });
+  const other = await PgStore.open({ url: db.url, max: 2, listen: true });
+  try {
+    const node = newNodeRecord({ label: 'jammy', provider: 'p'.repeat(9000), pool: 'main', connectionPort: 22, username: 'zuul', now: 1 });
+    const heard = new Promise<StoreEvent>((resolve) => other.subscribe((e) => { if (e.id === node.id) resolve(e); }));
+    await writer.insertNode(node, 'launcher-1');
+    assert.deepEqual(await heard, { kind: 'node', id: node.id, state: 'building' });
+  } finally {
+    await writer.close();
+    await other.close();
   }
 });
 

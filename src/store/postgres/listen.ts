@@ -53,7 +53,7 @@ export class ChangeListener {
     if (!m.payload) return;
     const p = JSON.parse(m.payload) as StoreEvent & { origin: string };
     if (p.origin === this.origin) return;
-    this.deliver({ kind: p.kind, id: p.id, state: p.state });
+    this.deliver(p.row ? { kind: p.kind, id: p.id, state: p.state, row: p.row } : { kind: p.kind, id: p.id, state: p.state });
   }
 
   private onLost(client: pg.Client, err: Error | null): void {

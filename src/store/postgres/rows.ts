@@ -60,8 +60,30 @@ class Params {
 const kindOf = (table: Table) => (table === 'nodes' ? 'node' : 'request');
 
 /**
+ * The columns of a changed row its announcement carries as `row` (StoreEventRow), so that a
+ * launcher can tell without a read whether the change concerns it (src/launcher/relevance.ts).
+ * The RETURNING of each write lists them, prefixed `ev_`, from the row as the write left it.
+ */
+const FACTS: Record<Table, Record<string, string>> = {
+  nodes: { provider: 'provider', label: 'label', leaseOwner: 'lease_owner', leaseExpires: 'lease_expires' },
+  requests: { provider: 'provider', leaseOwner: 'lease_owner', leaseExpires: 'lease_expires' },
+};
+
+/** `RETURNING` items for the facts of the row aliased `t` (or unaliased with `t` = ''). */
+function factColumns(table: Table, t: string): string {
+  return Object.values(FACTS[table]).map((c) => `${t}${c} AS ev_${c}`).join(', ');
+}
+
+/**
+ * PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more, and the write with it. The facts
+ * are a few short names and a number (about 150 bytes with uuids), but a name is whatever the
+ * operator chose: past this size an announcement goes without them, and its listeners read.
+ */
+const PAYLOAD_LIMIT = 7900;
+
+/**
  * The tail shared by every write: an audit row per changed row whose state moved (from `src` with
- * columns id, from_state, to_state), a NOTIFY per changed row, and the count of changed rows.
+ * columns id, from_state, to_state and the `ev_` facts), a NOTIFY per changed row, and the count of changed rows.
  */
 function auditAndNotify(p: Params, table: Table, src: string, o: { at: number; by: string; reason: string | null; audit: boolean; event: string; origin: string }): string {
   const kind = p.add(kindOf(table));
@@ -70,8 +92,10 @@ function auditAndNotify(p: Params, table: Table, src: string, o: { at: number; b
         SELECT ${p.add(o.at)}, ${kind}, id, from_state, to_state, ${p.add(o.by)}, ${p.add(o.reason)} FROM ${src}
         WHERE from_state IS DISTINCT FROM to_state)`
     : '';
-  const payload = `json_build_object('kind', ${kind}::text, 'id', id, 'state', ${p.add(o.event)}::text, 'origin', ${p.add(o.origin)}::text)::text`;
-  return `${audit}, ntf AS (SELECT pg_notify('${CHANNEL}', ${payload}) FROM ${src})
+  const bare = `'kind', ${kind}::text, 'id', id, 'state', ${p.add(o.event)}::text, 'origin', ${p.add(o.origin)}::text`;
+  const row = Object.entries(FACTS[table]).map(([key, c]) => `'${key}', ev_${c}`).join(', ');
+  return `${audit}, pay AS (SELECT json_build_object(${bare}, 'row', json_build_object(${row}))::text AS with_row, json_build_object(${bare})::text AS without_row FROM ${src}),
+ntf AS (SELECT pg_notify('${CHANNEL}', CASE WHEN octet_length(with_row) < ${PAYLOAD_LIMIT} THEN with_row ELSE without_row END) FROM pay)
 SELECT (SELECT count(*) FROM ${src})::int AS changed, (SELECT count(*) FROM ntf)::int AS notified`;
 }
 
@@ -93,7 +117,7 @@ export function insertSql(table: Table, rec: NodeRecord | RequestRecord, meta: W
     }
   }
   const text = `WITH ins AS (INSERT INTO ${table} (${keys.map((k) => cols[k]).join(', ')}) ${source}
-  RETURNING id, NULL::text AS from_state, state AS to_state)${auditAndNotify(p, table, 'ins', { ...meta, audit: true, event: rec.state })}`;
+  RETURNING id, NULL::text AS from_state, state AS to_state, ${factColumns(table, '')})${auditAndNotify(p, table, 'ins', { ...meta, audit: true, event: rec.state })}`;
   return { text, values: p.values };
 }
 
@@ -122,7 +146,7 @@ function condition(p: Params, table: Table, id: string, cond: StoreCondition<str
  * with the pool that request goes to (the only reason a launcher picks one request over another),
  * and SKIP LOCKED would hand a launcher the oldest request before that decision. Even at four
  * launchers it claims over 2,000 requests a second, more than ten times what the launchers fulfil
- * end to end (at most 159 nodes/s, `npm run bench:multi`), so claiming is not what limits them.
+ * end to end (50–160 nodes/s on this machine, `npm run bench:multi`), so claiming is not what limits them.
  *
  * A conditional update. When it changes the state, the row is first locked (`FOR UPDATE` in `prev`)
  * so the audit's from-state is the one the update replaced, even when another process wrote the
@@ -137,8 +161,8 @@ export function updateSql(table: Table, id: string, patch: NodePatch | RequestPa
   const state = (patch as { state?: string }).state;
   const text = state
     ? `WITH prev AS (SELECT id, state FROM ${table} WHERE id = ${p.add(id)} FOR UPDATE),
-upd AS (UPDATE ${table} t SET ${set} FROM prev WHERE prev.id = t.id AND ${where} RETURNING t.id, prev.state AS from_state, t.state AS to_state)`
-    : `WITH upd AS (UPDATE ${table} t SET ${set} WHERE ${where} RETURNING t.id, t.state AS from_state, t.state AS to_state)`;
+upd AS (UPDATE ${table} t SET ${set} FROM prev WHERE prev.id = t.id AND ${where} RETURNING t.id, prev.state AS from_state, t.state AS to_state, ${factColumns(table, 't.')})`
+    : `WITH upd AS (UPDATE ${table} t SET ${set} WHERE ${where} RETURNING t.id, t.state AS from_state, t.state AS to_state, ${factColumns(table, 't.')})`;
   return { text: text + auditAndNotify(p, table, 'upd', { ...meta, audit: !!state, event: state ?? '' }), values: p.values };
 }
 
@@ -146,7 +170,7 @@ upd AS (UPDATE ${table} t SET ${set} FROM prev WHERE prev.id = t.id AND ${where}
 export function removeSql(id: string, cond: StoreCondition<string> | undefined, meta: WriteMeta): Sql {
   const p = new Params();
   const where = condition(p, 'nodes', id, cond);
-  const text = `WITH del AS (DELETE FROM nodes t WHERE ${where} RETURNING t.id, t.state AS from_state, 'gone'::text AS to_state)`;
+  const text = `WITH del AS (DELETE FROM nodes t WHERE ${where} RETURNING t.id, t.state AS from_state, 'gone'::text AS to_state, ${factColumns('nodes', 't.')})`;
   return { text: text + auditAndNotify(p, 'nodes', 'del', { ...meta, reason: null, audit: true, event: 'gone' }), values: p.values };
 }
 
