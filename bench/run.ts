@@ -6,8 +6,12 @@
  * The system runs in this process (API + launcher + SQLite, as `nodepool run`), logging at info to
  * /dev/null; the simulator and the burst's scheduler (the HTTP client) run in child processes, so
  * the CPU read in this process is the system's alone. Each scenario starts a fresh system and store.
+ * The RSS scenario runs `nodepool run` itself in a child process and reads its RSS twice: as soon
+ * as the fleet is ready, and after BENCH_IDLE seconds of idling (once V8 has collected what the
+ * filling left behind: the fleet's settled size).
  *
- * Options (environment): BENCH_ONLY=overhead,burst,rss  BENCH_BURST=500  BENCH_RSS=1000,10000  BENCH_IDLE=5
+ * Options (environment): BENCH_ONLY=overhead,burst,rss  BENCH_BURST=500  BENCH_RSS=1000,10000  BENCH_IDLE=30 (s)
+ *   BENCH_SYSTEM_ARGS (node options of the `nodepool run` of the RSS scenario)  BENCH_SNAPSHOT=S  BENCH_FILL_TIMEOUT=900 (s)
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +28,7 @@ const only = (process.env.BENCH_ONLY ?? 'overhead,burst,rss').split(',');
 const BURST = Number(process.env.BENCH_BURST ?? 500);
 const RSS_SIZES = (process.env.BENCH_RSS ?? '1000,10000').split(',').map(Number);
 /** Seconds the ready fleet is left idle while its CPU is measured. */
-const IDLE_S = Number(process.env.BENCH_IDLE ?? 5);
+const IDLE_S = Number(process.env.BENCH_IDLE ?? 30);
 
 class Sim {
   private seq = 0;
@@ -241,6 +245,7 @@ async function rss(sim: Sim, sshPort: number, n: number): Promise<void> {
     const t0 = performance.now();
     await waitFor(`${n} ready nodes`, async () => ready() >= n, Number(process.env.BENCH_FILL_TIMEOUT ?? 900) * 1000, Math.max(200, n / 50));
     const took = performance.now() - t0;
+    const filledRss = procStatus(child.pid!, 'VmRSS');
     const cpu0 = procCpuMs(child.pid!);
     // Idle with the fleet ready: what the system still does on its own (server lists, passes).
     await new Promise((r) => setTimeout(r, IDLE_S * 1000));
@@ -257,7 +262,7 @@ async function rss(sim: Sim, sshPort: number, n: number): Promise<void> {
       await new Promise((r) => setTimeout(r, Number(process.env.BENCH_SNAPSHOT) * 1000));
     }
     console.log(`\n## ${n} ready nodes (\`nodepool run\` in its own process; host-key scanning off, simulator SSH off)`);
-    console.log(`RSS before any node ${(idleRss / 1024).toFixed(0)} MiB; min-ready ${n} reached in ${(took / 1000).toFixed(1)} s (${(n / (took / 1000)).toFixed(0)} nodes/s); RSS ${(kib / 1024).toFixed(0)} MiB (peak ${(peak / 1024).toFixed(0)} MiB); ${((kib - idleRss) / n).toFixed(1)} KiB per node above the idle system; ${heap}; idle CPU ${(idleCpu / IDLE_S).toFixed(1)} ms/s`);
+    console.log(`RSS before any node ${(idleRss / 1024).toFixed(0)} MiB; min-ready ${n} reached in ${(took / 1000).toFixed(1)} s (${(n / (took / 1000)).toFixed(0)} nodes/s); RSS then ${(filledRss / 1024).toFixed(0)} MiB, after ${IDLE_S} s idle ${(kib / 1024).toFixed(0)} MiB (peak ${(peak / 1024).toFixed(0)} MiB); ${((kib - idleRss) / n).toFixed(1)} KiB per node above the idle system; ${heap}; idle CPU ${(idleCpu / IDLE_S).toFixed(1)} ms/s`);
   } finally {
     child.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
