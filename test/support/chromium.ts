@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,11 +45,35 @@ async function unpacked(executablePath: () => Promise<string>): Promise<string> 
   const { version } = JSON.parse(readFileSync(join(dirname(main), '../package.json'), 'utf8')) as { version: string };
   const dir = join(tmpdir(), `nodepool-chromium-${version}`);
   mkdirSync(dir, { recursive: true });
+  // Test files run side by side: one process unpacks, the others wait for it to finish (a binary
+  // still being written cannot be run: spawn fails with ETXTBSY).
+  const complete = join(dir, '.complete');
+  const lock = join(dir, '.unpacking');
+  let mine = false;
+  for (const deadline = Date.now() + 120_000; !existsSync(complete);) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      mine = true;
+      break;
+    } catch {
+      // A lock left by a process killed while unpacking is taken over after a minute.
+      if (Date.now() - mtime(lock) > 60_000) rmSync(lock, { force: true });
+      if (Date.now() > deadline) throw new Error(`Chromium still being unpacked into ${dir} after 2 minutes`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
   const before = process.env.TMPDIR;
   process.env.TMPDIR = dir;
   try {
-    return await executablePath();
+    const path = await executablePath();
+    if (mine) writeFileSync(complete, '');
+    return path;
   } finally {
+    if (mine) rmSync(lock, { force: true });
     if (before === undefined) delete process.env.TMPDIR; else process.env.TMPDIR = before;
   }
+}
+
+function mtime(path: string): number {
+  try { return statSync(path).mtimeMs; } catch { return Date.now(); }
 }
