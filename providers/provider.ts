@@ -138,6 +138,12 @@ export interface ProviderAdapter {
   deleteServer(id: string): Promise<void>;
   /** Absolute limits and usage of the project (quota); -1 for a limit the cloud does not set. */
   getLimits(): Promise<Limits>;
+  /**
+   * How many server creates and deletes the driver carries at once (its connections to the cloud);
+   * absent: no limit. The launcher starts no more: the rest wait in the store, where no timeout
+   * runs, instead of in a connection queue where the call's timeout would already be running.
+   */
+  readonly callsAtOnce?: number;
   /** Number of cloud calls made so far (for the economy promise and the benchmarks). */
   callCount(): number;
   /** Releases connections and timers. */

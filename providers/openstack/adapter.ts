@@ -11,7 +11,7 @@ import type { CloudCall, CreateServerSpec, Limits, ListServersOptions, ProviderA
 import { CinderClient } from './cinder.ts';
 import { FloatingIpClient } from './floating-ips.ts';
 import { GlanceClient } from './glance.ts';
-import { HttpClient } from './http.ts';
+import { CALLS_AT_ONCE, HttpClient } from './http.ts';
 import { TokenSource } from './keystone.ts';
 import { NeutronClient } from './neutron.ts';
 import { NovaClient } from './nova.ts';
@@ -36,6 +36,7 @@ export interface OpenStackProviderOptions {
 /** Every extension is offered: Nova flavors, Glance and Neutron lookups, floating IPs, ports, Cinder volumes, Glance uploads. */
 export class OpenStackProvider implements ProviderAdapter {
   readonly name: string;
+  readonly callsAtOnce = CALLS_AT_ONCE;
   readonly catalog: CatalogExtension;
   readonly floatingIps: FloatingIpClient;
   readonly ports: PortClient;
@@ -50,7 +51,7 @@ export class OpenStackProvider implements ProviderAdapter {
     const c = opts.credentials;
     this.name = opts.name;
     this.http = new HttpClient({
-      provider: opts.name, logger: opts.logger, timeoutMs: opts.timeoutMs ?? 30_000, verify: c.verify ?? true, cacert: c.cacert, onCall: opts.onCall,
+      provider: opts.name, logger: opts.logger, timeoutMs: opts.timeoutMs ?? (c.apiTimeout !== undefined ? c.apiTimeout * 1000 : 30_000), verify: c.verify ?? true, cacert: c.cacert, onCall: opts.onCall,
     });
     this.tokens = new TokenSource({ provider: opts.name, http: this.http, credentials: c, logger: opts.logger, now });
     const session = new Session(this.http, this.tokens, c, now);

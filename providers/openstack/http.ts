@@ -47,6 +47,13 @@ export interface HttpOptions {
   onCall?: (call: CloudCall) => void;
 }
 
+/**
+ * Server creates and deletes in flight at once per cloud (the launcher waits for a free one); the
+ * connection pool is larger, so lists, limits and token calls always find a connection.
+ */
+export const CALLS_AT_ONCE = 64;
+const CONNECTIONS = CALLS_AT_ONCE + 32;
+
 export class HttpClient {
   private readonly axios: AxiosInstance;
   private readonly httpAgent: http.Agent;
@@ -57,10 +64,10 @@ export class HttpClient {
     // Keep-alive: a launcher makes hundreds of calls a second to the same few endpoints, and a
     // TLS handshake per call would cost more than the call. Keystone behind uwsgi closes every
     // connection itself; the agent copes.
-    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
     this.httpsAgent = new https.Agent({
       keepAlive: true,
-      maxSockets: 64,
+      maxSockets: CONNECTIONS,
       rejectUnauthorized: opts.verify,
       ca: opts.cacert ? readCaBundle(opts.provider, opts.cacert) : undefined,
     });

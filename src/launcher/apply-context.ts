@@ -27,22 +27,32 @@ export interface ApplierContext {
 export class Tasks {
   readonly inflight = new Set<string>();
   private readonly running = new Set<Promise<void>>();
+  /** Server creates and deletes running, by provider (against the driver's `callsAtOnce`). */
+  private readonly calls = new Map<string, number>();
   /** Set by stop(): waits that could last minutes (a host-key scan until launch-timeout) end early; the store keeps where each node was, for the next start. */
   stopping = false;
 
   constructor(private readonly logger: Logger, private readonly wake: () => void) {}
 
-  spawn(key: string, fn: () => Promise<void>): void {
+  /** Runs `fn` as task `key` unless it runs already; `callIn`: the provider whose create or delete call it makes. */
+  spawn(key: string, fn: () => Promise<void>, callIn?: string): void {
     if (this.inflight.has(key)) return;
     this.inflight.add(key);
+    if (callIn !== undefined) this.calls.set(callIn, (this.calls.get(callIn) ?? 0) + 1);
     const task = fn()
       .catch((err) => this.logger.error({ err, task: key }, 'task failed'))
       .finally(() => {
         this.inflight.delete(key);
         this.running.delete(task);
+        if (callIn !== undefined) this.calls.set(callIn, this.calls.get(callIn)! - 1);
         this.wake();
       });
     this.running.add(task);
+  }
+
+  /** Server creates and deletes running in `provider`. */
+  callsIn(provider: string): number {
+    return this.calls.get(provider) ?? 0;
   }
 
   /** Ends the long waits of running tasks and waits for them (shutdown). */
@@ -68,6 +78,16 @@ export abstract class ApplyPart {
   }
   /** The condition "no lease, an expired one, or ours". */
   protected mine() { return { owner: this.ctx.launcher, now: this.ctx.now() }; }
+
+  /**
+   * Whether another create or delete call may start in `provider` now (its driver's `callsAtOnce`).
+   * When not, the node waits in the store (pending, or deleting without a call) and a later plan,
+   * woken as a call ends, starts it.
+   */
+  protected callRoom(provider: string): boolean {
+    const atOnce = this.ctx.providers.get(provider)?.adapter.callsAtOnce;
+    return atOnce === undefined || this.tasks.callsIn(provider) < atOnce;
+  }
 
   /** Gives back every building or ready node assigned to a request (it failed or moved). */
   protected async unallocateAll(requestId: string): Promise<void> {

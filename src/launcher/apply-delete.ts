@@ -27,7 +27,8 @@ export class Deletes extends ApplyPart {
 
   /** Asks the cloud to delete a node's server (a task; the planner asks again after DELETE_RETRY_MS). */
   deleteNodeServer(n: Pick<NodeRecord, 'id' | 'provider' | 'serverId'>): void {
-    this.tasks.spawn(`delete:${n.id}`, () => this.deleteServer(n.id, n.provider, n.serverId!));
+    if (!this.callRoom(n.provider)) return;
+    this.tasks.spawn(`delete:${n.id}`, () => this.deleteServer(n.id, n.provider, n.serverId!), n.provider);
   }
 
   /** The node is gone from the store: learn how long its delete took, forget its calls. */

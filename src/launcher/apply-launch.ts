@@ -47,7 +47,7 @@ export class Launches extends ApplyPart {
         continue;
       }
       this.log.info({ node: node.id, label, provider, pool, request: requestId, attempt }, 'launching node');
-      this.tasks.spawn(`create:${node.id}`, () => this.createServer(node.id));
+      this.startCreate(node);
     }
   }
 
@@ -74,7 +74,12 @@ export class Launches extends ApplyPart {
     this.tasks.spawn(`scan:${node.id}`, () => this.scan(node.id));
   }
 
-  async createServer(nodeId: string): Promise<void> {
+  /** Starts the create call of a pending node, if the provider has room for another call (else a later plan does). */
+  startCreate(n: Pick<NodeRecord, 'id' | 'provider'>): void {
+    if (this.callRoom(n.provider)) this.tasks.spawn(`create:${n.id}`, () => this.createServer(n.id), n.provider);
+  }
+
+  private async createServer(nodeId: string): Promise<void> {
     const { store, now } = this.ctx;
     const node = await store.getNode(nodeId);
     if (!node || node.state !== 'building') return;

@@ -24,6 +24,8 @@ export class Capacity {
    */
   private readonly serversInPool = new Map<string, Cost>();
   private readonly serversInProvider = new Map<string, Cost>();
+  /** Create and delete calls planned in this pass, by provider (against `callRoom`). */
+  private readonly callsPlanned = new Map<string, number>();
 
   constructor(private readonly input: PlanInput, private readonly wakeAt: (t: number) => void) {}
 
@@ -81,7 +83,20 @@ export class Capacity {
     const c = this.cost(n.provider, n.pool, [n.label]);
     if (!fits(this.serversInPool.get(poolKey(n.provider, n.pool)) ?? ZERO, c, pool.limit)) return false;
     if (!fits(this.serversInProvider.get(n.provider) ?? ZERO, c, this.cond(n.provider).cloudRoom ?? UNLIMITED)) return false;
+    if (!this.takeCall(n.provider)) return false;
     this.holdServer(n);
+    return true;
+  }
+
+  /**
+   * Books one create or delete call in `provider` if its driver can carry another now; when it
+   * cannot, the node waits where it is and the plan that follows the end of a call starts it.
+   */
+  takeCall(provider: string): boolean {
+    const room = this.cond(provider).callRoom;
+    const planned = this.callsPlanned.get(provider) ?? 0;
+    if (room !== undefined && planned >= room) return false;
+    this.callsPlanned.set(provider, planned + 1);
     return true;
   }
 

@@ -36,6 +36,8 @@ export interface ProviderConditions {
   pausedUntil: ReadonlyMap<string, number>;
   /** Labels in launch backoff in this provider: label → until. */
   backoffUntil: ReadonlyMap<string, number>;
+  /** Server creates and deletes that may still start now (the driver's `callsAtOnce` less those running); absent: no limit. */
+  callRoom?: number;
 }
 
 export interface PlanInput {

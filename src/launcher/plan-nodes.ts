@@ -183,7 +183,7 @@ function deleting(pass: PlanPass, n: NodeRecord, view: ProviderCloudView | undef
     // is free for a new node (./plan-register.ts).
     const called = deleteCalledAt.get(n.id);
     if (pass.input.deleteAnsweredAt.has(n.id)) pass.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'server returned to its driver' });
-    else if (called === undefined || now - called >= DELETE_RETRY_MS) pass.actions.push({ type: 'delete-server', nodeId: n.id });
+    else if (called === undefined || now - called >= DELETE_RETRY_MS) { if (pass.cap.takeCall(n.provider)) pass.actions.push({ type: 'delete-server', nodeId: n.id }); }
     else pass.wakeAt(called + DELETE_RETRY_MS);
     return;
   }
@@ -203,7 +203,8 @@ function deleting(pass: PlanPass, n: NodeRecord, view: ProviderCloudView | undef
   if (goneAfterDelete(view, n.serverId, pass.input.deleteAnsweredAt.get(n.id))) {
     pass.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'server deleted' });
   } else if (called === undefined || now - called >= DELETE_RETRY_MS) {
-    pass.actions.push({ type: 'delete-server', nodeId: n.id });
+    // Without room for another call now, the end of a running one wakes the plan that sends it.
+    if (pass.cap.takeCall(n.provider)) pass.actions.push({ type: 'delete-server', nodeId: n.id });
   } else {
     pass.wakeAt(called + DELETE_RETRY_MS);
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -265,3 +265,25 @@ function catchConfigError(fn: () => unknown): ConfigError {
   }
   assert.fail('no error');
 }
+
+test("api_timeout gives a cloud's calls their time limit, in seconds; a value that is not one is reported on its line", () => {
+  const dir = empty();
+  const file = join(dir, 'clouds.yaml');
+  writeFileSync(file, [
+    'clouds:',
+    '  patient:',
+    '    auth: {auth_url: "https://keystone.example/v3", username: ci, password: pw, project_name: ci}',
+    '    api_timeout: 90',
+    '  plain:',
+    '    auth: {auth_url: "https://keystone.example/v3", username: ci, password: pw, project_name: ci}',
+    '  hasty:',
+    '    auth: {auth_url: "https://keystone.example/v3", username: ci, password: pw, project_name: ci}',
+    '    api_timeout: soon',
+    '',
+  ].join('\n'));
+  const loaded = machine({ env: { OS_CLIENT_CONFIG_FILE: file } });
+  assert.equal(resolveCloud(loaded, 'patient').apiTimeout, 90);
+  assert.equal(resolveCloud(loaded, 'plain').apiTimeout, undefined, 'absent: the default of 30 s');
+  const issues = catchConfigError(() => resolveCloud(loaded, 'hasty')).issues;
+  assert.deepEqual(issues.map((i) => [i.path, i.line, i.message]), [['clouds.hasty.api_timeout', 9, 'must be a number of seconds above 0']]);
+});

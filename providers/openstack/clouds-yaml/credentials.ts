@@ -28,4 +28,6 @@ export interface CloudCredentials {
   verify: boolean;
   /** CA bundle path (clouds.yaml `cacert`). */
   cacert?: string;
+  /** Seconds a call may take before it is given up (clouds.yaml `api_timeout`); default 30. */
+  apiTimeout?: number;
 }

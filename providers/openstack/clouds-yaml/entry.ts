@@ -77,6 +77,8 @@ export const cloudEntrySchema = z.looseObject({
   verify: flag.optional(),
   insecure: flag.optional(),
   cacert: z.string().optional(),
+  api_timeout: z.custom<number | string>((v) => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN) > 0,
+    'must be a number of seconds above 0').optional(),
 });
 type CloudEntry = z.output<typeof cloudEntrySchema>;
 
@@ -186,6 +188,7 @@ function toCredentials(
     interface: 'public',
     verify: true,
     cacert: e.cacert?.replace(/^~(?=\/|$)/, home),
+    ...(e.api_timeout !== undefined && Number(e.api_timeout) > 0 ? { apiTimeout: Number(e.api_timeout) } : {}),
   };
 
   const authTypeKey = e.auth_type !== undefined ? 'auth_type' : 'auth_plugin';
