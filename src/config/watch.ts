@@ -23,7 +23,10 @@ export interface ConfigWatcherOptions {
   /** Milliseconds between two reads; 0 = never (start() does nothing). */
   intervalMs: number;
   logger: Logger;
-  /** Other files the configuration depends on (clouds.yaml, secure.yaml), looked up again at each read. */
+  /**
+   * Other files the configuration depends on (clouds.yaml, secure.yaml), looked up once per
+   * configuration (finding them reads and parses them) and read again at each check.
+   */
   related?: (config: Config) => string[];
   /**
    * Puts a valid new configuration in place; throwing refuses it and the previous one keeps
@@ -44,6 +47,7 @@ export class ConfigWatcher {
   private appliedRelated: string;
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<ReloadResult> | null = null;
+  private readonly relatedOf = new WeakMap<Config, string[]>();
 
   constructor(private readonly opts: ConfigWatcherOptions) {
     this.config = opts.current;
@@ -122,11 +126,20 @@ export class ConfigWatcher {
 
   /** A hash of every file's content (or its absence), in order. */
   private fingerprint(config: Config): string {
-    return hashFiles([this.opts.path, ...(this.opts.related?.(config) ?? [])]);
+    return hashFiles([this.opts.path, ...this.related(config)]);
   }
 
   private relatedPrint(config: Config): string {
-    return hashFiles(this.opts.related?.(config) ?? []);
+    return hashFiles(this.related(config));
+  }
+
+  private related(config: Config): string[] {
+    let files = this.relatedOf.get(config);
+    if (!files) {
+      files = this.opts.related?.(config) ?? [];
+      this.relatedOf.set(config, files);
+    }
+    return files;
   }
 }
 

@@ -99,3 +99,26 @@ test('a configuration the process cannot put in place is refused and the old one
     t.done();
   }
 });
+
+test('a change of a related file (clouds.yaml) alone is applied as one; finding the related files is done once per configuration', async () => {
+  const t = setup(VALID(1));
+  const clouds = join(t.dir, 'clouds.yaml');
+  writeFileSync(clouds, 'clouds: {}\n');
+  let lookups = 0;
+  const seen: boolean[] = [];
+  const watcher = new ConfigWatcher({
+    path: t.path, current: loadConfig(t.path), intervalMs: 0, logger: createLogger({ level: 'silent' }),
+    related: () => { lookups++; return [clouds]; },
+    apply: async (_next, _previous, relatedChanged) => { seen.push(relatedChanged); },
+  });
+  try {
+    for (let i = 0; i < 20; i++) assert.equal(await watcher.check(), 'unchanged');
+    writeFileSync(clouds, 'clouds: {a: {auth: {auth_url: "http://127.0.0.1:5000"}}}\n');
+    assert.equal(await watcher.check(), 'applied');
+    assert.deepEqual(seen, [true], 'applied with its related files changed');
+    for (let i = 0; i < 20; i++) assert.equal(await watcher.check(), 'unchanged');
+    assert.equal(lookups, 2, 'once for the configuration of the start, once for the one applied');
+  } finally {
+    t.done();
+  }
+});
