@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { NODE_STATES, REQUEST_STATES } from '../model.ts';
 import { exitCodeFor } from '../ops/errors.ts';
+import { PROJECT_ROOT } from '../project-root.ts';
 import type { GlobalOptions } from './context.ts';
 
 /**
@@ -43,7 +44,7 @@ export function durationArg(v: string): number {
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('package.json', PROJECT_ROOT), 'utf8')) as { version: string }).version;
   } catch {
     return 'unknown';
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { PROJECT_ROOT } from '../../project-root.ts';
 
 /**
  * The status page: static files (no build step), read once when the app is built. The page
@@ -15,7 +16,7 @@ const FILES: Record<string, string> = {
 };
 
 export function statusPageRoutes(app: FastifyInstance): void {
-  const dir = new URL('../../status/web/', import.meta.url);
+  const dir = new URL('src/status/web/', PROJECT_ROOT);
   const content = new Map(Object.keys(FILES).map((f) => [f, readFileSync(new URL(f, dir))]));
   const send = (file: string) => async (_request: unknown, reply: import('fastify').FastifyReply) =>
     // Short: a new release's page is picked up within a minute without a forced reload.
