@@ -12,6 +12,39 @@ export interface WaitOptions {
 const isOpen = (r: RequestRecord) => OPEN_REQUEST_STATES.includes(r.state);
 
 /**
+ * The waits on each request, per store, behind one store subscription (held while any wait runs):
+ * a change costs a map lookup, not a call to every waiting request's listener. A change to an open
+ * state (claimed: `pending`) wakes nobody: the wait is for the request to leave them.
+ */
+const waits = new WeakMap<Store, { byId: Map<string, Set<() => void>>; unsubscribe: () => void }>();
+
+function onChange(store: Store, id: string, fn: () => void): () => void {
+  let entry = waits.get(store);
+  if (!entry) {
+    const byId = new Map<string, Set<() => void>>();
+    const unsubscribe = store.subscribe((e) => {
+      if (e.kind !== 'request' || (OPEN_REQUEST_STATES as readonly string[]).includes(e.state)) return;
+      const fns = byId.get(e.id);
+      if (fns) for (const f of fns) f();
+    });
+    entry = { byId, unsubscribe };
+    waits.set(store, entry);
+  }
+  const { byId } = entry;
+  let fns = byId.get(id);
+  if (!fns) { fns = new Set(); byId.set(id, fns); }
+  fns.add(fn);
+  return () => {
+    fns!.delete(fn);
+    if (fns!.size === 0) byId.delete(id);
+    if (byId.size === 0 && waits.get(store) === entry) {
+      entry!.unsubscribe();
+      waits.delete(store);
+    }
+  };
+}
+
+/**
  * Long-poll: resolves with the request as soon as it leaves `requested`/`pending`, or with its
  * current record when `waitMs` runs out or the signal aborts; null once it is unknown. Wakes on
  * the store's change events for this request and also re-reads every `pollMs`.
@@ -57,9 +90,7 @@ export async function waitWhileOpen(store: Store, id: string, opts: WaitOptions)
     };
     const onAbort = () => finish();
 
-    const unsubscribe = store.subscribe((e) => {
-      if (e.kind === 'request' && e.id === id) void check();
-    });
+    const unsubscribe = onChange(store, id, () => void check());
     const poll = setInterval(() => void check(), opts.pollMs);
     const timer = setTimeout(() => void check().then(() => finish()), opts.waitMs);
     opts.signal?.addEventListener('abort', onAbort, { once: true });

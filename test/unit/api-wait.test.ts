@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RequestRecord } from '../../src/model.ts';
+import { newRequestRecord } from '../../src/store/records.ts';
+import type { Store, StoreEvent } from '../../src/store/store.ts';
+import { waitWhileOpen } from '../../src/api/wait.ts';
+
+// Long-polls on many requests at once, over a store that counts its subscriptions and reads.
+
+function countingStore(rows: Map<string, RequestRecord>) {
+  const listeners = new Set<(e: StoreEvent) => void>();
+  const reads = new Map<string, number>();
+  const store = {
+    async getRequest(id: string) { reads.set(id, (reads.get(id) ?? 0) + 1); return rows.get(id) ?? null; },
+    subscribe(l: (e: StoreEvent) => void) { listeners.add(l); return () => { listeners.delete(l); }; },
+  } as unknown as Store;
+  const emit = (e: StoreEvent) => { for (const l of [...listeners]) l(e); };
+  return { store, listeners, reads, emit };
+}
+
+test('500 waits share one store subscription; a change wakes only its own request, a claim wakes none, and the last wait to end unsubscribes', async () => {
+  const rows = new Map<string, RequestRecord>();
+  for (let i = 0; i < 500; i++) {
+    const r = newRequestRecord({ labels: ['jammy'], requestor: 'ci', now: 0 });
+    rows.set(r.id, r);
+  }
+  const ids = [...rows.keys()];
+  assert.equal(ids.length, 500);
+  const s = countingStore(rows);
+  const done = new Map<string, Promise<RequestRecord | null>>();
+  for (const id of ids) done.set(id, waitWhileOpen(s.store, id, { waitMs: 60_000, pollMs: 60_000 }));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(s.listeners.size, 1, 'one subscription for every wait');
+  const readsBefore = new Map(s.reads);
+
+  const [first, second] = ids as [string, string];
+  rows.set(first, { ...rows.get(first)!, state: 'pending' });
+  s.emit({ kind: 'request', id: first, state: 'pending' });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(s.reads.get(first), readsBefore.get(first), 'claimed, still open: not read again');
+
+  rows.set(second, { ...rows.get(second)!, state: 'fulfilled' });
+  s.emit({ kind: 'request', id: second, state: 'fulfilled' });
+  assert.equal((await done.get(second))!.state, 'fulfilled');
+  for (const id of ids.slice(2)) assert.equal(s.reads.get(id), readsBefore.get(id), 'the other waits are not woken');
+
+  for (const id of ids) {
+    if (id === second) continue;
+    rows.set(id, { ...rows.get(id)!, state: 'canceled' });
+    s.emit({ kind: 'request', id, state: 'canceled' });
+  }
+  for (const id of ids) assert.notEqual((await done.get(id))!.state, 'requested');
+  assert.equal(s.listeners.size, 0, 'no subscription left once every wait ended');
+});
