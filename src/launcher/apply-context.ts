@@ -79,14 +79,20 @@ export abstract class ApplyPart {
   /** The condition "no lease, an expired one, or ours". */
   protected mine() { return { owner: this.ctx.launcher, now: this.ctx.now() }; }
 
+  /** Create and delete calls that may still start in `provider` now (its driver's `callsAtOnce` less those running); undefined: no limit. */
+  callsLeft(provider: string): number | undefined {
+    const atOnce = this.ctx.providers.get(provider)?.adapter.callsAtOnce;
+    return atOnce === undefined ? undefined : atOnce - this.tasks.callsIn(provider);
+  }
+
   /**
-   * Whether another create or delete call may start in `provider` now (its driver's `callsAtOnce`).
-   * When not, the node waits in the store (pending, or deleting without a call) and a later plan,
-   * woken as a call ends, starts it.
+   * Whether another create or delete call may start in `provider` now. When not, the node waits
+   * in the store (pending, or deleting without a call) and a later plan, woken as a call ends,
+   * starts it.
    */
   protected callRoom(provider: string): boolean {
-    const atOnce = this.ctx.providers.get(provider)?.adapter.callsAtOnce;
-    return atOnce === undefined || this.tasks.callsIn(provider) < atOnce;
+    const left = this.callsLeft(provider);
+    return left === undefined || left > 0;
   }
 
   /** Gives back every building or ready node assigned to a request (it failed or moved). */

@@ -28,8 +28,6 @@ export class Applier extends ApplyPart {
 
   // What the planner reads besides the store and the clouds.
   get inflight(): ReadonlySet<string> { return this.tasks.inflight; }
-  /** Server creates and deletes running in a provider. */
-  callsIn(provider: string): number { return this.tasks.callsIn(provider); }
   get launchFailures(): ReadonlyMap<string, LaunchFailure> { return this.launches.failures; }
   get deleteCalledAt(): ReadonlyMap<string, number> { return this.deletes.deleteCalledAt; }
   get deleteAnsweredAt(): ReadonlyMap<string, number> { return this.deletes.deleteAnsweredAt; }

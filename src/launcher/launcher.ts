@@ -265,7 +265,7 @@ export class Launcher {
   private conditions(): Map<string, ProviderConditions> {
     return new Map([...this.providers].map(([name, rt]) => [name, {
       health: rt.health.state, labelCost: rt.labelCost, cloudRoom: rt.cloudRoom, pausedUntil: rt.pausedUntil, backoffUntil: rt.backoff.until,
-      ...(rt.adapter.callsAtOnce !== undefined ? { callRoom: rt.adapter.callsAtOnce - this.applier.callsIn(name) } : {}),
+      callRoom: this.applier.callsLeft(name),
     }]));
   }
 

@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freshBundle } from '../../bin/bundle.js';
-import { eventually, scratch } from './helpers.ts';
+import { scratch } from './helpers.ts';
+import { startProc } from './proc.ts';
 
 /**
  * What `npm ci` builds (`prepare`: bin/build.js) is what `nodepool` runs, in a checkout of its own
@@ -36,21 +37,17 @@ test('the built bundle runs nodepool (version, the API and the status page) unti
   assert.equal(execFileSync(process.execPath, ['bin/nodepool.js', '--version'], { cwd: tmp.dir, encoding: 'utf8' }).trim(), version);
 
   writeFileSync(join(tmp.dir, 'nodepool.yaml'), 'labels: []\nproviders: []\napi: {listen: 127.0.0.1, port: 0}\nstore: {path: state.sqlite}\n');
-  const child = spawn(process.execPath, ['bin/nodepool.js', '-c', 'nodepool.yaml', 'run'], {
-    cwd: tmp.dir, env: { ...process.env, NODEPOOL_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const apiUrl = await eventually('the API to listen', async () => /API listening at (\S+)/.exec(out)?.[1], 30_000, 50);
+  const run = startProc('nodepool run', ['-c', 'nodepool.yaml', 'run'], { NODEPOOL_LOG_LEVEL: 'silent' }, { bin: join(tmp.dir, 'bin/nodepool.js'), cwd: tmp.dir });
+  t.after(() => { if (run.child.exitCode === null) run.child.kill('SIGKILL'); });
+  await run.waitFor(/API listening at (\S+)/, 30_000);
+  const apiUrl = /API listening at (\S+)/.exec(run.stdout())![1];
   const page = await fetch(`${apiUrl}/`);
   assert.equal(page.status, 200);
   assert.equal(await page.text(), readFileSync(join(repo, 'src/status/web/index.html'), 'utf8'));
   assert.equal((await (await fetch(`${apiUrl}/api/v1/requests`)).json() as { requests: unknown[] }).requests.length, 0);
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0, out);
+  run.child.kill('SIGTERM');
+  await run.exited;
+  assert.equal(run.child.exitCode, 0, run.log());
 
   // A source edited after the build (here: the bundle made older than its sources) is run as it is.
   const past = new Date('2020-01-01T00:00:00Z');

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createOpenStackProvider } from '../../providers/openstack/index.ts';
 import { loadClouds, resolveCloud } from '../../providers/openstack/clouds-yaml/index.ts';
 import { eventually, randomSshPort, scratch } from './helpers.ts';
+import { startProc, type Proc } from './proc.ts';
 
 /**
  * Several nodepool processes on one PostgreSQL database against one simulator process, each
@@ -11,49 +11,11 @@ import { eventually, randomSshPort, scratch } from './helpers.ts';
  * `nodepool api`. Every process is stopped (or killed) by `stop()`.
  */
 
-const BIN = join(import.meta.dirname, '../../bin/nodepool.js');
 /**
  * How long a process may take to start: about a second on a quiet machine, over 20 s seen at load
  * 12 on two cores (other work on the machine), when a process start is not what a test is about.
  */
 const STARTED_WITHIN_MS = 60_000;
-
-export interface Proc {
-  name: string;
-  child: ChildProcess;
-  /** stderr (the JSON log lines) so far. */
-  log(): string;
-  /** stdout so far. */
-  stdout(): string;
-  /** Resolves when a line of stdout or stderr matches. */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
-  exited: Promise<void>;
-}
-
-function startProc(name: string, args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, NODEPOOL_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  const waiters = new Set<() => void>();
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); for (const w of waiters) w(); });
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); for (const w of waiters) w(); });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { for (const w of waiters) w(); resolve(); }));
-  return {
-    name, child, exited, log: () => err, stdout: () => out,
-    waitFor: (re, timeoutMs = 20_000) => new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (re.test(out) || re.test(err)) { done(); resolve(); }
-        else if (child.exitCode !== null || child.signalCode !== null) { done(); reject(new Error(`${name} exited before ${re}: ${err.slice(-2000)}`)); }
-      };
-      const timer = setTimeout(() => { done(); reject(new Error(`${name}: no ${re} within ${timeoutMs} ms: ${err.slice(-2000)}`)); }, timeoutMs);
-      const done = () => { clearTimeout(timer); waiters.delete(check); };
-      waiters.add(check);
-      check();
-    }),
-  };
-}
 
 export interface ClusterOptions {
   dbUrl: string;

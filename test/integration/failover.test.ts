@@ -1,7 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, eventually } from './helpers.ts';
-import { startCluster, type Cluster, type Proc } from './cluster.ts';
+import { startCluster, type Cluster } from './cluster.ts';
+import type { Proc } from './proc.ts';
 import { postgresSkipReason, sqlOn, testDatabase, type TestDatabase } from '../support/postgres.ts';
 import { soakSize } from '../support/soak.ts';
 

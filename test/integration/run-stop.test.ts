@@ -1,18 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { openStore } from '../../src/store/index.ts';
 import { eventually, randomSshPort, scratch, writeConfig } from './helpers.ts';
+import { startProc } from './proc.ts';
 
 /**
  * An operator stops `nodepool run` with SIGTERM while a node's SSH never answers (sshd not up,
  * a firewall): the process ends promptly instead of waiting out the node's launch-timeout, and
  * the node stays `building` in the store, so the next start carries on with it.
  */
-
-const root = join(import.meta.dirname, '../..');
 
 /** A port nobody listens on: bound, then closed. */
 async function closedPort(): Promise<number> {
@@ -46,15 +43,10 @@ api: {listen: 127.0.0.1, port: 0}
 store: {path: state.sqlite}
 cloud-sim: {clouds: [sim-a], boot-delay: 0.1, delete-delay: 0.1, ssh-port: ${randomSshPort()}}
 `);
-  const child = spawn(process.execPath, [join(root, 'bin/nodepool.js'), 'run', '--config', config.path!], {
-    cwd: tmp.dir, env: { ...process.env, NODEPOOL_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const apiUrl = await eventually('the API to listen', async () => /API listening at (\S+)/.exec(out)?.[1], 60_000, 50);
+  const run = startProc('nodepool run', ['run', '--config', config.path!], { NODEPOOL_LOG_LEVEL: 'silent' }, { cwd: tmp.dir });
+  t.after(() => { if (run.child.exitCode === null) run.child.kill('SIGKILL'); });
+  await run.waitFor(/API listening at (\S+)/, 60_000);
+  const apiUrl = /API listening at (\S+)/.exec(run.stdout())![1];
 
   // The server is ACTIVE and has its address: the launcher is scanning a port that never answers.
   await eventually('the node to be scanned', async () => {
@@ -62,9 +54,10 @@ cloud-sim: {clouds: [sim-a], boot-delay: 0.1, delete-delay: 0.1, ssh-port: ${ran
     return rows.some((n) => n.state === 'building' && (n.public_ipv4 || n.private_ipv4));
   }, 30_000, 50);
 
-  child.kill('SIGTERM');
+  run.child.kill('SIGTERM');
   // Without the stop reaching the scan, the process would stay up for the 600 s launch-timeout.
-  assert.equal(await exited, 0, out);
+  await run.exited;
+  assert.equal(run.child.exitCode, 0, run.log());
 
   const store = await openStore(config.store);
   try {

@@ -188,7 +188,7 @@ function toCredentials(
     interface: 'public',
     verify: true,
     cacert: e.cacert?.replace(/^~(?=\/|$)/, home),
-    ...(e.api_timeout !== undefined && Number(e.api_timeout) > 0 ? { apiTimeout: Number(e.api_timeout) } : {}),
+    ...(e.api_timeout !== undefined ? { apiTimeout: Number(e.api_timeout) } : {}),
   };
 
   const authTypeKey = e.auth_type !== undefined ? 'auth_type' : 'auth_plugin';
