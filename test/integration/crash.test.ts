@@ -7,6 +7,7 @@ import { createOpenStackProvider } from '../../providers/openstack/index.ts';
 import { loadClouds, resolveCloud } from '../../providers/openstack/clouds-yaml/index.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { api, eventually, randomSshPort, scratch } from './helpers.ts';
+import { startProc, type Proc } from './proc.ts';
 
 // SIGKILL the whole system while servers are being created and booting, start it again, and check
 // promise 1 (no server the store does not own) and promise 6 (no request lost).
@@ -26,7 +27,6 @@ function exited(child: ChildProcess): Promise<void> {
 test('a launcher killed while servers boot leaves no server behind and loses no request', async () => {
   const tmp = scratch('np-crash-');
   const cloudsYaml = join(tmp.dir, 'clouds.yaml');
-  const apiPort = 30000 + Math.floor(Math.random() * 20000);
   const sshPort = randomSshPort();
   const sim = start(['cloud-sim', '--clouds', 'crash-a', '--boot-delay', '1.5', '--delete-delay', '0.1', '--ssh-port', String(sshPort), '--clouds-yaml', cloudsYaml], {});
   const cfg = join(tmp.dir, 'nodepool.yaml');
@@ -44,20 +44,26 @@ providers:
         max-servers: 10
         networks: [private]
         labels: [{name: jammy, flavor-name: m1.small, cloud-image: jammy, connection-port: ${sshPort}}]
-api: {listen: 127.0.0.1, port: ${apiPort}}
+api: {listen: 127.0.0.1, port: 0}
 store: {path: state.sqlite}
 `);
   const env = { OS_CLIENT_CONFIG_FILE: cloudsYaml };
-  let run: ChildProcess | null = null;
+  let run: Proc | null = null;
+  // Started on a free port (a random fixed one could be taken): its URL is read from what it prints.
+  const startRun = async (): Promise<string> => {
+    run = startProc('nodepool run', ['-c', cfg, 'run'], { ...env, NODEPOOL_LOG_LEVEL: 'warn' });
+    await run.waitFor(/API listening at (\S+)/, 60_000);
+    const url = /API listening at (\S+)/.exec(run.stdout())![1]!;
+    await eventually('the API', async () => (await fetch(`${url}/ready`)).status === 200, 20_000);
+    return url;
+  };
   const cloud = () => {
     const creds = resolveCloud(loadClouds({ env, siteDirs: [] }), 'crash-a');
     return createOpenStackProvider({ name: 'crash-a', credentials: creds });
   };
-  const base = `http://127.0.0.1:${apiPort}`;
   try {
     await eventually('the simulator', async () => existsSync(cloudsYaml));
-    run = start(['-c', cfg, 'run'], env);
-    await eventually('the API', async () => (await fetch(`${base}/ready`)).status === 200, 20_000);
+    let base = await startRun();
 
     const ids: string[] = [];
     for (const labels of [['jammy'], ['jammy'], ['jammy', 'jammy'], ['jammy']]) {
@@ -65,11 +71,10 @@ store: {path: state.sqlite}
     }
     const os = cloud();
     await eventually('servers booting', async () => (await os.listServers()).filter((s) => s.state === 'building').length >= 3, 10_000, 10);
-    run.kill('SIGKILL');
-    await exited(run);
+    run!.child.kill('SIGKILL');
+    await run!.exited;
 
-    run = start(['-c', cfg, 'run'], env);
-    await eventually('the API again', async () => (await fetch(`${base}/ready`)).status === 200, 20_000);
+    base = await startRun();
     for (const id of ids) {
       const got = await api(base, 'GET', `/api/v1/requests/${id}?wait=60`);
       assert.equal(got.body.state, 'fulfilled', `request ${id} after the restart: ${JSON.stringify(got.body)}`);
@@ -87,9 +92,10 @@ store: {path: state.sqlite}
     await eventually('every server deleted', async () => (await os.listServers()).length === 0, 20_000, 100);
     await os.close();
   } finally {
-    run?.kill('SIGTERM');
+    const last = run as Proc | null;
+    last?.child.kill('SIGTERM');
     sim.kill('SIGTERM');
-    await Promise.all([run ? exited(run) : Promise.resolve(), exited(sim)]);
+    await Promise.all([last?.exited, exited(sim)]);
     tmp.done();
   }
 });
