@@ -51,6 +51,8 @@ const COUNTS = (process.env.BENCH_LAUNCHERS ?? '1,2,4').split(',').map(Number).f
 const BIN = join(import.meta.dirname, '../bin/nodepool.js');
 /** Every launcher serves every provider (the old mode); by default each serves its share of them. */
 const SHARED = process.env.BENCH_MULTI_SHARED === '1';
+/** Node flags for every `nodepool` process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+const SYSTEM_ARGS = (process.env.BENCH_SYSTEM_ARGS ?? '').split(' ').filter(Boolean);
 const PROVIDERS = ['bench-a', 'bench-b', 'bench-c', 'bench-d'];
 
 /** The providers launcher `i` of `count` serves: all of them when shared, else its share. */
@@ -63,7 +65,7 @@ function shareOf(i: number, count: number): string[] {
 interface Proc { child: ChildProcess; out: () => string; exited: Promise<void> }
 
 function start(args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NODEPOOL_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SYSTEM_ARGS, BIN, ...args], { env: { ...process.env, NODEPOOL_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });

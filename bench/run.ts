@@ -26,6 +26,8 @@ const BOOT_MS = 100;
 const DELETE_MS = 100;
 const only = (process.env.BENCH_ONLY ?? 'overhead,burst,rss').split(',');
 const BURST = Number(process.env.BENCH_BURST ?? 500);
+/** The burst's host-key scanning: `on`, `off` or both (the default), in that order. */
+const SCAN = (process.env.BENCH_SCAN ?? 'on,off').split(',').map((x) => x === 'on');
 const RSS_SIZES = (process.env.BENCH_RSS ?? '1000,10000').split(',').map(Number);
 /** Seconds the ready fleet is left idle while its CPU is measured. */
 const IDLE_S = Number(process.env.BENCH_IDLE ?? 30);
@@ -278,7 +280,7 @@ async function main(): Promise<void> {
   const withSsh = await Sim.start(dir, true, sshPort);
   try {
     if (only.includes('overhead')) await overhead(withSsh, sshPort);
-    if (only.includes('burst')) { await burst(withSsh, sshPort, true); await burst(withSsh, sshPort, false); }
+    if (only.includes('burst')) for (const scan of SCAN) await burst(withSsh, sshPort, scan);
   } finally {
     await withSsh.call('stop');
   }
