@@ -188,7 +188,7 @@ async function burst(sim: Sim, sshPort: number, hostKeys: boolean): Promise<void
   console.log(`\n## ${BURST} one-node requests at once, host-key scanning ${hostKeys ? 'on' : 'off'} (boot ${BOOT_MS} ms, delete ${DELETE_MS} ms, 2 providers)`);
   console.log(`all fulfilled in ${(total / 1000).toFixed(2)} s: ${(BURST / (total / 1000)).toFixed(0)} nodes/s; latency p50 ${ms(pct(latencies, 50))}, p95 ${ms(pct(latencies, 95))}, max ${ms(Math.max(...latencies))}`);
   console.log(`release → every server gone: ${(gone / 1000).toFixed(2)} s (${((gone - DELETE_MS) / 1000).toFixed(2)} s beyond the simulated delete)`);
-  console.log(`CPU of the system process (API + launcher + store) per node: ${(userSys(cpu1) / BURST).toFixed(2)} ms to fulfil, ${(userSys(cpu2) / BURST).toFixed(2)} ms for the whole lifecycle`);
+  console.log(`CPU of the system process (API + launcher + store) per node: ${(userSys(cpu1) / BURST).toFixed(2)} ms to fulfil, ${(userSys(cpu2) / BURST).toFixed(2)} ms for the whole lifecycle (user ${(cpu2.user / 1000 / BURST).toFixed(2)}, kernel ${(cpu2.system / 1000 / BURST).toFixed(2)})`);
   console.log(`CPU of the scheduler (its own process: ${BURST} requests, long polls, releases) per node: ${((userSys(clientCpu) - userSys(clientCpu0)) / BURST).toFixed(2)} ms`);
   console.log(`CPU of the simulator (cloud + SSH servers) per node: ${((userSys(simCpuNow) - userSys(simCpu0)) / BURST).toFixed(2)} ms`);
   console.log(`reconcile passes: ${s.sys.launcher.passes}`);

@@ -3,6 +3,7 @@ import type { ProviderAdapter } from '../../providers/provider.ts';
 import type { Config } from '../config/types.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
+import { readNodes } from '../store/node-reads.ts';
 import { StoreMirror } from './mirror.ts';
 import { plan, type Plan, type PlanInput, type ProviderConditions } from './planner.ts';
 import { ProviderHealth } from './health.ts';
@@ -289,7 +290,7 @@ export class Launcher {
   private async sweep(name: string): Promise<void> {
     const rt = this.providers.get(name)!;
     try {
-      const known = new Set((await this.opts.store.listNodes({ provider: name })).map((n) => n.id));
+      const known = new Set((await readNodes(this.opts.store, { provider: name })).map((n) => n.id));
       await rt.sweeper.sweep(known, new Set(rt.cache.view.servers.keys()));
     } catch (err) {
       this.opts.logger.warn({ provider: name, err }, 'resource sweep failed');

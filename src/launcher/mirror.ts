@@ -6,7 +6,8 @@ import type { Store, StoreEvent } from '../store/store.ts';
  * The launcher's copy of the rows it plans from: every node, the open requests and the fulfilled
  * requests whose nodes are in use. The store stays the truth: a pass re-reads just the rows the
  * store said changed since the previous pass, and everything every `fullIntervalMs` (also the
- * safety net for writes this process was not told about). Plans made on it are applied with
+ * safety net for writes this process was not told about) unless the store's change token says no
+ * node or request was written since the last complete read began. Plans made on it are applied with
  * conditional writes, so a stale row can only make a write fail, never do harm.
  *
  * Measured on a 500-request burst: re-reading every row on every pass cost 5 ms a pass and half
@@ -18,6 +19,8 @@ export class StoreMirror {
   private changedNodes = new Set<string>();
   private changedRequests = new Set<string>();
   private lastFull: number | null = null;
+  /** The store's change token when the last complete read began (null: the store has none). */
+  private fullToken: string | null = null;
 
   constructor(private readonly store: Store, private readonly opts: { now: () => number; fullIntervalMs: number }) {}
 
@@ -34,7 +37,13 @@ export class StoreMirror {
 
   async read(): Promise<{ nodes: NodeRecord[]; requests: RequestRecord[] }> {
     const now = this.opts.now();
+    if (this.lastFull !== null && now - this.lastFull >= this.opts.fullIntervalMs && this.fullToken !== null && this.store.changeToken() === this.fullToken) {
+      // No node or request written anywhere since the last complete read: it would read the same
+      // rows (an idle fleet of 10,000 nodes cost 30-45 ms a read, every interval).
+      this.lastFull = now;
+    }
     if (this.lastFull === null || now - this.lastFull >= this.opts.fullIntervalMs) {
+      this.fullToken = this.store.changeToken();
       this.changedNodes = new Set();
       this.changedRequests = new Set();
       const [nodes, open, holding] = await Promise.all([

@@ -5,6 +5,7 @@ import { NODE_STATES, OPEN_REQUEST_STATES } from '../model.ts';
 import { NO_LAUNCHERS, type LiveSource } from '../status/launcher-live.ts';
 import { providerRows } from '../status/providers.ts';
 import type { Store } from '../store/store.ts';
+import { readNodes } from '../store/node-reads.ts';
 import { registerLauncherSeries } from './launcher-series.ts';
 
 /**
@@ -53,7 +54,7 @@ export class Metrics {
       async collect() {
         this.reset();
         const counts = new Map<string, number>();
-        for (const n of await opts.store.listNodes()) {
+        for (const n of await readNodes(opts.store)) {
           const key = `${n.provider}\u0000${n.label}\u0000${n.state}`;
           counts.set(key, (counts.get(key) ?? 0) + 1);
         }
@@ -94,7 +95,7 @@ export class Metrics {
       name, help, labelNames: ['provider', 'resource'], registers,
       async collect() {
         this.reset();
-        const [nodes, providers] = await Promise.all([opts.store.listNodes(), live.providers()]);
+        const [nodes, providers] = await Promise.all([readNodes(opts.store), live.providers()]);
         const rows = providerRows(opts.config, nodes, providers, now());
         for (const row of rows) {
           for (const r of ['instances', 'cores', 'ram'] as const) {

@@ -1,6 +1,7 @@
 import type { Logger } from '../log.ts';
 import { NODE_STATES, OPEN_REQUEST_STATES } from '../model.ts';
 import type { Store } from '../store/store.ts';
+import { readNodes } from '../store/node-reads.ts';
 
 /**
  * Records the points of the status page's plots in the store: every `intervalMs`, the requests
@@ -40,7 +41,7 @@ export class Sampler {
     const { store } = this.opts;
     const since = this.last ?? now - this.opts.intervalMs;
     const [nodes, open, recent] = await Promise.all([
-      store.listNodes(),
+      readNodes(store),
       store.listRequests({ states: OPEN_REQUEST_STATES }),
       store.listRequests({ states: ['fulfilled'], limit: RECENT }),
     ]);

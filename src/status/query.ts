@@ -1,6 +1,6 @@
 import type { NodeRecord, RequestRecord } from '../model.ts';
 import type { NodeFilter, RequestFilter, Store } from '../store/store.ts';
-import { readNodes } from './node-reads.ts';
+import { readNodes } from '../store/node-reads.ts';
 import { nodeRows, requestRows, type NodeRow, type RequestRow } from './rows.ts';
 import { requestView, type RequestView } from './views.ts';
 

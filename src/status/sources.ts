@@ -4,7 +4,7 @@ import type { Store } from '../store/store.ts';
 import { NO_IMAGES, type ImageRow, type ImageSource } from './images.ts';
 import { labelRows, labelSpecs, type LabelRow, type LabelSpec } from './labels.ts';
 import { providerRows, type ProviderLive, type ProviderRow } from './providers.ts';
-import { readNodes } from './node-reads.ts';
+import { readNodes } from '../store/node-reads.ts';
 import { nodeRows, type NodeRow } from './rows.ts';
 import { buildSummary, type StatusSummary } from './summary.ts';
 

@@ -260,9 +260,9 @@ export interface Store {
   pruneSamples(before: number): Promise<number>;
 
   /**
-   * A value that changes whenever a record may have changed since it was last returned (a write by
-   * this process or, through the same file, by another); null when the store cannot tell cheaply.
-   * Readers that only show records (the status listings) keep their last read while it holds.
+   * A value that changes whenever a node or request may have changed since it was last returned (a
+   * write by this process or, through the same file, by another); null when the store cannot tell
+   * cheaply. Readers that only look at the fleet keep their last read while it holds (./node-reads.ts).
    */
   changeToken(): string | null;
 

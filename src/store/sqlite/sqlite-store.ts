@@ -33,6 +33,8 @@ export class SqliteStore implements Store {
   private readonly db: BetterSQLite3Database;
   private readonly listeners = new Set<(e: StoreEvent) => void>();
   private readonly statements = new Map<string, Database.Statement>();
+  /** Writes of nodes and requests through this connection: half of `changeToken`. */
+  private recordWrites = 0;
   private readonly now: () => number;
   private readonly images: SqliteImageTables;
   private readonly samples: SqliteSamples;
@@ -78,6 +80,7 @@ export class SqliteStore implements Store {
   }
 
   private publish(e: StoreEvent): void {
+    if (e.kind === 'node' || e.kind === 'request') this.recordWrites++;
     for (const l of this.listeners) l(e);
   }
 
@@ -190,9 +193,12 @@ export class SqliteStore implements Store {
   }
 
   async renewLeases(owner: string, until: number): Promise<number> {
-    return this.sqlite.transaction(() =>
+    const renewed = this.sqlite.transaction(() =>
       this.statement('UPDATE nodes SET lease_expires = ? WHERE lease_owner = ?').run(until, owner).changes +
       this.statement('UPDATE requests SET lease_expires = ? WHERE lease_owner = ?').run(until, owner).changes)();
+    // Not announced (nobody acts on a renewal), but the rows changed.
+    if (renewed) this.recordWrites++;
+    return renewed;
   }
 
   async removeNode(id: string, by: string, cond?: StoreCondition<NodeState>): Promise<boolean> {
@@ -277,12 +283,14 @@ export class SqliteStore implements Store {
   async pruneSamples(before: number): Promise<number> { return this.samples.pruneBefore(before); }
 
   /**
-   * `PRAGMA data_version` moves when another connection commits to the file; `total_changes()`
-   * when this one writes. Together: any change since the last call, in any process.
+   * `PRAGMA data_version` moves when another connection commits to the file (any table); the count
+   * of this connection's node and request writes when it writes one. Together: any change of a
+   * record since the last call, in any process. This process's other writes (provider states
+   * every publish-interval, plot points) leave it alone, so an idle fleet's reads stay cached.
    */
   changeToken(): string {
-    const [[version, own]] = this.statement('SELECT data_version, total_changes() FROM pragma_data_version').raw(true).all() as [[number, number]];
-    return `${version}.${own}`;
+    const [[version]] = this.statement('SELECT data_version FROM pragma_data_version').raw(true).all() as [[number]];
+    return `${version}.${this.recordWrites}`;
   }
 
   subscribe(listener: (e: StoreEvent) => void): () => void {
