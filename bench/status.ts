@@ -4,7 +4,7 @@
  * - `/node-list` as JSON with 10,000 nodes in the store: latency p50/p99 over real HTTP on
  *   loopback (sequential requests after a warm-up, from a client in its own process, timed to the
  *   last byte as sent), and the same for `?fields=id,state`, the text
- *   table and the status summary (`/api/v1/status`).
+ *   table, the status summary (`/api/v1/status`) and a Prometheus scrape of `/metrics`.
  * - The status page in headless Chromium over the same store plus six hours of plot points:
  *   time from navigation to the page drawn (data fetched, tables and plots rendered), and the
  *   size of a full-page screenshot.
@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApiApp } from '../src/api/app.ts';
+import { Metrics } from '../src/metrics/metrics.ts';
 import { silentLogger } from '../src/log.ts';
 import { NODE_STATES, type NodeRecord } from '../src/model.ts';
 import { newNodeRecord, newRequestRecord } from '../src/store/records.ts';
@@ -94,7 +95,7 @@ try {
   const t0 = performance.now();
   await fill(store, now);
   console.log(`store: ${NODES} nodes, 40 requests, 6 h of plot points (${Math.round(performance.now() - t0)} ms to write)`);
-  const app = buildApiApp({ store, logger: silentLogger(), requestLeaseTimeoutMs: 600_000 });
+  const app = buildApiApp({ store, logger: silentLogger(), requestLeaseTimeoutMs: 600_000, metrics: new Metrics({ store, config: null }) });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   try {
     const rows: [string, string, Record<string, string>?][] = [
@@ -105,6 +106,7 @@ try {
       ['/node-list?fields=id,state JSON', '/node-list?format=json&fields=id,state'],
       ['/node-list text table', '/node-list'],
       ['/api/v1/status (summary)', '/api/v1/status'],
+      ['/metrics (a Prometheus scrape)', '/metrics'],
     ];
     console.log(`\n${'path'.padEnd(34)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'body'.padStart(10)}   (${REQUESTS} sequential requests)`);
     for (const [name, path, headers] of rows) {
