@@ -240,7 +240,8 @@ export class Launches extends ApplyPart {
     const noServer = n.serverId === null && (a.nothingMade === true || n.step === 'pending');
     const failed = { state: 'failed' as const, stateTime: now(), comment: reason, allocatedTo: null, ...(noServer ? { step: null } : {}), ...this.lease() };
     const building = { states: ['building' as const] };
-    const attempt = kind === 'quota' ? n.attempt : n.attempt + 1;
+    // A quota refusal, or a create whose answer was lost with its process, is not the node's failure.
+    const attempt = kind === 'quota' || kind === 'orphaned' ? n.attempt : n.attempt + 1;
     let ok: boolean;
     let retryId: string | null = null;
     if (retry && n.allocatedTo) {
@@ -263,7 +264,7 @@ export class Launches extends ApplyPart {
 
   /** Counts a failed launch against the provider's health and the label's backoff. */
   noteFailure(n: NodeRecord, kind: string | undefined, reason: string, retryAfterMs?: number, startedAt?: number): void {
-    if (kind === 'quota') return;
+    if (kind === 'quota' || kind === 'orphaned') return;
     const rt = this.ctx.providers.get(n.provider);
     if (!rt) return;
     const now = this.ctx.now();

@@ -25,6 +25,21 @@ export const FULFIL_GRACE_MS = 30_000;
  */
 export const OUT_OF_SERVICE_MS = 60_000;
 
+/**
+ * How long after a create call was sent a complete list not showing its server is taken to mean,
+ * for a request waiting on it, that the call (whose answer was lost with its process) made none.
+ * Nova lists a server (its build request) while it handles POST /servers, which a real Nova
+ * answered after 3-8.5 s under a burst; the certainty of CREATE_CALL_LIMIT_MS comes 20 s later.
+ */
+export const ORPHAN_GRACE_MS = 10_000;
+
+/** Why a request's node whose create call was made by a process that stopped is replaced. */
+export const ORPHANED_CREATE = 'the process that sent its create call stopped before the answer, and no server of that name was listed: replaced; deleted once its server is found or known never made';
+
+function unseenAfterGrace(view: ProviderCloudView | undefined, n: NodeRecord): boolean {
+  return !!view?.fullRefreshedAt && view.fullRefreshedAt > (n.launchStartedAt ?? n.createdAt) + ORPHAN_GRACE_MS;
+}
+
 export function nodeLifecycles(pass: PlanPass): void {
   const { now, inflight } = pass.input;
   for (const n of pass.input.nodes) {
@@ -146,7 +161,17 @@ function building(pass: PlanPass, n: NodeRecord, limits: { bootTimeoutMs: number
       const found = view ? findByName(view, n.hostname) : undefined;
       if (found) pass.actions.push({ type: 'adopt-server', nodeId: n.id, serverId: found.id });
       else if (missingAfterCreate(view, n)) pass.actions.push({ type: 'retry-create', nodeId: n.id });
-      else pass.wakeAt(createAnsweredBy(n));
+      else if (n.allocatedTo && pass.isOpen(n.allocatedTo) && unseenAfterGrace(view, n)) {
+        // That a call made no server is known only once a complete list sent after it could have
+        // ended lacks it (30 s, then up to a refresh-interval). A request does not wait for that:
+        // a new node takes this one's slot, without using an attempt, and this one is deleted,
+        // its server (should it still appear) found by name by the delete flow.
+        pass.taken.add(n.id);
+        pass.actions.push({ type: 'launch-failed', nodeId: n.id, reason: ORPHANED_CREATE, retry: true, kind: 'orphaned' });
+      } else {
+        pass.wakeAt(createAnsweredBy(n));
+        if (n.allocatedTo) pass.wakeAt((n.launchStartedAt ?? n.createdAt) + ORPHAN_GRACE_MS + 1);
+      }
       return;
     }
     case 'booting': {

@@ -5,6 +5,7 @@ import type { NodeRecord, RequestRecord } from '../../src/model.ts';
 import type { ServerView } from '../../providers/provider.ts';
 import { plan, type Action, type LaunchFailure, type PlanInput, type ProviderCloudView, type ProviderConditions } from '../../src/launcher/planner.ts';
 import { CREATE_CALL_LIMIT_MS } from '../../src/launcher/evidence.ts';
+import { ORPHANED_CREATE, ORPHAN_GRACE_MS } from '../../src/launcher/plan-nodes.ts';
 import { buildTopology } from '../../src/launcher/topology.ts';
 
 // A small world: two providers; `east` has two labels, `west` only jammy. Time is a number we pass in.
@@ -214,6 +215,22 @@ test('a lost create answer is recovered by finding the server by name, or retrie
   // The call may have made its server as late as its timeout after it was sent.
   assert.deepEqual(types(run({ nodes: [n], east: view([], sent + 10_000) })), []);
   assert.deepEqual(types(run({ nodes: [n], east: view([], sent + CREATE_CALL_LIMIT_MS + 1) })), ['retry-create']);
+});
+
+test("a request's node whose lost create call made no server listed within ORPHAN_GRACE_MS is replaced, without using an attempt; a node for min-ready waits the call out", () => {
+  const sent = T0 - 12_000;
+  const r = request({ state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const n = node({ state: 'building', step: 'creating', serverId: null, allocatedTo: r.id, launchStartedAt: sent, createAnsweredAt: null });
+  // A complete list sent before the grace ran out says nothing yet.
+  assert.deepEqual(run({ nodes: [n], requests: [r], east: view([], sent + ORPHAN_GRACE_MS - 1) }), []);
+  assert.deepEqual(run({ nodes: [n], requests: [r], east: view([], sent + ORPHAN_GRACE_MS + 1) }),
+    [{ type: 'launch-failed', nodeId: n.id, reason: ORPHANED_CREATE, retry: true, kind: 'orphaned' }]);
+  // This process's own call, still running, is waited for.
+  assert.deepEqual(run({ nodes: [n], requests: [r], east: view([], sent + ORPHAN_GRACE_MS + 1), inflight: [`create:${n.id}`] }), []);
+  // A server the lost call made, once listed, is adopted as before.
+  assert.deepEqual(types(run({ nodes: [n], requests: [r], east: view([server('made', { name: n.hostname, state: 'building' })]) })), ['adopt-server']);
+  const forMinReady = { ...n, allocatedTo: null };
+  assert.deepEqual(types(run({ nodes: [forMinReady], east: view([], sent + ORPHAN_GRACE_MS + 1) })), []);
 });
 
 test('a request is fulfilled when all its nodes are ready, in the order of its labels', () => {
