@@ -226,7 +226,7 @@ export class Launcher {
     const cloud = new Map([...this.providers].map(([name, p]) => [name, p.cache.view]));
     const input: PlanInput = {
       now, launcher: this.name, topology: this.topology, nodes, requests, cloud,
-      inflight: this.applier.inflight, deleteCalledAt: this.applier.deleteCalledAt, deleteAnsweredAt: this.applier.deleteAnsweredAt, leakSightings: this.applier.leakSightings,
+      inflight: this.applier.inflight, startedAt: this.startedAt, deleteCalledAt: this.applier.deleteCalledAt, deleteAnsweredAt: this.applier.deleteAnsweredAt, leakSightings: this.applier.leakSightings,
       launchFailures: this.applier.launchFailures,
       conditions: this.conditions(), declined: this.applier.declined, imageless: await this.imageless(),
     };

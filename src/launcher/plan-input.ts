@@ -50,6 +50,11 @@ export interface PlanInput {
   cloud: Map<string, ProviderCloudView>;
   /** Task keys running in this process (`create:<node>`, `scan:<node>`, `delete:<node>`, `leak:<provider>:<server>`). */
   inflight: ReadonlySet<string>;
+  /**
+   * When this launcher process started: a call sent since under its name was sent by this process,
+   * so its answer is not lost (the rows may lag the task's end by a pass).
+   */
+  startedAt?: number;
   /** When this process last asked the cloud to delete a node's server. */
   deleteCalledAt: ReadonlyMap<string, number>;
   /** When that delete call answered (204, or 404 for a server already gone); absent while it runs or after it failed. */

@@ -36,6 +36,12 @@ export const ORPHAN_GRACE_MS = 10_000;
 /** Why a request's node whose create call was made by a process that stopped is replaced. */
 export const ORPHANED_CREATE = 'the process that sent its create call stopped before the answer, and no server of that name was listed: replaced; deleted once its server is found or known never made';
 
+/** The create call was sent by this launcher process: its task ended with the answer, or still runs. */
+function sentHere(pass: PlanPass, n: NodeRecord): boolean {
+  const since = pass.input.startedAt;
+  return since !== undefined && n.leaseOwner === pass.input.launcher && (n.launchStartedAt ?? n.createdAt) >= since;
+}
+
 function unseenAfterGrace(view: ProviderCloudView | undefined, n: NodeRecord): boolean {
   return !!view?.fullRefreshedAt && view.fullRefreshedAt > (n.launchStartedAt ?? n.createdAt) + ORPHAN_GRACE_MS;
 }
@@ -161,7 +167,7 @@ function building(pass: PlanPass, n: NodeRecord, limits: { bootTimeoutMs: number
       const found = view ? findByName(view, n.hostname) : undefined;
       if (found) pass.actions.push({ type: 'adopt-server', nodeId: n.id, serverId: found.id });
       else if (missingAfterCreate(view, n)) pass.actions.push({ type: 'retry-create', nodeId: n.id });
-      else if (n.allocatedTo && pass.isOpen(n.allocatedTo) && unseenAfterGrace(view, n)) {
+      else if (n.allocatedTo && pass.isOpen(n.allocatedTo) && !sentHere(pass, n) && unseenAfterGrace(view, n)) {
         // That a call made no server is known only once a complete list sent after it could have
         // ended lacks it (30 s, then up to a refresh-interval). A request does not wait for that:
         // a new node takes this one's slot, without using an attempt, and this one is deleted,

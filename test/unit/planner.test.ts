@@ -68,12 +68,12 @@ function incremental(servers: ServerView[], full: number, at: number, gone: stri
 }
 
 function run(o: { cfg?: Config; nodes?: NodeRecord[]; requests?: RequestRecord[]; east?: ProviderCloudView; west?: ProviderCloudView;
-  now?: number; inflight?: string[]; deleteCalledAt?: [string, number][]; deleteAnsweredAt?: [string, number][]; leaks?: [string, number][] }): Action[] {
+  now?: number; inflight?: string[]; startedAt?: number; deleteCalledAt?: [string, number][]; deleteAnsweredAt?: [string, number][]; leaks?: [string, number][] }): Action[] {
   // Unless a test gives the cloud's view, every node's server is there and ACTIVE.
   const seen = (provider: string) => view((o.nodes ?? []).filter((n) => n.provider === provider && n.serverId).map((n) => server(n.serverId!)));
   const input: PlanInput = {
     now: o.now ?? T0, launcher: 'me', topology: buildTopology(o.cfg ?? config()), nodes: o.nodes ?? [], requests: o.requests ?? [],
-    cloud: new Map([['east', o.east ?? seen('east')], ['west', o.west ?? seen('west')]]), inflight: new Set(o.inflight ?? []),
+    cloud: new Map([['east', o.east ?? seen('east')], ['west', o.west ?? seen('west')]]), inflight: new Set(o.inflight ?? []), startedAt: o.startedAt,
     deleteCalledAt: new Map(o.deleteCalledAt ?? []), deleteAnsweredAt: new Map(o.deleteAnsweredAt ?? []), leakSightings: new Map(o.leaks ?? []),
   };
   return plan(input).actions;
@@ -227,6 +227,11 @@ test("a request's node whose lost create call made no server listed within ORPHA
     [{ type: 'launch-failed', nodeId: n.id, reason: ORPHANED_CREATE, retry: true, kind: 'orphaned' }]);
   // This process's own call, still running, is waited for.
   assert.deepEqual(run({ nodes: [n], requests: [r], east: view([], sent + ORPHAN_GRACE_MS + 1), inflight: [`create:${n.id}`] }), []);
+  // So is one it sent whose task just ended: the rows this pass read may be older than its answer.
+  const mine = { ...n, leaseOwner: 'me', leaseExpires: T0 + 30_000 };
+  assert.deepEqual(run({ nodes: [mine], requests: [r], east: view([], sent + ORPHAN_GRACE_MS + 1), startedAt: sent - 60_000 }), []);
+  // After a restart under the same name, the call was the previous process's.
+  assert.deepEqual(types(run({ nodes: [mine], requests: [r], east: view([], sent + ORPHAN_GRACE_MS + 1), startedAt: sent + 1 })), ['launch-failed']);
   // A server the lost call made, once listed, is adopted as before.
   assert.deepEqual(types(run({ nodes: [n], requests: [r], east: view([server('made', { name: n.hostname, state: 'building' })]) })), ['adopt-server']);
   const forMinReady = { ...n, allocatedTo: null };
