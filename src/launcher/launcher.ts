@@ -244,8 +244,8 @@ export class Launcher {
     if (!this.stopped) {
       this.scheduleWake(result.nextWakeAt);
       this.scheduleTakeover(nodes, requests, now);
-      scheduleLists({ providers: this.providers, topology: this.topology, deleteCalledAt: this.applier.deleteCalledAt, now: this.now },
-        nodes, (name) => { void this.refreshList(name).then(() => this.wake()); });
+      scheduleLists({ providers: this.providers, topology: this.topology, deleteCalledAt: this.applier.deleteCalledAt, inflight: this.applier.inflight, now: this.now },
+        nodes, (name, full) => { void this.refreshList(name, full || undefined).then(() => this.wake()); });
     }
     return result;
   }

@@ -1,6 +1,7 @@
 import type { NodeRecord } from '../model.ts';
 import type { ProviderRuntime } from './provider-runtime.ts';
 import type { Topology } from './topology.ts';
+import { ORPHAN_GRACE_MS } from './plan-nodes.ts';
 
 /**
  * The first list after a create (or delete) is asked for at this fraction of the boot (or delete)
@@ -17,15 +18,23 @@ const EARLY = 0.85;
  * detection and finds the servers of create calls whose answer was lost. `refresh` lists one.
  */
 export function scheduleLists(
-  o: { providers: Map<string, ProviderRuntime>; topology: Topology; deleteCalledAt: ReadonlyMap<string, number>; now: () => number },
+  o: { providers: Map<string, ProviderRuntime>; topology: Topology; deleteCalledAt: ReadonlyMap<string, number>; inflight: ReadonlySet<string>; now: () => number },
   nodes: NodeRecord[],
-  refresh: (provider: string) => void,
+  refresh: (provider: string, full: boolean) => void,
 ): void {
   const now = o.now();
   const waiting = new Map<string, number>();
+  // A request's node whose create call's answer was lost is replaced once a complete list sent
+  // ORPHAN_GRACE_MS after the call lacks its server (./plan-nodes.ts): that list is asked for
+  // then, not at the next refresh-interval.
+  const orphanChecks = new Map<string, number>();
   for (const n of nodes) {
     const rt = o.providers.get(n.provider);
     if (!rt) continue;
+    if (n.state === 'building' && n.step === 'creating' && n.allocatedTo && !o.inflight.has(`create:${n.id}`)) {
+      const at = (n.launchStartedAt ?? n.createdAt) + ORPHAN_GRACE_MS + 1;
+      if ((rt.cache.view.fullRefreshedAt ?? 0) < at) orphanChecks.set(n.provider, Math.min(orphanChecks.get(n.provider) ?? Infinity, at));
+    }
     let expected: number | null = null;
     if (n.state === 'building' && n.step === 'booting') {
       expected = (n.createAnsweredAt ?? n.launchStartedAt ?? now) + EARLY * (rt.bootEstimateMs ?? 0);
@@ -39,13 +48,17 @@ export function scheduleLists(
     const view = rt.cache.view;
     const cfg = o.topology.providers.get(name)!.config;
     let at = (view.fullRefreshedAt ?? now) + cfg.refreshInterval * 1000;
+    // Never closer than list-interval, nor than four times what the last list took: a long
+    // list (many servers changing at once) is not repeated back to back.
+    const listEvery = Math.max(cfg.listInterval * 1000, 4 * rt.cache.lastDurationMs);
+    const earliest = (view.refreshedAt ?? 0) + listEvery * (rt.cache.failures ? 2 ** Math.min(rt.cache.failures, 6) : 1);
     const expected = waiting.get(name);
-    if (expected !== undefined) {
-      // Never closer than list-interval, nor than four times what the last list took: a long
-      // list (many servers changing at once) is not repeated back to back.
-      const listEvery = Math.max(cfg.listInterval * 1000, 4 * rt.cache.lastDurationMs);
-      const earliest = (view.refreshedAt ?? 0) + listEvery * (rt.cache.failures ? 2 ** Math.min(rt.cache.failures, 6) : 1);
-      at = Math.min(at, Math.max(expected, earliest));
+    if (expected !== undefined) at = Math.min(at, Math.max(expected, earliest));
+    let full = false;
+    const check = orphanChecks.get(name);
+    if (check !== undefined && Math.max(check, earliest) <= at) {
+      at = Math.max(check, earliest);
+      full = true;
     }
     if (rt.timerAt !== null && rt.timerAt <= at) continue;
     if (rt.timer) clearTimeout(rt.timer);
@@ -53,7 +66,7 @@ export function scheduleLists(
     rt.timer = setTimeout(() => {
       rt.timer = null;
       rt.timerAt = null;
-      refresh(name);
+      refresh(name, full);
     }, Math.max(0, at - now));
   }
 }

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { scheduleLists } from '../../src/launcher/list-schedule.ts';
+import { ORPHAN_GRACE_MS } from '../../src/launcher/plan-nodes.ts';
+import { newNodeRecord } from '../../src/store/records.ts';
+import type { ProviderRuntime } from '../../src/launcher/provider-runtime.ts';
+import type { Topology } from '../../src/launcher/topology.ts';
+import type { NodeRecord } from '../../src/model.ts';
+
+const T = 1_700_000_000_000;
+
+/** One provider's runtime as the schedule reads it: its last lists, no list running. */
+function runtime(fullRefreshedAt: number): ProviderRuntime {
+  return {
+    cache: { view: { servers: new Map(), gone: new Map(), refreshedAt: fullRefreshedAt, fullRefreshedAt, fullRefreshSeq: 1 }, lastDurationMs: 5, failures: 0 },
+    timer: null, timerAt: null,
+  } as unknown as ProviderRuntime;
+}
+
+const topology = { providers: new Map([['east', { config: { refreshInterval: 10, listInterval: 1 } }]]) } as unknown as Topology;
+
+function creating(sent: number): NodeRecord {
+  return { ...newNodeRecord({ label: 'jammy', provider: 'east', pool: 'main', connectionPort: 22, username: 'zuul', now: sent, allocatedTo: 'r1' }), step: 'creating', launchStartedAt: sent };
+}
+
+/** The list the schedule asks for, and when. */
+async function scheduled(n: NodeRecord, rt: ProviderRuntime, inflight: string[] = []): Promise<{ at: number | null; full: boolean }> {
+  const at = { value: null as number | null };
+  const full = await new Promise<boolean>((resolve) => {
+    scheduleLists({ providers: new Map([['east', rt]]), topology, deleteCalledAt: new Map(), inflight: new Set(inflight), now: () => T }, [n], (_, f) => resolve(f));
+    at.value = rt.timerAt;
+  });
+  return { at: at.value, full };
+}
+
+test("a complete list is asked for as soon as it can tell whether a lost create call made its request's node a server", async () => {
+  // The call was sent 20 s ago by a process that is gone; the last complete list was sent 5 s after it.
+  const sent = T - 20_000;
+  const lost = await scheduled(creating(sent), runtime(sent + 5_000));
+  assert.deepEqual(lost, { at: sent + ORPHAN_GRACE_MS + 1, full: true });
+  // This process's own call, still running: the usual complete list every refresh-interval.
+  const n = creating(sent);
+  const running = await scheduled(n, runtime(sent + 5_000), [`create:${n.id}`]);
+  assert.deepEqual(running, { at: sent + 5_000 + 10_000, full: false });
+});
