@@ -18,7 +18,10 @@ const EARLY = 0.85;
  * detection and finds the servers of create calls whose answer was lost. `refresh` lists one.
  */
 export function scheduleLists(
-  o: { providers: Map<string, ProviderRuntime>; topology: Topology; deleteCalledAt: ReadonlyMap<string, number>; inflight: ReadonlySet<string>; now: () => number },
+  o: {
+    providers: Map<string, ProviderRuntime>; topology: Topology; deleteCalledAt: ReadonlyMap<string, number>;
+    inflight: ReadonlySet<string>; launcher: string; now: () => number;
+  },
   nodes: NodeRecord[],
   refresh: (provider: string, full: boolean) => void,
 ): void {
@@ -31,7 +34,9 @@ export function scheduleLists(
   for (const n of nodes) {
     const rt = o.providers.get(n.provider);
     if (!rt) continue;
-    if (n.state === 'building' && n.step === 'creating' && n.allocatedTo && !o.inflight.has(`create:${n.id}`)) {
+    // Its lease this launcher's, or run out: not a call another live launcher is making.
+    const mine = n.leaseOwner === null || n.leaseOwner === o.launcher || (n.leaseExpires ?? 0) <= now;
+    if (n.state === 'building' && n.step === 'creating' && n.allocatedTo && mine && !o.inflight.has(`create:${n.id}`)) {
       const at = (n.launchStartedAt ?? n.createdAt) + ORPHAN_GRACE_MS + 1;
       if ((rt.cache.view.fullRefreshedAt ?? 0) < at) orphanChecks.set(n.provider, Math.min(orphanChecks.get(n.provider) ?? Infinity, at));
     }

@@ -27,7 +27,7 @@ function creating(sent: number): NodeRecord {
 async function scheduled(n: NodeRecord, rt: ProviderRuntime, inflight: string[] = []): Promise<{ at: number | null; full: boolean }> {
   const at = { value: null as number | null };
   const full = await new Promise<boolean>((resolve) => {
-    scheduleLists({ providers: new Map([['east', rt]]), topology, deleteCalledAt: new Map(), inflight: new Set(inflight), now: () => T }, [n], (_, f) => resolve(f));
+    scheduleLists({ providers: new Map([['east', rt]]), topology, deleteCalledAt: new Map(), inflight: new Set(inflight), launcher: 'me', now: () => T }, [n], (_, f) => resolve(f));
     at.value = rt.timerAt;
   });
   return { at: at.value, full };
@@ -42,4 +42,10 @@ test("a complete list is asked for as soon as it can tell whether a lost create 
   const n = creating(sent);
   const running = await scheduled(n, runtime(sent + 5_000), [`create:${n.id}`]);
   assert.deepEqual(running, { at: sent + 5_000 + 10_000, full: false });
+  // Another launcher's call, under a lease that still runs: its own business.
+  const theirs = await scheduled({ ...creating(sent), leaseOwner: 'other', leaseExpires: T + 2_000 }, runtime(sent + 5_000));
+  assert.deepEqual(theirs, { at: sent + 5_000 + 10_000, full: false });
+  // Once that lease ran out (the launcher died), it is this launcher's to find out.
+  const lapsed = await scheduled({ ...creating(sent), leaseOwner: 'other', leaseExpires: T - 1 }, runtime(sent + 5_000));
+  assert.deepEqual(lapsed, { at: sent + ORPHAN_GRACE_MS + 1, full: true });
 });
