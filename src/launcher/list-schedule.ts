@@ -1,7 +1,7 @@
 import type { NodeRecord } from '../model.ts';
 import type { ProviderRuntime } from './provider-runtime.ts';
 import type { Topology } from './topology.ts';
-import { ORPHAN_GRACE_MS } from './plan-nodes.ts';
+import { answerLost, ORPHAN_GRACE_MS } from './plan-nodes.ts';
 
 /**
  * The first list after a create (or delete) is asked for at this fraction of the boot (or delete)
@@ -20,7 +20,7 @@ const EARLY = 0.85;
 export function scheduleLists(
   o: {
     providers: Map<string, ProviderRuntime>; topology: Topology; deleteCalledAt: ReadonlyMap<string, number>;
-    inflight: ReadonlySet<string>; launcher: string; now: () => number;
+    inflight: ReadonlySet<string>; launcher: string; startedAt?: number; now: () => number;
   },
   nodes: NodeRecord[],
   refresh: (provider: string, full: boolean) => void,
@@ -34,9 +34,7 @@ export function scheduleLists(
   for (const n of nodes) {
     const rt = o.providers.get(n.provider);
     if (!rt) continue;
-    // Its lease this launcher's, or run out: not a call another live launcher is making.
-    const mine = n.leaseOwner === null || n.leaseOwner === o.launcher || (n.leaseExpires ?? 0) <= now;
-    if (n.state === 'building' && n.step === 'creating' && n.allocatedTo && mine && !o.inflight.has(`create:${n.id}`)) {
+    if (answerLost(n, { launcher: o.launcher, now, inflight: o.inflight, startedAt: o.startedAt })) {
       const at = (n.launchStartedAt ?? n.createdAt) + ORPHAN_GRACE_MS + 1;
       if ((rt.cache.view.fullRefreshedAt ?? 0) < at) orphanChecks.set(n.provider, Math.min(orphanChecks.get(n.provider) ?? Infinity, at));
     }

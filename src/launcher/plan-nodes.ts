@@ -1,7 +1,7 @@
 import type { NodeRecord } from '../model.ts';
 import type { ServerView } from '../../providers/provider.ts';
 import { createAnsweredBy, goneAfterDelete, missingAfterCreate } from './evidence.ts';
-import type { ProviderCloudView } from './plan-input.ts';
+import type { PlanInput, ProviderCloudView } from './plan-input.ts';
 import { canMove, fail, launchFailure } from './plan-failures.ts';
 import type { PlanPass } from './plan-pass.ts';
 
@@ -36,10 +36,17 @@ export const ORPHAN_GRACE_MS = 10_000;
 /** Why a request's node whose create call was made by a process that stopped is replaced. */
 export const ORPHANED_CREATE = 'the process that sent its create call stopped before the answer, and no server of that name was listed: replaced; deleted once its server is found or known never made';
 
-/** The create call was sent by this launcher process: its task ended with the answer, or still runs. */
-function sentHere(pass: PlanPass, n: NodeRecord): boolean {
-  const since = pass.input.startedAt;
-  return since !== undefined && n.leaseOwner === pass.input.launcher && (n.launchStartedAt ?? n.createdAt) >= since;
+/**
+ * A request's node whose create call's answer was lost with the process that sent it: in step
+ * `creating`, under a lease this launcher holds or one run out, with no call of this process
+ * running for it, and not sent by this process (whose task ended with the answer, which the rows
+ * read may not show yet). Shared by the plan and the list schedule (./list-schedule.ts).
+ */
+export function answerLost(n: NodeRecord, o: Pick<PlanInput, 'launcher' | 'now' | 'inflight' | 'startedAt'>): boolean {
+  if (n.state !== 'building' || n.step !== 'creating' || !n.allocatedTo || o.inflight.has(`create:${n.id}`)) return false;
+  const owned = n.leaseOwner === null || n.leaseOwner === o.launcher || (n.leaseExpires ?? 0) < o.now;
+  const sentHere = o.startedAt !== undefined && n.leaseOwner === o.launcher && (n.launchStartedAt ?? n.createdAt) >= o.startedAt;
+  return owned && !sentHere;
 }
 
 function unseenAfterGrace(view: ProviderCloudView | undefined, n: NodeRecord): boolean {
@@ -167,7 +174,7 @@ function building(pass: PlanPass, n: NodeRecord, limits: { bootTimeoutMs: number
       const found = view ? findByName(view, n.hostname) : undefined;
       if (found) pass.actions.push({ type: 'adopt-server', nodeId: n.id, serverId: found.id });
       else if (missingAfterCreate(view, n)) pass.actions.push({ type: 'retry-create', nodeId: n.id });
-      else if (n.allocatedTo && pass.isOpen(n.allocatedTo) && !sentHere(pass, n) && unseenAfterGrace(view, n)) {
+      else if (n.allocatedTo && pass.isOpen(n.allocatedTo) && answerLost(n, pass.input) && unseenAfterGrace(view, n)) {
         // That a call made no server is known only once a complete list sent after it could have
         // ended lacks it (30 s, then up to a refresh-interval). A request does not wait for that:
         // a new node takes this one's slot, without using an attempt, and this one is deleted,
