@@ -14,7 +14,7 @@
  *   BENCH_SYSTEM_ARGS (node options of the `nodepool run` of the RSS scenario)  BENCH_SNAPSHOT=S  BENCH_FILL_TIMEOUT=900 (s)
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,6 +172,7 @@ async function burst(sim: Sim, sshPort: number, hostKeys: boolean): Promise<void
   const simCpu0 = await sim.call<NodeJS.CpuUsage>('cpu');
   const clientCpu0 = await client.call<NodeJS.CpuUsage>({ cmd: 'cpu' });
   const cpu0 = process.cpuUsage();
+  const threads0 = threadCpuMs();
   const { ids, latencies, totalMs: total } = await client.call<{ ids: string[]; latencies: number[]; totalMs: number }>({ cmd: 'burst', base, n: BURST });
   const cpu1 = process.cpuUsage(cpu0);
   // Release all, then wait until the store has no node and the cloud no server.
@@ -180,6 +181,7 @@ async function burst(sim: Sim, sshPort: number, hostKeys: boolean): Promise<void
   await waitFor('all nodes gone', async () => (await s.sys.store.listNodes()).length === 0 && (await sim.call<number>('count')) === 0, 120_000, 5);
   const gone = performance.now() - r0;
   const cpu2 = process.cpuUsage(cpu0);
+  const threads = threadCpuMs();
   const clientCpu = await client.call<NodeJS.CpuUsage>({ cmd: 'cpu' });
   client.stop();
   const stats = await sim.call<{ total: number; calls: Record<string, number> }>('stats');
@@ -188,7 +190,7 @@ async function burst(sim: Sim, sshPort: number, hostKeys: boolean): Promise<void
   console.log(`\n## ${BURST} one-node requests at once, host-key scanning ${hostKeys ? 'on' : 'off'} (boot ${BOOT_MS} ms, delete ${DELETE_MS} ms, 2 providers)`);
   console.log(`all fulfilled in ${(total / 1000).toFixed(2)} s: ${(BURST / (total / 1000)).toFixed(0)} nodes/s; latency p50 ${ms(pct(latencies, 50))}, p95 ${ms(pct(latencies, 95))}, max ${ms(Math.max(...latencies))}`);
   console.log(`release → every server gone: ${(gone / 1000).toFixed(2)} s (${((gone - DELETE_MS) / 1000).toFixed(2)} s beyond the simulated delete)`);
-  console.log(`CPU of the system process (API + launcher + store) per node: ${(userSys(cpu1) / BURST).toFixed(2)} ms to fulfil, ${(userSys(cpu2) / BURST).toFixed(2)} ms for the whole lifecycle (user ${(cpu2.user / 1000 / BURST).toFixed(2)}, kernel ${(cpu2.system / 1000 / BURST).toFixed(2)})`);
+  console.log(`CPU of the system process (API + launcher + store) per node: ${(userSys(cpu1) / BURST).toFixed(2)} ms to fulfil, ${(userSys(cpu2) / BURST).toFixed(2)} ms for the whole lifecycle (user ${(cpu2.user / 1000 / BURST).toFixed(2)}, kernel ${(cpu2.system / 1000 / BURST).toFixed(2)}; main thread ${((threads.main - threads0.main) / BURST).toFixed(2)}, other threads ${((threads.others - threads0.others) / BURST).toFixed(2)})`);
   console.log(`CPU of the scheduler (its own process: ${BURST} requests, long polls, releases) per node: ${((userSys(clientCpu) - userSys(clientCpu0)) / BURST).toFixed(2)} ms`);
   console.log(`CPU of the simulator (cloud + SSH servers) per node: ${((userSys(simCpuNow) - userSys(simCpu0)) / BURST).toFixed(2)} ms`);
   console.log(`reconcile passes: ${s.sys.launcher.passes}`);
@@ -198,6 +200,18 @@ async function burst(sim: Sim, sshPort: number, hostKeys: boolean): Promise<void
   await stop(s);
 }
 
+/** CPU time (ms) of this process's main thread and of its other threads (GC helpers, libuv's pool), from /proc/self/task. */
+function threadCpuMs(): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    let ms = 0;
+    try { ms = procCpuMs(Number(tid), `/proc/self/task/${tid}/stat`); } catch { continue; } // the thread ended
+    if (Number(tid) === process.pid) main += ms; else others += ms;
+  }
+  return { main, others };
+}
+
 /** A figure from /proc/PID/status (VmRSS, VmHWM), in KiB. */
 function procStatus(pid: number, field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -205,8 +219,8 @@ function procStatus(pid: number, field: string): number {
 }
 
 /** CPU time (user + system) of a process so far, in ms, from /proc/PID/stat. */
-function procCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function procCpuMs(pid: number, path = `/proc/${pid}/stat`): number {
+  const stat = readFileSync(path, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
 }
