@@ -53,6 +53,8 @@ const BIN = join(import.meta.dirname, '../bin/nodepool.js');
 const SHARED = process.env.BENCH_MULTI_SHARED === '1';
 /** Node flags for every `nodepool` process (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
 const SYSTEM_ARGS = (process.env.BENCH_SYSTEM_ARGS ?? '').split(' ').filter(Boolean);
+/** Seconds the launchers are left idle before the burst, to read their CPU with nothing to do. */
+const IDLE_S = Number(process.env.BENCH_MULTI_IDLE ?? 5);
 const PROVIDERS = ['bench-a', 'bench-b', 'bench-c', 'bench-d'];
 
 /** The providers launcher `i` of `count` serves: all of them when shared, else its share. */
@@ -153,7 +155,7 @@ function config(url: string, apiPort: number, bootMs = 100): string {
 
 const port = () => 30000 + Math.floor(Math.random() * 20000);
 
-async function throughput(launchers: number): Promise<{ rate: number; perNode: number; launcherCpu: number; apiCpu: number; passes: number; skipped: number; cloudCalls: number }> {
+async function throughput(launchers: number): Promise<{ rate: number; seconds: number; idleCpu: number; perNode: number; launcherCpu: number; apiCpu: number; passes: number; skipped: number; cloudCalls: number }> {
   const db = await testDatabase('np_bench_multi');
   const sim = await startSim();
   const apiPort = port();
@@ -168,6 +170,11 @@ async function throughput(launchers: number): Promise<{ rate: number; perNode: n
       .catch((err) => { throw new Error(`${(err as Error).message}: ${procs.map((p) => p.out().slice(-1500)).join('\n')}`); });
     const base = `http://127.0.0.1:${apiPort}`;
     await sim.call('reset');
+    // What the launchers spend with nothing to do (timers, server lists, lease renewals): part of
+    // the CPU per node of a burst is this, times the burst's seconds, times the launchers.
+    const idle0 = ls.map(cpuMs);
+    await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+    const idleCpu = ls.reduce((a, l, i) => a + cpuMs(l) - idle0[i]!, 0) / launchers / IDLE_S;
     const cpu0 = ls.map(cpuMs);
     const apiCpu0 = cpuMs(api);
     const t0 = performance.now();
@@ -181,7 +188,7 @@ async function throughput(launchers: number): Promise<{ rate: number; perNode: n
     const queries = procs.reduce((a, p) => a + queriesOf(p), 0);
     const counted = ls.map(passesOf);
     return {
-      rate: BURST / s, cloudCalls: cloudCalls / BURST, perNode: queries / BURST, launcherCpu: launcherCpu / BURST, apiCpu: apiCpu / BURST,
+      rate: BURST / s, seconds: s, idleCpu, cloudCalls: cloudCalls / BURST, perNode: queries / BURST, launcherCpu: launcherCpu / BURST, apiCpu: apiCpu / BURST,
       passes: counted.reduce((a, c) => a + c.passes, 0) / launchers, skipped: counted.reduce((a, c) => a + c.skipped, 0) / launchers,
     };
   } finally {
@@ -238,7 +245,7 @@ try {
   for (const k of COUNTS) {
     const r = await throughput(k);
     if (k === COUNTS[0]) one = r.rate;
-    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips and ${r.cloudCalls.toFixed(1)} cloud calls per fulfilled node (all processes); CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms; per launcher ${r.passes.toFixed(0)} passes, ${r.skipped.toFixed(0)} store events not woken for`);
+    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips and ${r.cloudCalls.toFixed(1)} cloud calls per fulfilled node (all processes); CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms; per launcher ${r.passes.toFixed(0)} passes, ${r.skipped.toFixed(0)} store events not woken for; idle CPU per launcher ${r.idleCpu.toFixed(1)} ms/s (${((r.idleCpu * r.seconds * k) / BURST).toFixed(1)} ms per node over the burst's ${r.seconds.toFixed(1)} s)`);
   }
   if (KILLS > 0) {
     const t = (await takeover()).sort((a, b) => a - b);
