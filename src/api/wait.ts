@@ -3,7 +3,10 @@ import type { Store } from '../store/store.ts';
 
 export interface WaitOptions {
   waitMs: number;
-  /** Re-read interval: change events reach only this process, another process's writes do not. */
+  /**
+   * Interval of the poll for changes no event announced (another process's writes): one poll per
+   * store for all its waits, at the interval of the first wait while any runs.
+   */
   pollMs: number;
   /** Ends the wait early (client gone, app closing). */
   signal?: AbortSignal;
@@ -12,22 +15,53 @@ export interface WaitOptions {
 const isOpen = (r: RequestRecord) => OPEN_REQUEST_STATES.includes(r.state);
 
 /**
- * The waits on each request, per store, behind one store subscription (held while any wait runs):
- * a change costs a map lookup, not a call to every waiting request's listener. A change to an open
- * state (claimed: `pending`) wakes nobody: the wait is for the request to leave them.
+ * The waits on each request, per store, behind one store subscription and one poll timer (held
+ * while any wait runs): a change costs a map lookup, not a call to every waiting request's
+ * listener, and the poll reads every waited-for request in one query, not one each. A change to an
+ * open state (claimed: `pending`) wakes nobody: the wait is for the request to leave them.
+ *
+ * The poll catches what no event announces (another process writing the same SQLite file, a
+ * PostgreSQL announcement lost while the listening connection reconnects). With a timer and a read
+ * per wait, 500 long-polls cost 500 reads a second: in `npm run bench:multi` about half of all
+ * PostgreSQL round trips of a burst.
  */
-const waits = new WeakMap<Store, { byId: Map<string, Set<() => void>>; unsubscribe: () => void }>();
+interface StoreWaits {
+  byId: Map<string, Set<() => void>>;
+  unsubscribe: () => void;
+  poll: NodeJS.Timeout;
+}
 
-function onChange(store: Store, id: string, fn: () => void): () => void {
+const waits = new WeakMap<Store, StoreWaits>();
+
+function wake(byId: Map<string, Set<() => void>>, id: string): void {
+  const fns = byId.get(id);
+  if (fns) for (const f of [...fns]) f();
+}
+
+function onChange(store: Store, id: string, pollMs: number, fn: () => void): () => void {
   let entry = waits.get(store);
   if (!entry) {
     const byId = new Map<string, Set<() => void>>();
     const unsubscribe = store.subscribe((e) => {
       if (e.kind !== 'request' || (OPEN_REQUEST_STATES as readonly string[]).includes(e.state)) return;
-      const fns = byId.get(e.id);
-      if (fns) for (const f of fns) f();
+      wake(byId, e.id);
     });
-    entry = { byId, unsubscribe };
+    let polling = false;
+    const poll = setInterval(() => {
+      if (polling || byId.size === 0) return;
+      polling = true;
+      const ids = [...byId.keys()];
+      store.listRequests({ ids }).then((rows) => {
+        const open = new Set(rows.filter(isOpen).map((r) => r.id));
+        // Closed or gone: the wait reads its own row and answers.
+        for (const id of ids) if (!open.has(id)) wake(byId, id);
+      }, () => {
+        // The store failed: every wait reads for itself, and a wait's read reports the error.
+        for (const id of ids) wake(byId, id);
+      }).finally(() => { polling = false; });
+    }, pollMs);
+    poll.unref();
+    entry = { byId, unsubscribe, poll };
     waits.set(store, entry);
   }
   const { byId } = entry;
@@ -36,9 +70,10 @@ function onChange(store: Store, id: string, fn: () => void): () => void {
   fns.add(fn);
   return () => {
     fns!.delete(fn);
-    if (fns!.size === 0) byId.delete(id);
+    if (fns!.size === 0 && byId.get(id) === fns) byId.delete(id);
     if (byId.size === 0 && waits.get(store) === entry) {
       entry!.unsubscribe();
+      clearInterval(entry!.poll);
       waits.delete(store);
     }
   };
@@ -47,7 +82,8 @@ function onChange(store: Store, id: string, fn: () => void): () => void {
 /**
  * Long-poll: resolves with the request as soon as it leaves `requested`/`pending`, or with its
  * current record when `waitMs` runs out or the signal aborts; null once it is unknown. Wakes on
- * the store's change events for this request and also re-reads every `pollMs`.
+ * the store's change events for this request, and when the shared poll (every `pollMs`, for
+ * every wait on the store) finds it closed.
  */
 export async function waitWhileOpen(store: Store, id: string, opts: WaitOptions): Promise<RequestRecord | null> {
   const first = await store.getRequest(id);
@@ -63,7 +99,6 @@ export async function waitWhileOpen(store: Store, id: string, opts: WaitOptions)
       if (done) return;
       done = true;
       clearTimeout(timer);
-      clearInterval(poll);
       unsubscribe();
       opts.signal?.removeEventListener('abort', onAbort);
       if (err) reject(err);
@@ -90,8 +125,7 @@ export async function waitWhileOpen(store: Store, id: string, opts: WaitOptions)
     };
     const onAbort = () => finish();
 
-    const unsubscribe = onChange(store, id, () => void check());
-    const poll = setInterval(() => void check(), opts.pollMs);
+    const unsubscribe = onChange(store, id, opts.pollMs, () => void check());
     const timer = setTimeout(() => void check().then(() => finish()), opts.waitMs);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     // The request may have changed between the first read and the subscription.

@@ -52,3 +52,42 @@ test('500 waits share one store subscription; a change wakes only its own reques
   for (const id of ids) assert.notEqual((await done.get(id))!.state, 'requested');
   assert.equal(s.listeners.size, 0, 'no subscription left once every wait ended');
 });
+
+test('changes no event announced are found by one poll for all the waits: one query a poll, a read only for the requests that closed', async () => {
+  const rows = new Map<string, RequestRecord>();
+  for (let i = 0; i < 200; i++) {
+    const r = newRequestRecord({ labels: ['jammy'], requestor: 'ci', now: 0 });
+    rows.set(r.id, r);
+  }
+  const ids = [...rows.keys()];
+  const s = countingStore(rows);
+  let polls = 0;
+  (s.store as unknown as { listRequests: (f: { ids: string[] }) => Promise<RequestRecord[]> }).listRequests = async (f) => {
+    polls++;
+    return f.ids.map((id) => rows.get(id)).filter((r): r is RequestRecord => r !== undefined);
+  };
+  const done = new Map<string, Promise<RequestRecord | null>>();
+  for (const id of ids) done.set(id, waitWhileOpen(s.store, id, { waitMs: 60_000, pollMs: 30 }));
+  await new Promise((r) => setImmediate(r));
+  const readsBefore = new Map(s.reads);
+
+  // Written by another process: no event reaches this one.
+  const [fulfilled, removed] = ids as [string, string];
+  rows.set(fulfilled, { ...rows.get(fulfilled)!, state: 'fulfilled' });
+  rows.delete(removed);
+  assert.equal((await done.get(fulfilled))!.state, 'fulfilled');
+  assert.equal(await done.get(removed), null, 'a request gone from the store ends its wait');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(polls >= 2, `the poll ran (${polls} times)`);
+  for (const id of ids.slice(2)) assert.equal(s.reads.get(id), readsBefore.get(id), 'a request still open is not read on its own');
+  assert.ok(polls < 20, `one query a poll for all 198 waits, not one each (${polls} queries)`);
+
+  for (const id of ids.slice(2)) {
+    rows.set(id, { ...rows.get(id)!, state: 'canceled' });
+    s.emit({ kind: 'request', id, state: 'canceled' });
+  }
+  for (const id of ids.slice(2)) assert.equal((await done.get(id))!.state, 'canceled');
+  const after = polls;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(polls, after, 'no poll once every wait ended');
+});
