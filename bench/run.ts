@@ -176,6 +176,7 @@ async function burst(sim: Sim, sshPort: number, hostKeys: boolean, o: { n: numbe
   const clientCpu0 = await client.call<NodeJS.CpuUsage>({ cmd: 'cpu' });
   const cpu0 = process.cpuUsage();
   const threads0 = threadCpuMs();
+  const io0 = syscalls();
   const { ids, latencies, totalMs: total } = await client.call<{ ids: string[]; latencies: number[]; totalMs: number }>({ cmd: 'burst', base, n: BURST });
   const cpu1 = process.cpuUsage(cpu0);
   // Release all, then wait until the store has no node and the cloud no server.
@@ -185,6 +186,7 @@ async function burst(sim: Sim, sshPort: number, hostKeys: boolean, o: { n: numbe
   const gone = performance.now() - r0;
   const cpu2 = process.cpuUsage(cpu0);
   const threads = threadCpuMs();
+  const io = syscalls();
   const clientCpu = await client.call<NodeJS.CpuUsage>({ cmd: 'cpu' });
   client.stop();
   const stats = await sim.call<{ total: number; calls: Record<string, number> }>('stats');
@@ -194,6 +196,7 @@ async function burst(sim: Sim, sshPort: number, hostKeys: boolean, o: { n: numbe
   console.log(`all fulfilled in ${(total / 1000).toFixed(2)} s: ${(BURST / (total / 1000)).toFixed(0)} nodes/s; latency p50 ${ms(pct(latencies, 50))}, p95 ${ms(pct(latencies, 95))}, max ${ms(Math.max(...latencies))}`);
   console.log(`release → every server gone: ${(gone / 1000).toFixed(2)} s (${((gone - DELETE_MS) / 1000).toFixed(2)} s beyond the simulated delete)`);
   console.log(`CPU of the system process (API + launcher + store) per node: ${(userSys(cpu1) / BURST).toFixed(2)} ms to fulfil, ${(userSys(cpu2) / BURST).toFixed(2)} ms for the whole lifecycle (user ${(cpu2.user / 1000 / BURST).toFixed(2)}, kernel ${(cpu2.system / 1000 / BURST).toFixed(2)}; main thread ${((threads.main - threads0.main) / BURST).toFixed(2)}, other threads ${((threads.others - threads0.others) / BURST).toFixed(2)})`);
+  console.log(`system calls of the system process per node: ${((io.reads - io0.reads) / BURST).toFixed(1)} reads, ${((io.writes - io0.writes) / BURST).toFixed(1)} writes (sockets, files, pipes)`);
   console.log(`CPU of the scheduler (its own process: ${BURST} requests, long polls, releases) per node: ${((userSys(clientCpu) - userSys(clientCpu0)) / BURST).toFixed(2)} ms`);
   console.log(`CPU of the simulator (cloud + SSH servers) per node: ${((userSys(simCpuNow) - userSys(simCpu0)) / BURST).toFixed(2)} ms`);
   console.log(`reconcile passes: ${s.sys.launcher.passes}`);
@@ -201,6 +204,13 @@ async function burst(sim: Sim, sshPort: number, hostKeys: boolean, o: { n: numbe
   console.log(`cloud API calls: ${stats.total} for ${BURST} node lifecycles = ${(stats.total / BURST).toFixed(2)} per node`);
   console.log(`  ${Object.entries(stats.calls).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
   await stop(s);
+}
+
+/** Read and write system calls of this process so far (/proc/self/io: sockets, files, pipes). */
+function syscalls(): { reads: number; writes: number } {
+  const io = readFileSync('/proc/self/io', 'utf8');
+  const field = (k: string) => Number(new RegExp(`^${k}: (\\d+)`, 'm').exec(io)?.[1] ?? NaN);
+  return { reads: field('syscr'), writes: field('syscw') };
 }
 
 /** CPU time (ms) of this process's main thread and of its other threads (GC helpers, libuv's pool), from /proc/self/task. */
