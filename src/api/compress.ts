@@ -16,14 +16,31 @@ const MIN_GZIP_BYTES = 32 * 1024;
  * libuv's thread pool, not the event loop.
  */
 export async function sendBody(request: FastifyRequest, reply: FastifyReply, body: string, contentType: string): Promise<FastifyReply> {
-  reply.type(contentType).header('vary', appendVary(reply.getHeader('vary'), 'Accept-Encoding'));
-  const coding = body.length < MIN_GZIP_BYTES ? null : chooseCoding(request.headers['accept-encoding']);
-  if (!coding) return reply.send(body);
+  return sendPrepared(reply, await prepareBody(request, body, contentType));
+}
+
+/** A body as it goes on the wire: compressed or not, as the client asked. */
+export interface PreparedBody { content: string | Buffer; coding: 'br' | 'gzip' | null; contentType: string }
+
+export async function prepareBody(request: FastifyRequest, body: string, contentType: string): Promise<PreparedBody> {
+  const coding = codingFor(request, body.length);
+  if (!coding) return { content: body, coding, contentType };
   const raw = Buffer.from(body, 'utf8');
-  const packed = coding === 'br'
+  const content = coding === 'br'
     ? await brotliAsync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 1, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } })
     : await gzipAsync(raw, { level: 1 });
-  return reply.header('content-encoding', coding).send(packed);
+  return { content, coding, contentType };
+}
+
+/** The coding a body of `length` characters goes in for this request. */
+export function codingFor(request: FastifyRequest, length: number): 'br' | 'gzip' | null {
+  return length < MIN_GZIP_BYTES ? null : chooseCoding(request.headers['accept-encoding']);
+}
+
+export function sendPrepared(reply: FastifyReply, p: PreparedBody): FastifyReply {
+  reply.type(p.contentType).header('vary', appendVary(reply.getHeader('vary'), 'Accept-Encoding'));
+  if (p.coding) reply.header('content-encoding', p.coding);
+  return reply.send(p.content);
 }
 
 export function sendJson(request: FastifyRequest, reply: FastifyReply, value: unknown): Promise<FastifyReply> {

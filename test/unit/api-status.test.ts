@@ -66,3 +66,37 @@ test('/healthz answers at once; /ready waits for the system, /label-list names t
   assert.deepEqual(labels.json(), [{ label: 'ubuntu-jammy' }, { label: 'ubuntu-noble' }]);
   await h.close();
 });
+
+test('/node-list from its cache never shows a write, a lease run out or an age more than a second late', async () => {
+  const h = apiHarness();
+  try {
+    const a = await addNode(h.store, { now: h.clock.now - 10_000 });
+    const json = (extra: Record<string, string> = {}) => h.app.inject({ method: 'GET', url: '/node-list?format=json', headers: { 'accept-encoding': 'identity', ...extra } });
+    const first = await json();
+    assert.equal(first.json()[0].age, 10);
+    h.clock.now += 400;
+    assert.equal((await json()).body, first.body, 'unchanged store, same second: the same bytes');
+
+    // A write by anyone: the next answer shows it.
+    await h.store.updateNode(a.id, { leaseOwner: 'launcher-1', leaseExpires: h.clock.now + 300 }, 'test');
+    const locked = (await json()).json();
+    assert.equal(locked[0].locked, 'locked');
+
+    // The lease runs out without a write: unlocked from that millisecond on.
+    h.clock.now += 300;
+    assert.equal((await json()).json()[0].locked, 'unlocked');
+
+    // Ages: at most a second late.
+    const at = (await json()).json()[0].age;
+    h.clock.now += 1000;
+    assert.equal((await json()).json()[0].age, at + 1);
+
+    // Another encoding, another filter: their own bodies, each correct.
+    const gz = await json({ 'accept-encoding': 'gzip' });
+    assert.equal(gz.headers['content-encoding'], undefined, 'one node is below the size worth compressing');
+    assert.deepEqual((await h.app.inject({ method: 'GET', url: '/node-list?format=json&state=hold' })).json(), []);
+    assert.equal((await json()).json().length, 1);
+  } finally {
+    await h.close();
+  }
+});

@@ -1,14 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NODE_COLUMNS, REQUEST_COLUMNS, type Cell, type Column } from '../../status/rows.ts';
 import { renderRows, type OutputFormat } from '../../status/format.ts';
-import { queryNodeRows, queryRequestRows } from '../../status/query.ts';
+import { queryRequestRows } from '../../status/query.ts';
 import { DIB_IMAGE_COLUMNS, IMAGE_COLUMNS } from '../../status/images.ts';
 import { IMAGE_STATUS_COLUMNS, queryImageStatus } from '../../status/image-rows.ts';
 import { LABEL_COLUMNS } from '../../status/labels.ts';
 import { PROVIDER_COLUMNS } from '../../status/providers.ts';
 import { queryLabelRows, queryProviderRows } from '../../status/sources.ts';
 import type { RouteDeps } from '../deps.ts';
-import { sendBody } from '../compress.ts';
+import { chooseCoding, prepareBody, sendBody, sendPrepared } from '../compress.ts';
+import { ListingCache } from '../listing-cache.ts';
+import { readNodes } from '../../store/node-reads.ts';
+import { nodeRows } from '../../status/rows.ts';
 import { RequestStatusQuery, StatusQuery } from '../contract.ts';
 
 /**
@@ -23,22 +26,40 @@ export function outputFormat(request: FastifyRequest, format: string | undefined
   return /\bapplication\/json\b/.test(request.headers.accept ?? '') ? 'json' : 'text';
 }
 
+function render(
+  request: FastifyRequest, rows: readonly Record<string, Cell>[], columns: readonly Column[],
+  q: { format?: string; fields?: string; detail?: string },
+): { body: string; contentType: string } {
+  const format = outputFormat(request, q.format);
+  const fields = q.fields?.split(',').map((f) => f.trim()).filter(Boolean);
+  const body = renderRows(rows, columns, format, { fields, detail: q.detail === '' || q.detail === '1' || q.detail === 'true' });
+  return { body, contentType: format === 'json' ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8' };
+}
+
 function send(
   request: FastifyRequest, reply: FastifyReply, rows: readonly Record<string, Cell>[], columns: readonly Column[],
   q: { format?: string; fields?: string; detail?: string },
 ): Promise<FastifyReply> {
-  const format = outputFormat(request, q.format);
-  const fields = q.fields?.split(',').map((f) => f.trim()).filter(Boolean);
-  const body = renderRows(rows, columns, format, { fields, detail: q.detail === '' || q.detail === '1' || q.detail === 'true' });
-  return sendBody(request, reply, body, format === 'json' ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8');
+  const { body, contentType } = render(request, rows, columns, q);
+  return sendBody(request, reply, body, contentType);
 }
 
 export function statusListRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  // Dashboards poll this one; with 10,000 nodes its body is 5 MiB of JSON (./listing-cache.ts).
+  const nodeLists = new ListingCache();
   app.get<{ Querystring: StatusQuery }>('/node-list', { schema: { querystring: StatusQuery } }, async (request, reply) => {
     const q = request.query;
-    let rows = await queryNodeRows(deps.store, { states: q.state, label: q.label, provider: q.provider }, deps.now());
-    if (q.node_id) rows = rows.filter((r) => r.id === q.node_id);
-    return send(request, reply, rows, NODE_COLUMNS, q);
+    const now = deps.now();
+    const key = JSON.stringify([outputFormat(request, q.format), q.fields, q.detail, q.state, q.label, q.provider, q.node_id, chooseCoding(request.headers['accept-encoding'])]);
+    const token = deps.store.changeToken();
+    const hit = nodeLists.get(key, token, now);
+    if (hit) return sendPrepared(reply, hit);
+    let nodes = await readNodes(deps.store, { states: q.state, label: q.label, provider: q.provider });
+    if (q.node_id) nodes = nodes.filter((n) => n.id === q.node_id);
+    const { body, contentType } = render(request, nodeRows(nodes, now), NODE_COLUMNS, q);
+    const prepared = await prepareBody(request, body, contentType);
+    nodeLists.set(key, token, now, nodes.map((n) => n.leaseExpires), prepared);
+    return sendPrepared(reply, prepared);
   });
 
   app.get<{ Querystring: RequestStatusQuery }>('/request-list', { schema: { querystring: RequestStatusQuery } }, async (request, reply) => {
