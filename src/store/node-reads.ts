@@ -7,7 +7,8 @@ import type { NodeFilter, Store } from './store.ts';
  * the same unchanged fleet is read again and again (a dashboard polling, each /metrics scrape
  * three times over), so the last full read is kept while the store's change token holds (any
  * write of a node or request, by any process on the same store, changes it), reads asked for at
- * once share one, and filters are applied in memory. A store without a token is read every time.
+ * once share one, and filters are applied in memory. When it moved, a store that keeps a copy of
+ * the fleet (SQLite: ./sqlite/fleet-copy.ts) re-reads only the rows it wrote since. A store without a token is read every time.
  * The records are shared: readers must not change them.
  */
 const lastRead = new WeakMap<Store, { token: string; nodes: Promise<readonly NodeRecord[]> }>();
@@ -19,7 +20,7 @@ export async function readNodes(store: Store, filter: NodeFilter = {}): Promise<
   if (hit?.token !== token) {
     // Keyed by the token taken before the read: the rows are at least that new, and a write
     // meanwhile moves the token, so the next reader reads again.
-    const read: { token: string; nodes: Promise<readonly NodeRecord[]> } = { token, nodes: store.listNodes() };
+    const read: { token: string; nodes: Promise<readonly NodeRecord[]> } = { token, nodes: store.readFleet ? store.readFleet() : store.listNodes() };
     hit = read;
     lastRead.set(store, read);
     read.nodes.catch(() => { if (lastRead.get(store) === read) lastRead.delete(store); });

@@ -172,6 +172,12 @@ export interface Store {
   getNode(id: string): Promise<NodeRecord | null>;
   /** Lists nodes, oldest first. */
   listNodes(filter?: NodeFilter): Promise<NodeRecord[]>;
+  /**
+   * Every node, oldest first, as `listNodes()` would list them, from a copy the store keeps up to
+   * date where it can (SQLite: with its own writes, everything again after another process's);
+   * the records and the list are shared and must not be changed. Absent: `listNodes()` is read.
+   */
+  readFleet?(): Promise<readonly NodeRecord[]>;
   /** Updates a node if the condition holds; returns whether it did. A state change is audited. */
   updateNode(id: string, patch: NodePatch, by: string, cond?: StoreCondition<NodeState>, reason?: string): Promise<boolean>;
   /** Extends every node and request lease held by `owner` to `until`; returns how many rows. */

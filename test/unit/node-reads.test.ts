@@ -13,7 +13,7 @@ const T = 1_700_000_000_000;
 const node = (state: 'building' | 'ready' = 'ready', o: { leaseOwner?: string } = {}) =>
   ({ ...newNodeRecord({ label: 'jammy', provider: 'p1', pool: 'main', connectionPort: 22, username: 'zuul', now: T, leaseOwner: o.leaseOwner ?? null, leaseExpires: o.leaseOwner ? T + 60_000 : null }), state });
 
-/** A store on a file, with the count of its whole-fleet node reads. */
+/** A store on a file, with the count of its whole-fleet node reads (a complete list, or its copy of the fleet). */
 function fileStore(): { store: SqliteStore; path: string; fullReads: () => number; done: () => Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'np-reads-'));
   const path = join(dir, 'np.sqlite');
@@ -21,6 +21,8 @@ function fileStore(): { store: SqliteStore; path: string; fullReads: () => numbe
   let reads = 0;
   const list = store.listNodes.bind(store);
   store.listNodes = async (f = {}) => { if (!f.ids) reads++; return list(f); };
+  const fleet = store.readFleet.bind(store);
+  store.readFleet = async () => { reads++; return fleet(); };
   return { store, path, fullReads: () => reads, done: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
 }
 

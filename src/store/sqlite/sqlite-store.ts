@@ -15,6 +15,7 @@ import { migrate } from './migrations.ts';
 import { SqliteImageTables } from './image-tables.ts';
 import { SqliteSamples } from './samples.ts';
 import { SqliteProviderStates } from './provider-states.ts';
+import { FleetCopy } from './fleet-copy.ts';
 import { SqliteGateTables } from './gate-tables.ts';
 import {
   conditionSql, insertSql, nodeColumnIndex, nodeFromArray, nodeFromRaw, requestFromRaw, updateSql,
@@ -66,6 +67,12 @@ export class SqliteStore implements Store {
     return st;
   }
 
+  private readonly fleet = new FleetCopy({
+    version: () => this.dataVersion(),
+    all: () => this.listNodesNow({}),
+    some: (ids) => this.listNodesNow({ ids }),
+  });
+
   private readonly nodeLists = new Map<string, { st: Database.Statement; index: NodeColumnIndex }>();
 
   /** A node listing in raw mode (rows as arrays), cached with its column positions. */
@@ -81,6 +88,7 @@ export class SqliteStore implements Store {
 
   private publish(e: StoreEvent): void {
     if (e.kind === 'node' || e.kind === 'request') this.recordWrites++;
+    if (e.kind === 'node') this.fleet.touch(e.id);
     for (const l of this.listeners) l(e);
   }
 
@@ -157,6 +165,15 @@ export class SqliteStore implements Store {
   }
 
   async listNodes(filter: NodeFilter = {}): Promise<NodeRecord[]> {
+    return this.listNodesNow(filter);
+  }
+
+  /** Every node, oldest first, from a copy kept up to date with this connection's writes (./fleet-copy.ts). */
+  async readFleet(): Promise<readonly NodeRecord[]> {
+    return this.fleet.read();
+  }
+
+  private listNodesNow(filter: NodeFilter): NodeRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.ids) { where.push(`id IN (SELECT value FROM json_each(?))`); args.push(JSON.stringify(filter.ids)); }
@@ -193,9 +210,11 @@ export class SqliteStore implements Store {
   }
 
   async renewLeases(owner: string, until: number): Promise<number> {
-    const renewed = this.sqlite.transaction(() =>
-      this.statement('UPDATE nodes SET lease_expires = ? WHERE lease_owner = ?').run(until, owner).changes +
-      this.statement('UPDATE requests SET lease_expires = ? WHERE lease_owner = ?').run(until, owner).changes)();
+    const renewed = this.sqlite.transaction(() => {
+      const nodes = this.statement('UPDATE nodes SET lease_expires = ? WHERE lease_owner = ? RETURNING id').all(until, owner) as { id: string }[];
+      for (const n of nodes) this.fleet.touch(n.id);
+      return nodes.length + this.statement('UPDATE requests SET lease_expires = ? WHERE lease_owner = ?').run(until, owner).changes;
+    })();
     // Not announced (nobody acts on a renewal), but the rows changed.
     if (renewed) this.recordWrites++;
     return renewed;
@@ -289,8 +308,12 @@ export class SqliteStore implements Store {
    * every publish-interval, plot points) leave it alone, so an idle fleet's reads stay cached.
    */
   changeToken(): string {
+    return `${this.dataVersion()}.${this.recordWrites}`;
+  }
+
+  private dataVersion(): number {
     const [[version]] = this.statement('SELECT data_version FROM pragma_data_version').raw(true).all() as [[number]];
-    return `${version}.${this.recordWrites}`;
+    return version;
   }
 
   subscribe(listener: (e: StoreEvent) => void): () => void {
