@@ -2,8 +2,8 @@
  * The dashboard of `npm run bench:status` in a process of its own: sequential GETs over one
  * keep-alive connection, timed to the last byte of the body as sent (a compressed body is not
  * decompressed: that is the dashboard's CPU, not the server's time). Control over IPC:
- * {url, headers, n, warmup, write?} → {times, bytes}. With `write` (a URL), each GET follows a POST
- * of a one-node request there, not timed: the store changes before every listing.
+ * {url, headers, n, warmup, write?} → {times, bytes}. With `write`, before each GET (not timed)
+ * the benchmark's process is asked to change a node ({write: true} → {written: true}).
  */
 import http from 'node:http';
 
@@ -20,28 +20,26 @@ function get(url: string, headers: Record<string, string>): Promise<number> {
   });
 }
 
-function write(url: string): Promise<void> {
-  const body = JSON.stringify({ labels: ['ubuntu-jammy'], requestor: 'bench-writer' });
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`POST ${url}: ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end(body);
+/** Asks the benchmark's process to write a node (not timed), and waits until it did. */
+function write(): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (m: { written?: boolean }) => { if (m.written) { process.off('message', on); resolve(); } };
+    process.on('message', on);
+    process.send!({ write: true });
   });
 }
 
-process.on('message', async (m: { url: string; headers: Record<string, string>; n: number; warmup: number; write?: string }) => {
+process.on('message', async (m: { url?: string; headers: Record<string, string>; n: number; warmup: number; write?: boolean }) => {
+  if (!m.url) return;
   // What a browser sends unless the row says otherwise.
   const headers = { 'accept-encoding': 'gzip, deflate, br', ...m.headers };
-  for (let i = 0; i < m.warmup; i++) await get(m.url, headers);
+  for (let i = 0; i < m.warmup; i++) await get(m.url!, headers);
   const times: number[] = [];
   let bytes = 0;
   for (let i = 0; i < m.n; i++) {
-    if (m.write) await write(m.write);
+    if (m.write) await write();
     const t0 = performance.now();
-    bytes = await get(m.url, headers);
+    bytes = await get(m.url!, headers);
     times.push(performance.now() - t0);
   }
   process.send!({ times, bytes });

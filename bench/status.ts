@@ -5,7 +5,7 @@
  *   loopback (sequential requests after a warm-up, from a client in its own process, timed to the
  *   last byte as sent), and the same for `?fields=id,state`, the text
  *   table, the status summary (`/api/v1/status`) and a Prometheus scrape of `/metrics`; the
- *   `changing` rows create a request before each GET (not timed), so no listing is served again.
+ *   `changing` rows change a node before each GET (not timed), so no listing is served again.
  * - The status page in headless Chromium over the same store plus six hours of plot points:
  *   time from navigation to the page drawn (data fetched, tables and plots rendered), and the
  *   size of a full-page screenshot.
@@ -60,9 +60,17 @@ async function fill(store: SqliteStore, now: number): Promise<void> {
 /** The dashboard: bench/status-client.ts in its own process, so its CPU is not the server's. */
 const client = fork(join(import.meta.dirname, 'status-client.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 
-async function latency(url: string, headers: Record<string, string> = {}, write?: string): Promise<{ p50: number; p99: number; bytes: number }> {
+/** Before each GET of a `changing` row the client asks for a write: one node's comment changes, as a launcher's step would. */
+let onWrite: () => Promise<void> = async () => {};
+let onResult: ((r: { times: number[]; bytes: number }) => void) | null = null;
+client.on('message', (m: { write?: boolean; times?: number[]; bytes?: number }) => {
+  if (m.write) void onWrite().then(() => client.send({ written: true }));
+  else onResult?.(m as { times: number[]; bytes: number });
+});
+
+async function latency(url: string, headers: Record<string, string> = {}, write = false): Promise<{ p50: number; p99: number; bytes: number }> {
   const r = await new Promise<{ times: number[]; bytes: number }>((resolve) => {
-    client.once('message', (m) => resolve(m as { times: number[]; bytes: number }));
+    onResult = resolve;
     client.send({ url, headers, n: REQUESTS, warmup: 20, write });
   });
   const times = [...r.times].sort((a, b) => a - b);
@@ -99,9 +107,12 @@ try {
   const app = buildApiApp({ store, logger: silentLogger(), requestLeaseTimeoutMs: 600_000, metrics: new Metrics({ store, config: null }) });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   try {
-    // `changing`: a request is created before each GET (not timed), so the store changed and the
+    // `changing`: a node is written before each GET (not timed), so the store changed and the
     // listing is read and rendered afresh; otherwise the fleet holds still, as it does between a
     // dashboard's polls on a quiet day, and a listing less than a second old is served again.
+    const changed = (await store.listNodes({ states: ['ready'] }))[0]!;
+    let writes = 0;
+    onWrite = async () => { await store.updateNode(changed.id, { comment: `write ${++writes}` }, 'bench'); };
     const changing = true;
     const rows: [string, string, Record<string, string>?, boolean?][] = [
       ['/node-list JSON (br)', '/node-list', { accept: 'application/json', 'accept-encoding': 'br' }],
@@ -118,7 +129,7 @@ try {
     ];
     console.log(`\n${'path'.padEnd(38)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'body'.padStart(10)}   (${REQUESTS} sequential requests)`);
     for (const [name, path, headers, write] of rows) {
-      const r = await latency(base + path, headers, write ? `${base}/api/v1/requests` : undefined);
+      const r = await latency(base + path, headers, write);
       console.log(`${name.padEnd(38)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${`${(r.bytes / 1024).toFixed(0)} KiB`.padStart(10)}`);
     }
     const pg = await page(base);

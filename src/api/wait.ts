@@ -22,8 +22,8 @@ const isOpen = (r: RequestRecord) => OPEN_REQUEST_STATES.includes(r.state);
  *
  * The poll catches what no event announces (another process writing the same SQLite file, a
  * PostgreSQL announcement lost while the listening connection reconnects). With a timer and a read
- * per wait, 500 long-polls cost 500 reads a second: in `npm run bench:multi` about half of all
- * PostgreSQL round trips of a burst.
+ * per wait, 500 long-polls cost 500 reads a second (on PostgreSQL, round trips): in the burst of
+ * `npm run bench`, 1.7 reads per node.
  */
 interface StoreWaits {
   byId: Map<string, Set<() => void>>;

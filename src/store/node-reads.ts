@@ -8,8 +8,9 @@ import type { NodeFilter, Store } from './store.ts';
  * three times over), so the last full read is kept while the store's change token holds (any
  * write of a node or request, by any process on the same store, changes it), reads asked for at
  * once share one, and filters are applied in memory. When it moved, a store that keeps a copy of
- * the fleet (SQLite: ./sqlite/fleet-copy.ts) re-reads only the rows it wrote since. A store without a token is read every time.
- * The records are shared: readers must not change them.
+ * the fleet (SQLite: ./sqlite/fleet-copy.ts) re-reads only the rows it wrote since. A store
+ * without a token is read every time. The records and lists are shared: readers must not change
+ * them.
  */
 const lastRead = new WeakMap<Store, { token: string; nodes: Promise<readonly NodeRecord[]> }>();
 
