@@ -33,13 +33,13 @@ process.on('message', async (m: { url?: string; headers: Record<string, string>;
   if (!m.url) return;
   // What a browser sends unless the row says otherwise.
   const headers = { 'accept-encoding': 'gzip, deflate, br', ...m.headers };
-  for (let i = 0; i < m.warmup; i++) await get(m.url!, headers);
+  for (let i = 0; i < m.warmup; i++) await get(m.url, headers);
   const times: number[] = [];
   let bytes = 0;
   for (let i = 0; i < m.n; i++) {
     if (m.write) await write();
     const t0 = performance.now();
-    bytes = await get(m.url!, headers);
+    bytes = await get(m.url, headers);
     times.push(performance.now() - t0);
   }
   process.send!({ times, bytes });
