@@ -73,3 +73,40 @@ test('sqlite: nodes written before pools were counted by triggers still count ag
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('sqlite: the audit log written before migration 10 keeps each record\'s history, and new changes follow it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-store-'));
+  const path = join(dir, 'np.sqlite');
+  try {
+    // The file as a release at migration 9 left it: one global sequence for every record's changes.
+    const db = new Database(path);
+    db.exec('CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of MIGRATIONS.filter((x) => x.id <= 9)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, 0);
+    }
+    db.exec(`INSERT INTO nodes (id, label, provider, pool, state, hostname, connection_port, username, host_keys, attempt, created_at, state_time)
+      VALUES ('n1', 'ubuntu-jammy', 'p1', 'main', 'ready', 'np-n1', 22, 'zuul', '[]', 1, 1000, 1000)`);
+    const audit = db.prepare('INSERT INTO state_changes (at, kind, id, from_state, to_state, by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    audit.run(1000, 'node', 'n1', null, 'building', 'l0', null);
+    audit.run(1001, 'request', 'r1', null, 'requested', 'api', 'interleaved');
+    audit.run(1002, 'node', 'n1', 'building', 'ready', 'l0', 'booted');
+    db.close();
+    const store = new SqliteStore(path);
+    try {
+      await store.updateNode('n1', { state: 'in-use', stateTime: 2000 }, 'l1', undefined, 'taken');
+      await store.updateNode('n1', { state: 'used', stateTime: 2001 }, 'l1');
+      const history = (await store.listChanges('node', 'n1')).map((c) => `${c.from ?? '-'}>${c.to} by ${c.by}${c.reason ? ` (${c.reason})` : ''}`);
+      assert.deepEqual(history, ['->building by l0', 'building>ready by l0 (booted)', 'ready>in-use by l1 (taken)', 'in-use>used by l1']);
+      assert.deepEqual((await store.listChanges('request', 'r1')).map((c) => c.reason), ['interleaved']);
+    } finally {
+      await store.close();
+    }
+    const after = new Database(path);
+    const seqRows = after.prepare("SELECT count(*) AS n FROM sqlite_sequence WHERE name = 'state_changes'").get() as { n: number };
+    assert.equal(seqRows.n, 0, 'a state change writes no AUTOINCREMENT row');
+    after.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -139,6 +139,25 @@ CREATE TABLE provider_states (
     name: "each node's Python interpreter (python-path), for the scheduler",
     sql: 'ALTER TABLE nodes ADD COLUMN python_path TEXT;',
   },
+  {
+    id: 10,
+    name: 'the audit log keyed by record: one b-tree and no sequence row to write per state change',
+    // A state change wrote three pages besides its record's: the log's last page, its (kind, id)
+    // index and the AUTOINCREMENT row of sqlite_sequence. Keyed by (kind, id, seq) without a rowid,
+    // it writes one, and a record's history is read in order from one range. `seq` counts per
+    // record from here on (the global numbers kept by the copy still ascend within a record).
+    sql: `
+CREATE TABLE state_changes_by_record (
+  kind TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, at INTEGER NOT NULL,
+  from_state TEXT, to_state TEXT NOT NULL, by TEXT NOT NULL, reason TEXT,
+  PRIMARY KEY (kind, id, seq)
+) WITHOUT ROWID;
+INSERT INTO state_changes_by_record (kind, id, seq, at, from_state, to_state, by, reason)
+  SELECT kind, id, seq, at, from_state, to_state, by, reason FROM state_changes;
+DROP TABLE state_changes;
+ALTER TABLE state_changes_by_record RENAME TO state_changes;
+`,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

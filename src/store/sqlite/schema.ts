@@ -1,4 +1,4 @@
-import { sqliteTable, text, integer, index } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, index, primaryKey } from 'drizzle-orm/sqlite-core';
 
 /** Table definitions for drizzle; the DDL that creates them is in ./migrations.ts. */
 
@@ -53,7 +53,8 @@ export const requests = sqliteTable('requests', {
 }, (t) => [index('requests_state').on(t.state)]);
 
 export const stateChanges = sqliteTable('state_changes', {
-  seq: integer('seq').primaryKey({ autoIncrement: true }),
+  /** Order of the record's changes (migration 10: per record, no rowid). */
+  seq: integer('seq').notNull(),
   at: integer('at').notNull(),
   kind: text('kind').notNull(),
   id: text('id').notNull(),
@@ -61,7 +62,7 @@ export const stateChanges = sqliteTable('state_changes', {
   to: text('to_state').notNull(),
   by: text('by').notNull(),
   reason: text('reason'),
-}, (t) => [index('state_changes_id').on(t.kind, t.id)]);
+}, (t) => [primaryKey({ columns: [t.kind, t.id, t.seq] })]);
 
 export const launchers = sqliteTable('launchers', {
   name: text('name').primaryKey(),

@@ -93,8 +93,10 @@ export class SqliteStore implements Store {
   }
 
   private audit(kind: StateChange['kind'], id: string, from: string | null, to: string, by: string, reason?: string | null): void {
-    this.statement('INSERT INTO state_changes (at, kind, id, from_state, to_state, by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(this.now(), kind, id, from, to, by, reason ?? null);
+    // The record's next number: the last key of its range (migration 10), one b-tree descent.
+    this.statement(`INSERT INTO state_changes (kind, id, seq, at, from_state, to_state, by, reason)
+      VALUES (@kind, @id, COALESCE((SELECT MAX(seq) FROM state_changes WHERE kind = @kind AND id = @id), 0) + 1, @at, @from, @to, @by, @reason)`)
+      .run({ kind, id, at: this.now(), from, to, by, reason: reason ?? null });
   }
 
   private insert(table: Table, rec: NodeRecord | RequestRecord, by: string, reason: string | null, guard?: PoolGuard): boolean {
