@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/load.ts';
 import { startSystem, type System } from '../src/run.ts';
+import { freshBundle } from '../bin/bundle.js';
 
 const BOOT_MS = 100;
 const DELETE_MS = 100;
@@ -290,7 +291,9 @@ async function rss(sim: Sim, sshPort: number, n: number): Promise<void> {
       child.kill('SIGUSR2');
       await new Promise((r) => setTimeout(r, Number(process.env.BENCH_SNAPSHOT) * 1000));
     }
-    console.log(`\n## ${n} ready nodes (\`nodepool run\` in its own process; host-key scanning off, simulator SSH off)`);
+    // A stale or missing bundle runs the sources through tsx, whose compiler and caches add ~35 MiB.
+    const code = freshBundle(new URL('../', import.meta.url)) ? 'the bundle dist/nodepool.mjs' : 'the TypeScript sources through tsx, the bundle being stale: `npm run build` for the figures of an installed system';
+    console.log(`\n## ${n} ready nodes (\`nodepool run\` in its own process, running ${code}; host-key scanning off, simulator SSH off)`);
     console.log(`RSS before any node ${(idleRss / 1024).toFixed(0)} MiB; min-ready ${n} reached in ${(took / 1000).toFixed(1)} s (${(n / (took / 1000)).toFixed(0)} nodes/s); RSS then ${(filledRss / 1024).toFixed(0)} MiB, after ${IDLE_S} s idle ${(kib / 1024).toFixed(0)} MiB (peak ${(peak / 1024).toFixed(0)} MiB); ${((kib - idleRss) / n).toFixed(1)} KiB per node above the idle system; ${heap}; idle CPU ${(idleCpu / IDLE_S).toFixed(1)} ms/s`);
   } finally {
     child.kill('SIGTERM');
