@@ -1,5 +1,8 @@
+import type { NodeRecord, RequestRecord } from '../model.ts';
 import type { Store, StoreEvent } from '../store/store.ts';
 import type { Metrics } from './metrics.ts';
+
+const ENDED = new Set(['fulfilled', 'failed', 'canceled']);
 
 /**
  * Launch results and request outcomes, read from the store's change events (no hook in the
@@ -7,13 +10,15 @@ import type { Metrics } from './metrics.ts';
  * whose record is removed had its create call refused. A request that is fulfilled, failed or
  * canceled has ended; its wait is measured from its creation.
  *
- * Each event costs one read of its row: a few reads per node launched, next to the dozens of
- * writes a launch makes. A node is known as building from the read that follows its insert; one
- * removed before that read (sooner than a create call's round trip to the cloud) is not counted.
+ * The events that arrive in one turn of the event loop are counted together, after one read of
+ * their nodes and one of their requests: in a burst, a few reads in all, not one per event. A node
+ * is known as building from the read that follows its insert; one removed before that read (sooner
+ * than a create call's round trip to the cloud) is not counted.
  */
 export class OutcomeWatcher {
   private readonly building = new Map<string, { provider: string; label: string }>();
   private failures = 0;
+  private queued: StoreEvent[] = [];
   private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: Store, private readonly metrics: Metrics | null) {}
@@ -21,8 +26,9 @@ export class OutcomeWatcher {
   /** Starts watching; returns the function that stops. */
   start(): () => void {
     return this.store.subscribe((e) => {
-      // One at a time, in event order: a node's ready must not be read before its insert.
-      this.pending = this.pending.then(() => this.on(e)).catch(() => {});
+      if (e.kind !== 'node' && !(e.kind === 'request' && ENDED.has(e.state))) return;
+      // One batch at a time, in event order: a node's ready must not be counted before its insert.
+      if (this.queued.push(e) === 1) this.pending = this.pending.then(() => new Promise<void>((r) => setImmediate(r))).then(() => this.flush()).catch(() => {});
     });
   }
 
@@ -38,25 +44,41 @@ export class OutcomeWatcher {
     return this.pending;
   }
 
-  private async on(e: StoreEvent): Promise<void> {
-    if (e.kind === 'node') return this.onNode(e);
-    if (e.kind === 'request' && (e.state === 'fulfilled' || e.state === 'failed' || e.state === 'canceled')) {
-      const r = await this.store.getRequest(e.id);
-      if (!r || r.state !== e.state) return;
-      this.metrics?.requestsDone.inc({ state: r.state });
-      if (r.state !== 'canceled') this.metrics?.requestWait.observe({ state: r.state }, Math.max(0, ((r.fulfilledAt ?? r.stateTime) - r.createdAt) / 1000));
+  private async flush(): Promise<void> {
+    const events = this.queued;
+    this.queued = [];
+    const nodeIds = new Set<string>();
+    const requestIds = new Set<string>();
+    for (const e of events) {
+      if (e.kind === 'request') requestIds.add(e.id);
+      else if (e.state === 'building' || e.state === 'ready' || e.state === 'failed') nodeIds.add(e.id);
+    }
+    const [nodes, requests] = await Promise.all([
+      nodeIds.size ? this.store.listNodes({ ids: [...nodeIds] }) : [],
+      requestIds.size ? this.store.listRequests({ ids: [...requestIds] }) : [],
+    ]);
+    const nodeById = new Map(nodes.map((n) => [n.id, n]));
+    const requestById = new Map(requests.map((r) => [r.id, r]));
+    for (const e of events) {
+      if (e.kind === 'node') this.onNode(e, nodeById.get(e.id));
+      else this.onRequest(e, requestById.get(e.id));
     }
   }
 
-  private async onNode(e: StoreEvent): Promise<void> {
+  private onRequest(e: StoreEvent, r: RequestRecord | undefined): void {
+    if (!r || r.state !== e.state) return;
+    this.metrics?.requestsDone.inc({ state: r.state });
+    if (r.state !== 'canceled') this.metrics?.requestWait.observe({ state: r.state }, Math.max(0, ((r.fulfilledAt ?? r.stateTime) - r.createdAt) / 1000));
+  }
+
+  /** `n`: the node's row as read after the event (absent when gone by then). */
+  private onNode(e: StoreEvent, n: NodeRecord | undefined): void {
     if (e.state === 'building') {
-      const n = await this.store.getNode(e.id);
       if (n?.state === 'building') this.building.set(n.id, { provider: n.provider, label: n.label });
       return;
     }
     if (e.state === 'ready' || e.state === 'failed') {
       this.building.delete(e.id);
-      const n = await this.store.getNode(e.id);
       if (!n) return;
       const result = e.state;
       if (result === 'failed') this.failures++;

@@ -48,6 +48,31 @@ test('/metrics counts nodes by provider, label and state from the store, with ev
   await h.close();
 });
 
+test('a burst of launches is counted from a few reads of the store, not one per change', async () => {
+  const h = apiHarness();
+  const metrics = new Metrics({ store: h.store, config });
+  const reads = { rows: 0, calls: 0 };
+  const store = h.store as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  for (const m of ['getNode', 'listNodes', 'getRequest', 'listRequests']) {
+    const f = store[m]!.bind(h.store);
+    store[m] = async (...a: unknown[]) => { reads.calls++; const r = await f(...a); reads.rows += Array.isArray(r) ? r.length : 1; return r; };
+  }
+  const watcher = new OutcomeWatcher(h.store, metrics);
+  const stop = watcher.start();
+  const t0 = h.clock.now;
+  const nodes = Array.from({ length: 200 }, () => newNodeRecord({ label: 'ubuntu-jammy', provider: 'sim-east', pool: 'main', connectionPort: 22, username: 'zuul', now: t0 }));
+  await Promise.all(nodes.map((n) => h.store.insertNode({ ...n, launchStartedAt: t0 }, 'launcher')));
+  await watcher.settled();
+  await Promise.all(nodes.map((n) => h.store.updateNode(n.id, { state: 'ready', stateTime: t0 + 30_000, az: 'nova' }, 'launcher')));
+  await watcher.settled();
+  stop();
+  const { body: text } = await metrics.render();
+  assert.equal(value(text, 'nodepool_launch_total{provider="sim-east",label="ubuntu-jammy",az="nova",result="ready"}'), 200);
+  assert.equal(reads.rows, 400, 'each node read once as building and once as ready');
+  assert.ok(reads.calls <= 4, `${reads.calls} reads for 400 changes`);
+  await h.close();
+});
+
 test('launch results, request waits and cloud calls are counted as they happen', async () => {
   const h = apiHarness();
   const metrics = new Metrics({ store: h.store, config });
