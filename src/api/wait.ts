@@ -83,11 +83,25 @@ function onChange(store: Store, id: string, pollMs: number, fn: () => void): () 
  * Long-poll: resolves with the request as soon as it leaves `requested`/`pending`, or with its
  * current record when `waitMs` runs out or the signal aborts; null once it is unknown. Wakes on
  * the store's change events for this request, and when the shared poll (every `pollMs`, for
- * every wait on the store) finds it closed.
+ * every wait on the store) finds it closed. It listens before its first read, so a change during
+ * that read costs one more read, and none costs none.
  */
 export async function waitWhileOpen(store: Store, id: string, opts: WaitOptions): Promise<RequestRecord | null> {
-  const first = await store.getRequest(id);
-  if (!first || !isOpen(first) || opts.waitMs <= 0 || opts.signal?.aborted) return first;
+  if (opts.waitMs <= 0 || opts.signal?.aborted) return store.getRequest(id);
+  let changed = false;
+  let onEvent = () => { changed = true; };
+  const unsubscribe = onChange(store, id, opts.pollMs, () => onEvent());
+  let first: RequestRecord | null;
+  try {
+    first = await store.getRequest(id);
+  } catch (err) {
+    unsubscribe();
+    throw err;
+  }
+  if (!first || !isOpen(first) || opts.signal?.aborted) {
+    unsubscribe();
+    return first;
+  }
 
   return new Promise<RequestRecord | null>((resolve, reject) => {
     let latest: RequestRecord | null = first;
@@ -125,10 +139,10 @@ export async function waitWhileOpen(store: Store, id: string, opts: WaitOptions)
     };
     const onAbort = () => finish();
 
-    const unsubscribe = onChange(store, id, opts.pollMs, () => void check());
+    onEvent = () => void check();
     const timer = setTimeout(() => void check().then(() => finish()), opts.waitMs);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    // The request may have changed between the first read and the subscription.
-    void check();
+    // Changed during the first read: read again.
+    if (changed) void check();
   });
 }

@@ -91,3 +91,35 @@ test('changes no event announced are found by one poll for all the waits: one qu
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(polls, after, 'no poll once every wait ended');
 });
+
+test('a wait reads its request once while nothing changes, and once more when a change is announced during that first read', async () => {
+  const quiet = newRequestRecord({ labels: ['jammy'], requestor: 'ci', now: 0 });
+  const racing = newRequestRecord({ labels: ['jammy'], requestor: 'ci', now: 0 });
+  const rows = new Map([[quiet.id, quiet], [racing.id, racing]]);
+  const s = countingStore(rows);
+  const quietDone = waitWhileOpen(s.store, quiet.id, { waitMs: 60_000, pollMs: 60_000 });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(s.reads.get(quiet.id), 1, 'no second read of an unchanged request');
+
+  // The first read answers with the row as it was; the change lands (and is announced) meanwhile.
+  const read = s.store.getRequest.bind(s.store);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  (s.store as unknown as { getRequest: (id: string) => Promise<RequestRecord | null> }).getRequest = async (id) => {
+    const row = await read(id);
+    if (id === racing.id && s.reads.get(id) === 1) await gate;
+    return row;
+  };
+  const racingDone = waitWhileOpen(s.store, racing.id, { waitMs: 60_000, pollMs: 60_000 });
+  await new Promise((r) => setImmediate(r));
+  rows.set(racing.id, { ...racing, state: 'fulfilled' });
+  s.emit({ kind: 'request', id: racing.id, state: 'fulfilled' });
+  release();
+  assert.equal((await racingDone)!.state, 'fulfilled', 'the change made during the first read is not missed');
+  assert.equal(s.reads.get(racing.id), 2);
+
+  rows.set(quiet.id, { ...quiet, state: 'canceled' });
+  s.emit({ kind: 'request', id: quiet.id, state: 'canceled' });
+  assert.equal((await quietDone)!.state, 'canceled');
+  assert.equal(s.reads.get(quiet.id), 2, 'one read to answer the change');
+});
