@@ -72,11 +72,17 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     loggerInstance: opts.logger as FastifyBaseLogger,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // One access line per request (below), not fastify's two (`incoming request`, `request completed`).
+    disableRequestLogging: true,
   });
   const now = opts.now ?? Date.now;
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id); });
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
+    done();
+  });
 
   const deps: RouteDeps = {
     store: opts.store,

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { addNode, apiHarness, fulfil, LEASE_MS } from './api-helpers.ts';
+import { createLogger } from '../../src/log.ts';
 
 const ask = (labels: unknown, extra: Record<string, unknown> = {}) =>
   ({ method: 'POST' as const, url: '/api/v1/requests', payload: { labels, requestor: 'zuul-check', ...extra } });
@@ -251,4 +252,22 @@ test('a long-poll stops waiting when its client hangs up, and when the API shuts
   const res = await waiting;
   assert.ok(Date.now() - started < 5000, 'shutdown did not wait for the long-poll to run out');
   assert.equal(res.json().state, 'requested');
+});
+
+test('each API request is logged once, as it is answered: method, path, status, time and the request id the client was given', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (l: string) => { lines.push(JSON.parse(l)); } } });
+  const h = apiHarness({ logger });
+  const res = await h.app.inject(ask(['ubuntu-jammy']));
+  assert.equal(res.statusCode, 201);
+  const missing = await h.app.inject({ method: 'GET', url: '/api/v1/requests/no-such-request?wait=0' });
+  assert.equal(missing.statusCode, 404);
+  const access = lines.filter((l) => l.msg === 'request completed');
+  assert.deepEqual(access.map((l) => [l.method, l.url, l.status, l.reqId]), [
+    ['POST', '/api/v1/requests', 201, res.headers['x-request-id']],
+    ['GET', '/api/v1/requests/no-such-request?wait=0', 404, missing.headers['x-request-id']],
+  ]);
+  for (const l of access) assert.equal(typeof l.ms, 'number');
+  assert.equal(lines.filter((l) => l.msg === 'incoming request').length, 0, 'one line per request, not two');
+  await h.close();
 });
