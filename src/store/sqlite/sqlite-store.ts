@@ -41,6 +41,8 @@ export class SqliteStore implements Store {
   private readonly samples: SqliteSamples;
   private readonly providerStates: SqliteProviderStates;
   readonly gate: SqliteGateTables;
+  /** One transaction wrapper for every write: better-sqlite3 builds a new one at each `transaction()`. */
+  private readonly tx: Database.Transaction<(fn: () => unknown) => unknown>;
 
   constructor(path: string, opts: { now?: () => number } = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -49,6 +51,7 @@ export class SqliteStore implements Store {
     this.sqlite.pragma('synchronous = NORMAL');
     this.sqlite.pragma('busy_timeout = 5000');
     migrate(this.sqlite);
+    this.tx = this.sqlite.transaction((fn: () => unknown) => fn());
     this.db = drizzle(this.sqlite);
     this.now = opts.now ?? Date.now;
     this.samples = new SqliteSamples(this.sqlite);
@@ -59,6 +62,11 @@ export class SqliteStore implements Store {
       publish: (e) => this.publish(e),
       now: () => this.now(),
     });
+  }
+
+  /** `fn` in one transaction (`immediate`: holding the write lock from its start). */
+  private transact<T>(fn: () => T, immediate = false): T {
+    return (immediate ? this.tx.immediate(fn) : this.tx(fn)) as T;
   }
 
   private statement(sql: string): Database.Statement {
@@ -104,7 +112,7 @@ export class SqliteStore implements Store {
     const { sql, args } = insertSql(table, rec);
     // IMMEDIATE: the count and the insert hold the write lock together, even against another
     // process writing the same file.
-    const ok = this.sqlite.transaction(() => {
+    const ok = this.transact(() => {
       if (guard) {
         const n = rec as NodeRecord;
         // One row kept by triggers (migration 7): counting the pool's index made each insert cost
@@ -117,7 +125,7 @@ export class SqliteStore implements Store {
       this.statement(sql).run(...args);
       this.audit(kind, rec.id, null, rec.state, by, reason);
       return true;
-    }).immediate();
+    }, true);
     if (ok) this.publish({ kind, id: rec.id, state: rec.state });
     return ok;
   }
@@ -133,7 +141,7 @@ export class SqliteStore implements Store {
 
   /** A conditional update; audits a state change and publishes it. */
   private update(table: Table, id: string, patch: NodePatch | RequestPatch, by: string, cond: StoreCondition<string> | undefined, reason: string | null | undefined): boolean {
-    const ok = this.sqlite.transaction(() => this.updateRow(table, id, patch, by, cond, reason))();
+    const ok = this.transact(() => this.updateRow(table, id, patch, by, cond, reason));
     if (ok) this.publish({ kind: table === 'nodes' ? 'node' : 'request', id, state: patch.state ?? '' });
     return ok;
   }
@@ -142,13 +150,13 @@ export class SqliteStore implements Store {
     const done: StoreEvent[] = [];
     const refused = new Error('a condition of the batch is false');
     try {
-      this.sqlite.transaction(() => {
+      this.transact(() => {
         for (const w of writes) {
           const reason = w.reason ?? (w.table === 'nodes' ? w.patch.comment : w.patch.reason);
           if (this.updateRow(w.table, w.id, w.patch, by, w.cond, reason)) done.push({ kind: w.table === 'nodes' ? 'node' : 'request', id: w.id, state: w.patch.state ?? '' });
           else if (!w.optional) throw refused;
         }
-      })();
+      });
     } catch (err) {
       if (err === refused) return false;
       throw err;
@@ -194,7 +202,7 @@ export class SqliteStore implements Store {
 
   async passSlot(failedId: string, patch: NodePatch, cond: StoreCondition<NodeState>, retry: NodeRecord, by: string, reason?: string): Promise<boolean> {
     let from: string | undefined;
-    const ok = this.sqlite.transaction(() => {
+    const ok = this.transact(() => {
       if (patch.state) from = (this.statement('SELECT state FROM nodes WHERE id = ?').get(failedId) as { state: string } | undefined)?.state;
       const upd = updateSql('nodes', failedId, patch, cond);
       if (this.statement(upd.sql).run(...upd.args).changes === 0) return false;
@@ -203,7 +211,7 @@ export class SqliteStore implements Store {
       this.statement(ins.sql).run(...ins.args);
       this.audit('node', retry.id, null, retry.state, by, `retry of ${failedId}`);
       return true;
-    }).immediate();
+    }, true);
     if (ok) {
       this.publish({ kind: 'node', id: failedId, state: patch.state ?? '' });
       this.publish({ kind: 'node', id: retry.id, state: retry.state });
@@ -212,11 +220,11 @@ export class SqliteStore implements Store {
   }
 
   async renewLeases(owner: string, until: number): Promise<number> {
-    const renewed = this.sqlite.transaction(() => {
+    const renewed = this.transact(() => {
       const nodes = this.statement('UPDATE nodes SET lease_expires = ? WHERE lease_owner = ? RETURNING id').all(until, owner) as { id: string }[];
       for (const n of nodes) this.fleet.touch(n.id);
       return nodes.length + this.statement('UPDATE requests SET lease_expires = ? WHERE lease_owner = ?').run(until, owner).changes;
-    })();
+    });
     // Not announced (nobody acts on a renewal), but the rows changed.
     if (renewed) this.recordWrites++;
     return renewed;
@@ -224,12 +232,12 @@ export class SqliteStore implements Store {
 
   async removeNode(id: string, by: string, cond?: StoreCondition<NodeState>): Promise<boolean> {
     const where = conditionSql('nodes', id, cond);
-    const ok = this.sqlite.transaction(() => {
+    const ok = this.transact(() => {
       const before = this.statement('SELECT state FROM nodes WHERE id = ?').get(id) as { state: string } | undefined;
       if (this.statement(`DELETE FROM nodes WHERE ${where.sql}`).run(...where.args).changes === 0) return false;
       this.audit('node', id, before?.state ?? null, 'gone', by);
       return true;
-    })();
+    });
     if (ok) this.publish({ kind: 'node', id, state: 'gone' });
     return ok;
   }
