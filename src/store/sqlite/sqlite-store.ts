@@ -18,8 +18,8 @@ import { SqliteProviderStates } from './provider-states.ts';
 import { FleetCopy } from './fleet-copy.ts';
 import { SqliteGateTables } from './gate-tables.ts';
 import {
-  conditionSql, insertSql, nodeColumnIndex, nodeFromArray, nodeFromRaw, requestFromRaw, updateSql,
-  type NodeColumnIndex, type RawNode, type RawRequest, type Table,
+  columnIndex, conditionSql, insertSql, nodeFromArray, requestFromArray, updateSql,
+  type ColumnIndex, type RawNode, type RawRequest, type Table,
 } from './rows.ts';
 
 /**
@@ -81,17 +81,29 @@ export class SqliteStore implements Store {
     some: (ids) => this.listNodesNow({ ids }),
   });
 
-  private readonly nodeLists = new Map<string, { st: Database.Statement; index: NodeColumnIndex }>();
+  private readonly rawStatements = new Map<string, { st: Database.Statement; index: Record<string, number> }>();
 
-  /** A node listing in raw mode (rows as arrays), cached with its column positions. */
-  private nodeListStatement(sql: string): { st: Database.Statement; index: NodeColumnIndex } {
-    let entry = this.nodeLists.get(sql);
+  /**
+   * A read of nodes or requests in raw mode (rows as arrays, ./rows.ts), cached with its column
+   * positions: no row object of 16-28 keys built per row.
+   */
+  private rawStatement<Raw extends RawNode | RawRequest>(sql: string): { st: Database.Statement; index: ColumnIndex<Raw> } {
+    let entry = this.rawStatements.get(sql);
     if (!entry) {
       const st = this.sqlite.prepare(sql).raw(true);
-      entry = { st, index: nodeColumnIndex(st.columns()) };
-      this.nodeLists.set(sql, entry);
+      entry = { st, index: columnIndex<Raw>(st.columns()) };
+      this.rawStatements.set(sql, entry);
     }
-    return entry;
+    return entry as unknown as { st: Database.Statement; index: ColumnIndex<Raw> };
+  }
+
+  private readonly states = new Map<Table, Database.Statement>();
+
+  /** A node's or request's state, or undefined when there is no such row. */
+  private stateOf(table: Table, id: string): string | undefined {
+    let st = this.states.get(table);
+    if (!st) { st = this.sqlite.prepare(`SELECT state FROM ${table} WHERE id = ?`).pluck(); this.states.set(table, st); }
+    return st.get(id) as string | undefined;
   }
 
   private publish(e: StoreEvent): void {
@@ -133,7 +145,7 @@ export class SqliteStore implements Store {
   /** A conditional update inside the caller's transaction; audits a state change. */
   private updateRow(table: Table, id: string, patch: NodePatch | RequestPatch, by: string, cond: StoreCondition<string> | undefined, reason: string | null | undefined): boolean {
     const { sql, args } = updateSql(table, id, patch, cond);
-    const from = patch.state ? (this.statement(`SELECT state FROM ${table} WHERE id = ?`).get(id) as { state: string } | undefined)?.state : undefined;
+    const from = patch.state ? this.stateOf(table, id) : undefined;
     if (this.statement(sql).run(...args).changes === 0) return false;
     if (patch.state && from !== undefined && from !== patch.state) this.audit(table === 'nodes' ? 'node' : 'request', id, from, patch.state, by, reason);
     return true;
@@ -170,8 +182,9 @@ export class SqliteStore implements Store {
   }
 
   async getNode(id: string): Promise<NodeRecord | null> {
-    const row = this.statement('SELECT * FROM nodes WHERE id = ?').get(id) as RawNode | undefined;
-    return row ? nodeFromRaw(row) : null;
+    const { st, index } = this.rawStatement<RawNode>('SELECT * FROM nodes WHERE id = ?');
+    const row = st.get(id) as unknown[] | undefined;
+    return row ? nodeFromArray(row, index) : null;
   }
 
   async listNodes(filter: NodeFilter = {}): Promise<NodeRecord[]> {
@@ -192,7 +205,7 @@ export class SqliteStore implements Store {
     if (filter.label) { where.push('label = ?'); args.push(filter.label); }
     if (filter.allocatedTo) { where.push('allocated_to = ?'); args.push(filter.allocatedTo); }
     const sql = `SELECT * FROM nodes${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
-    const { st, index } = this.nodeListStatement(sql);
+    const { st, index } = this.rawStatement<RawNode>(sql);
     return (st.all(...args) as unknown[][]).map((a) => nodeFromArray(a, index));
   }
 
@@ -203,7 +216,7 @@ export class SqliteStore implements Store {
   async passSlot(failedId: string, patch: NodePatch, cond: StoreCondition<NodeState>, retry: NodeRecord, by: string, reason?: string): Promise<boolean> {
     let from: string | undefined;
     const ok = this.transact(() => {
-      if (patch.state) from = (this.statement('SELECT state FROM nodes WHERE id = ?').get(failedId) as { state: string } | undefined)?.state;
+      if (patch.state) from = this.stateOf('nodes', failedId);
       const upd = updateSql('nodes', failedId, patch, cond);
       if (this.statement(upd.sql).run(...upd.args).changes === 0) return false;
       if (patch.state && from !== undefined && from !== patch.state) this.audit('node', failedId, from, patch.state, by, reason ?? patch.comment);
@@ -233,9 +246,9 @@ export class SqliteStore implements Store {
   async removeNode(id: string, by: string, cond?: StoreCondition<NodeState>): Promise<boolean> {
     const where = conditionSql('nodes', id, cond);
     const ok = this.transact(() => {
-      const before = this.statement('SELECT state FROM nodes WHERE id = ?').get(id) as { state: string } | undefined;
+      const before = this.stateOf('nodes', id);
       if (this.statement(`DELETE FROM nodes WHERE ${where.sql}`).run(...where.args).changes === 0) return false;
-      this.audit('node', id, before?.state ?? null, 'gone', by);
+      this.audit('node', id, before ?? null, 'gone', by);
       return true;
     });
     if (ok) this.publish({ kind: 'node', id, state: 'gone' });
@@ -247,8 +260,9 @@ export class SqliteStore implements Store {
   }
 
   async getRequest(id: string): Promise<RequestRecord | null> {
-    const row = this.statement('SELECT * FROM requests WHERE id = ?').get(id) as RawRequest | undefined;
-    return row ? requestFromRaw(row) : null;
+    const { st, index } = this.rawStatement<RawRequest>('SELECT * FROM requests WHERE id = ?');
+    const row = st.get(id) as unknown[] | undefined;
+    return row ? requestFromArray(row, index) : null;
   }
 
   async listRequests(filter: RequestFilter = {}): Promise<RequestRecord[]> {
@@ -259,7 +273,8 @@ export class SqliteStore implements Store {
     if (filter.withHolderLease) where.push('holder_expires IS NOT NULL');
     const order = filter.limit ? ` ORDER BY created_at DESC, id DESC LIMIT ${Math.max(0, Math.floor(filter.limit))}` : ' ORDER BY created_at, id';
     const sql = `SELECT * FROM requests${where.length ? ` WHERE ${where.join(' AND ')}` : ''}${order}`;
-    return (this.statement(sql).all(...args) as RawRequest[]).map(requestFromRaw);
+    const { st, index } = this.rawStatement<RawRequest>(sql);
+    return (st.all(...args) as unknown[][]).map((a) => requestFromArray(a, index));
   }
 
   async updateRequest(id: string, patch: RequestPatch, by: string, cond?: StoreCondition<RequestState>, reason?: string): Promise<boolean> {
