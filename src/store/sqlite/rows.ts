@@ -68,14 +68,18 @@ export function requestFromArray(a: readonly unknown[], i: RequestColumnIndex): 
 
 const encode = encodeJson;
 
-/** `INSERT INTO table (...) VALUES (...)` for a whole record, and its arguments. */
+const insertSqls = new Map<Table, { sql: string; keys: string[] }>();
+
+/** `INSERT INTO table (...) VALUES (...)` for a whole record (the text made once per table), and its arguments. */
 export function insertSql(table: Table, rec: NodeRecord | RequestRecord): { sql: string; args: unknown[] } {
-  const cols = columns(table);
-  const keys = Object.keys(cols);
-  return {
-    sql: `INSERT INTO ${table} (${keys.map((k) => cols[k]).join(', ')}) VALUES (${keys.map(() => '?').join(', ')})`,
-    args: keys.map((k) => encode(table, k, (rec as unknown as Record<string, unknown>)[k])),
-  };
+  let made = insertSqls.get(table);
+  if (!made) {
+    const cols = columns(table);
+    const keys = Object.keys(cols);
+    made = { sql: `INSERT INTO ${table} (${keys.map((k) => cols[k]).join(', ')}) VALUES (${keys.map(() => '?').join(', ')})`, keys };
+    insertSqls.set(table, made);
+  }
+  return { sql: made.sql, args: made.keys.map((k) => encode(table, k, (rec as unknown as Record<string, unknown>)[k])) };
 }
 
 /** The WHERE clause of a conditional write (see `StoreCondition`), and its arguments. */

@@ -129,8 +129,8 @@ export class SqliteStore implements Store {
         const n = rec as NodeRecord;
         // One row kept by triggers (migration 7): counting the pool's index made each insert cost
         // as much as the pool was large.
-        const row = this.statement('SELECT n FROM pool_node_counts WHERE provider = ? AND pool = ?').get(n.provider, n.pool) as { n: number } | undefined;
-        if ((row?.n ?? 0) >= guard.maxServers) return false;
+        const count = this.statement('SELECT n FROM pool_node_counts WHERE provider = ? AND pool = ?').pluck().get(n.provider, n.pool) as number | undefined;
+        if ((count ?? 0) >= guard.maxServers) return false;
         if (guard.exclusiveServer && n.serverId !== null &&
           this.statement('SELECT 1 FROM nodes WHERE provider = ? AND server_id = ? LIMIT 1').get(n.provider, n.serverId)) return false;
       }
