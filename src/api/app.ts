@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
 import type { RouteDeps } from './deps.ts';
@@ -62,6 +62,21 @@ export interface ApiOptions {
 }
 
 /**
+ * One access line per request, as it is answered (method, path, status, ms, and the request id the
+ * client got), instead of fastify's two (`incoming request`, then `request completed`); fastify's
+ * other lines (a route not found, a failed serializer or stream) are its own.
+ */
+class AccessLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const fields = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    if (error) reply.log.error({ ...fields, err: error }, 'request errored');
+    else reply.log.info(fields, 'request completed');
+  }
+}
+
+/**
  * The HTTP app: the node-request API under /api/v1 and Nodepool's status paths. Built without
  * listening, so tests call `app.inject()` and the caller decides where to listen. Routes talk to
  * the store and the operations only, never to a cloud.
@@ -72,17 +87,12 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
     loggerInstance: opts.logger as FastifyBaseLogger,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    // One access line per request (below), not fastify's two (`incoming request`, `request completed`).
-    disableRequestLogging: true,
+    logController: new AccessLog(),
   });
   const now = opts.now ?? Date.now;
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
   app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id); });
-  app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
-    done();
-  });
 
   const deps: RouteDeps = {
     store: opts.store,
