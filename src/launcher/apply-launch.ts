@@ -22,8 +22,34 @@ export class Launches extends ApplyPart {
   /** Launch tasks that failed, by node, until a plan acts on them. */
   readonly failures = new Map<string, LaunchFailure>();
 
+  /** Nodes being scanned, by id: `left` once the store said the node left `building` (deleted, failed). */
+  private readonly scanning = new Map<string, { left: boolean }>();
+  private unwatchScans: (() => void) | null = null;
+
   constructor(ctx: ApplierContext, tasks: Tasks, private readonly floatingIps: FloatingIps) {
     super(ctx, tasks);
+  }
+
+  /**
+   * Follows a node while it is scanned, through one store subscription for every scan (held while
+   * any runs): a change costs a map lookup, not a call to each of hundreds of scans' listeners.
+   */
+  private followScan(nodeId: string): { left: boolean; end: () => void } {
+    const entry = { left: false };
+    this.scanning.set(nodeId, entry);
+    this.unwatchScans ??= this.ctx.store.subscribe((e) => {
+      if (e.kind !== 'node' || !e.state || e.state === 'building') return;
+      const s = this.scanning.get(e.id);
+      if (s) s.left = true;
+    });
+    const end = () => {
+      if (this.scanning.get(nodeId) === entry) this.scanning.delete(nodeId);
+      if (this.scanning.size === 0 && this.unwatchScans) {
+        this.unwatchScans();
+        this.unwatchScans = null;
+      }
+    };
+    return Object.assign(entry, { end });
   }
 
   /** A fresh record for a launch of `label` in a pool (not yet in the store). */
@@ -187,8 +213,7 @@ export class Launches extends ApplyPart {
     if (!n || n.state !== 'building' || !n.interfaceIp) return;
     const limits = this.ctx.topology.providers.get(n.provider)!;
     const deadline = (n.launchStartedAt ?? now()) + limits.launchTimeoutMs;
-    let stillBuilding = true;
-    const watch = store.subscribe((e) => { if (e.kind === 'node' && e.id === nodeId && e.state && e.state !== 'building') stillBuilding = false; });
+    const followed = this.followScan(nodeId);
     try {
       if (this.needsFloatingIp(n)) n = await this.attachFloatingIp(n);
       const pl = this.ctx.topology.pools.find((p) => p.provider === n!.provider && p.pool === n!.pool)?.labels.get(n.label);
@@ -200,7 +225,7 @@ export class Launches extends ApplyPart {
       }
       const pinned = host?.hostKeys ?? [];
       const algorithms = pinned.length ? [...new Set(pinned.flatMap((k) => algorithmsFor(k.split(' ')[0])))] : undefined;
-      const key = await scanUntil(n.interfaceIp!, n.connectionPort, deadline, now, () => !stillBuilding || this.tasks.stopping, algorithms);
+      const key = await scanUntil(n.interfaceIp!, n.connectionPort, deadline, now, () => followed.left || this.tasks.stopping, algorithms);
       if (pinned.length && !pinned.includes(key)) {
         const reason = `host key mismatch: ${n.interfaceIp}:${n.connectionPort} presented ${fingerprint(key)}, not the pinned host-key (${pinned.map(fingerprint).join(', ')})`;
         this.log.error({ node: nodeId, provider: n.provider, server: n.serverId, presented: fingerprint(key), pinned: pinned.map(fingerprint) }, 'host key mismatch: taken out of service');
@@ -212,7 +237,7 @@ export class Launches extends ApplyPart {
       if (this.tasks.stopping) return;
       this.failures.set(nodeId, { stage: 'scan', reason: `launch timeout: ${(err as Error).message}` });
     } finally {
-      watch();
+      followed.end();
     }
   }
 
