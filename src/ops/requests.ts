@@ -1,12 +1,16 @@
+import type { z } from 'zod';
 import { CreateRequestInput, ReleaseInput } from '../api/contract.ts';
 import type { RequestRecord } from '../model.ts';
 import { OPEN_REQUEST_STATES } from '../model.ts';
 import type { Store } from '../store/store.ts';
 import { newRequestRecord } from '../store/records.ts';
 import type { OpContext } from './context.ts';
-import { ConflictError, NotFoundError, parseArgs } from './errors.ts';
+import { ConflictError, NotFoundError } from './errors.ts';
 
 export { CreateRequestInput, ReleaseInput };
+/** A request body as the API's validation leaves it (defaults filled in): the API parses it once, at its edge. */
+export type CreateRequestArgs = z.output<typeof CreateRequestInput>;
+export type ReleaseArgs = z.output<typeof ReleaseInput>;
 
 /**
  * Node-request operations: what a scheduler does with a request after asking for it. Every state
@@ -21,8 +25,7 @@ export { CreateRequestInput, ReleaseInput };
  * API may run beside launchers of another config version, so the launcher that picks the request
  * up fails it with a reason when no provider offers a label.
  */
-export async function createRequest(store: Store, args: CreateRequestInput, ctx: OpContext): Promise<RequestRecord> {
-  const input = parseArgs(CreateRequestInput, args);
+export async function createRequest(store: Store, input: CreateRequestArgs, ctx: OpContext): Promise<RequestRecord> {
   const req = newRequestRecord({ ...input, now: ctx.now });
   await store.insertRequest(req, ctx.by);
   return req;
@@ -74,8 +77,7 @@ async function returnNodesToPool(store: Store, requestId: string, ctx: OpContext
  * Ends the requestor's use of a fulfilled request's nodes: each in-use node becomes `used`
  * (deleted by the launcher) or `hold` (kept for debugging), and the holder lease stops.
  */
-export async function releaseRequest(store: Store, id: string, args: ReleaseInput, ctx: OpContext): Promise<RequestRecord> {
-  const input = parseArgs(ReleaseInput, args);
+export async function releaseRequest(store: Store, id: string, input: ReleaseArgs, ctx: OpContext): Promise<RequestRecord> {
   const req = await mustGetRequest(store, id);
   assertHolding(req, ctx.now);
   const holdReason = input.reason ?? `held by ${req.requestor} for request ${id}`;
