@@ -92,7 +92,7 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   const now = opts.now ?? Date.now;
   const closing = new AbortController();
   app.addHook('preClose', async () => closing.abort());
-  app.addHook('onSend', async (request, reply) => { reply.header('x-request-id', request.id); });
+  app.addHook('onSend', (request, reply, payload, done) => { reply.header('x-request-id', request.id); done(null, payload); });
 
   const deps: RouteDeps = {
     store: opts.store,

@@ -21,7 +21,7 @@ export interface HeaderOptions {
 }
 
 export function installHttpHeaders(app: FastifyInstance, opts: HeaderOptions): void {
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('access-control-allow-origin', '*');
     const path = request.routeOptions.url;
     if (request.method === 'GET' && reply.statusCode === 200 && path && CACHED_PATHS.has(path)) {
@@ -29,7 +29,7 @@ export function installHttpHeaders(app: FastifyInstance, opts: HeaderOptions): v
       // The same path answers a table or JSON by Accept, gzipped or not, and more or less by token.
       reply.header('vary', 'Accept, Accept-Encoding, Authorization');
     }
-    return payload;
+    done(null, payload);
   });
   app.options('*', async (_request, reply) => reply
     .code(204)
