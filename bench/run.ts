@@ -10,13 +10,13 @@
  * as the fleet is ready, and after BENCH_IDLE seconds of idling (once V8 has collected what the
  * filling left behind: the fleet's settled size).
  *
- * Options (environment): BENCH_ONLY=overhead,burst,rss  BENCH_BURST=500  BENCH_WARMUP=500 BENCH_WARMUP_BURSTS=3 (bursts first, scanning on and off in turn, their figures not the ones to quote)  BENCH_RSS=1000,10000  BENCH_IDLE=30 (s)
+ * Options (environment): BENCH_ONLY=overhead,burst,rss  BENCH_BURST=500  BENCH_WARMUP=500 BENCH_WARMUP_BURSTS=3 (bursts first, scanning on and off in turn, their figures not the ones to quote)  BENCH_REPEAT=1 (the measured bursts, with medians when more)  BENCH_RSS=1000,10000  BENCH_IDLE=30 (s)
  *   BENCH_SYSTEM_ARGS (node options of the `nodepool run` of the RSS scenario)  BENCH_SNAPSHOT=S  BENCH_FILL_TIMEOUT=900 (s)
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/load.ts';
@@ -31,6 +31,8 @@ const BURST = Number(process.env.BENCH_BURST ?? 500);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 500);
 /** How many unmeasured bursts: V8 still compiles hot paths in the second and third burst of a process. */
 const WARMUP_BURSTS = Number(process.env.BENCH_WARMUP_BURSTS ?? 3);
+/** How many times the measured bursts run (scanning on, then off, each time); medians printed when more than once. */
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 1);
 /** The burst's host-key scanning: `on`, `off` or both (the default), in that order. */
 const SCAN = (process.env.BENCH_SCAN ?? 'on,off').split(',').map((x) => x === 'on');
 const RSS_SIZES = (process.env.BENCH_RSS ?? '1000,10000').split(',').map(Number);
@@ -168,7 +170,9 @@ function countStoreCalls(store: object): Map<string, number> {
   return counts;
 }
 
-async function burst(sim: Sim, sshPort: number, hostKeys: boolean, o: { n: number; warmup?: string }): Promise<void> {
+interface BurstFigures { scan: boolean; nodesPerS: number; fulfilMs: number; lifecycleMs: number; mainMs: number; othersMs: number; allMs: number }
+
+async function burst(sim: Sim, sshPort: number, hostKeys: boolean, o: { n: number; warmup?: string }): Promise<BurstFigures> {
   const BURST = o.n;
   const s = await system(sim, { sshPort, hostKeys });
   const storeCalls = countStoreCalls(s.sys.store);
@@ -202,11 +206,29 @@ async function burst(sim: Sim, sshPort: number, hostKeys: boolean, o: { n: numbe
   console.log(`system calls of the system process per node: ${((io.reads - io0.reads) / BURST).toFixed(1)} reads, ${((io.writes - io0.writes) / BURST).toFixed(1)} writes (sockets, files, pipes)`);
   console.log(`CPU of the scheduler (its own process: ${BURST} requests, long polls, releases) per node: ${((userSys(clientCpu) - userSys(clientCpu0)) / BURST).toFixed(2)} ms`);
   console.log(`CPU of the simulator (cloud + SSH servers) per node: ${((userSys(simCpuNow) - userSys(simCpu0)) / BURST).toFixed(2)} ms`);
+  const allMs = (userSys(cpu2) + userSys(clientCpu) - userSys(clientCpu0) + userSys(simCpuNow) - userSys(simCpu0)) / BURST;
+  console.log(`CPU of the three processes together per node lifecycle: ${allMs.toFixed(2)} ms (this machine's ${availableParallelism()} cores: at most ${(availableParallelism() * 1000 / allMs).toFixed(0)} lifecycles/s)`);
   console.log(`reconcile passes: ${s.sys.launcher.passes}`);
   console.log(`store calls per node: ${[...storeCalls].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / BURST).toFixed(2)}`).join(', ')}`);
   console.log(`cloud API calls: ${stats.total} for ${BURST} node lifecycles = ${(stats.total / BURST).toFixed(2)} per node`);
   console.log(`  ${Object.entries(stats.calls).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
   await stop(s);
+  return {
+    scan: hostKeys, nodesPerS: BURST / (total / 1000), fulfilMs: userSys(cpu1) / BURST, lifecycleMs: userSys(cpu2) / BURST,
+    mainMs: (threads.main - threads0.main) / BURST, othersMs: (threads.others - threads0.others) / BURST, allMs,
+  };
+}
+
+/** Medians of repeated bursts (BENCH_REPEAT), by scanning on and off: this machine's runs vary by ±30 %. */
+function printMedians(runs: BurstFigures[]): void {
+  const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2; };
+  for (const scan of [true, false]) {
+    const rs = runs.filter((r) => r.scan === scan);
+    if (rs.length < 2) continue;
+    const f = (k: keyof Omit<BurstFigures, 'scan'>, digits: number) => `${median(rs.map((r) => r[k])).toFixed(digits)} (${rs.map((r) => r[k].toFixed(digits)).join(', ')})`;
+    console.log(`\n## Medians of ${rs.length} bursts, host-key scanning ${scan ? 'on' : 'off'}`);
+    console.log(`nodes/s ${f('nodesPerS', 0)}; CPU of the system per node: ${f('fulfilMs', 2)} ms to fulfil, ${f('lifecycleMs', 2)} ms for the whole lifecycle, main thread ${f('mainMs', 2)}, other threads ${f('othersMs', 2)}; all three processes ${f('allMs', 2)} ms`);
+  }
 }
 
 /** Read and write system calls of this process so far (/proc/self/io: sockets, files, pipes). */
@@ -317,7 +339,9 @@ async function main(): Promise<void> {
       // (V8's compiler threads at work: 2 ms per node more in the first burst of a process, still
       // 0.5 in the third) are printed, not the ones to quote.
       if (WARMUP > 0) for (let i = 0; i < WARMUP_BURSTS; i++) await burst(withSsh, sshPort, i % 2 === 0, { n: WARMUP, warmup: `${i + 1}/${WARMUP_BURSTS}` });
-      for (const scan of SCAN) await burst(withSsh, sshPort, scan, { n: BURST });
+      const runs: BurstFigures[] = [];
+      for (let i = 0; i < REPEAT; i++) for (const scan of SCAN) runs.push(await burst(withSsh, sshPort, scan, { n: BURST }));
+      printMedians(runs);
     }
   } finally {
     await withSsh.call('stop');
