@@ -4,7 +4,7 @@
  * with a fault, or BUILD for ever; DELETE -> task_state deleting -> DELETED. One timer per
  * pending step of each server, cleared on delete and on close; no polling loop.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { novaPort, removePort } from './neutron/network-ops.ts';
 import type { CloudState, ServerRecord } from './state.ts';
@@ -101,8 +101,8 @@ export class Lifecycle {
     try {
       if (withSsh) {
         const key = generateHostKey();
+        // Made by the first command run on the node (./ssh.ts): most nodes of a burst are only scanned.
         s.scratchDir = path.join(this.cloud.stateDir, this.cloud.name, s.id);
-        await mkdir(s.scratchDir, { recursive: true });
         node = new SshNode({
           id: s.id, hostKey: key.privateKey, authorizedKey: s.authorizedKey, cwd: s.scratchDir,
           logger: this.cloud.logger, readyAt: Date.now() + cfg.sshDelayMs,

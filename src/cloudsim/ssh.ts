@@ -4,6 +4,7 @@
  * simulated server usable by the real readiness check, host-key scan and job runner.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { generateEd25519Key } from '../ssh-keys.ts';
 import net from 'node:net';
 import ssh2 from 'ssh2';
@@ -134,6 +135,15 @@ export class SshNode {
   }
 
   private exec(stream: ServerChannel, command: string, username: string): void {
+    // The node's home, made at its first command rather than at boot.
+    try {
+      mkdirSync(this.o.cwd, { recursive: true });
+    } catch (err) {
+      stream.stderr.write(`${(err as Error).message}\n`);
+      stream.exit(127);
+      stream.end();
+      return;
+    }
     const child = spawn('/bin/sh', ['-c', command], {
       cwd: this.o.cwd,
       // Its own process group, so closing the session also stops what the command started.
