@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, createServer as netServer } from 'node:net';
 import ssh2 from 'ssh2';
 import { stringify } from 'yaml';
 import type { CloudSim } from '../../src/cloudsim/index.ts';
@@ -27,6 +27,41 @@ export function writeConfig(dir: string, yaml: string): Config {
   const path = join(dir, 'nodepool.yaml');
   writeFileSync(path, yaml);
   return loadConfig(path);
+}
+
+/** A port nobody listens on: bound on 127.0.0.1, then closed. */
+export async function freePort(): Promise<number> {
+  const srv = netServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/**
+ * One simulated provider whose label `jammy` is host-key scanned on `scanPort`, not on the
+ * simulator's SSH servers' port: for scans that never succeed (a launch-timeout of 600 s).
+ */
+export function scannedOnPortConfig(dir: string, o: { scanPort: number; minReady: number }): Config {
+  return writeConfig(dir, `
+labels:
+  - {name: jammy, min-ready: ${o.minReady}}
+providers:
+  - name: sim-a
+    driver: openstack
+    cloud: sim-a
+    launch-timeout: 600
+    list-interval: 0.05
+    cloud-images: [{name: jammy, image-name: ubuntu-22.04}]
+    pools:
+      - name: main
+        max-servers: 2
+        networks: [private]
+        labels: [{name: jammy, flavor-name: m1.small, cloud-image: jammy, connection-port: ${o.scanPort}}]
+api: {listen: 127.0.0.1, port: 0}
+store: {path: state.sqlite}
+cloud-sim: {clouds: [sim-a], boot-delay: 0.1, delete-delay: 0.1, ssh-port: ${randomSshPort()}}
+`);
 }
 
 /** Polls `fn` until it returns a truthy value or the deadline passes (then throws with `what`). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { eventually, randomSshPort, scratch, writeConfig } from './helpers.ts';
+import { eventually, freePort, scannedOnPortConfig, scratch } from './helpers.ts';
 import { startProc } from './proc.ts';
 
 /**
@@ -15,30 +15,9 @@ test('deleting a node whose host-key scan keeps failing stops the scan, and the 
   let connections = 0;
   const dropping = createServer((s) => { connections++; s.destroy(); });
   t.after(() => new Promise((r) => dropping.close(() => r(undefined))));
-  // A free port, taken again below on the node's own address once the cloud gave it one.
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((r) => probe.close(r));
-  const config = writeConfig(tmp.dir, `
-labels:
-  - {name: jammy, min-ready: 0}
-providers:
-  - name: sim-a
-    driver: openstack
-    cloud: sim-a
-    launch-timeout: 600
-    list-interval: 0.05
-    cloud-images: [{name: jammy, image-name: ubuntu-22.04}]
-    pools:
-      - name: main
-        max-servers: 2
-        networks: [private]
-        labels: [{name: jammy, flavor-name: m1.small, cloud-image: jammy, connection-port: ${port}}]
-api: {listen: 127.0.0.1, port: 0}
-store: {path: state.sqlite}
-cloud-sim: {clouds: [sim-a], boot-delay: 0.1, delete-delay: 0.1, ssh-port: ${randomSshPort()}}
-`);
+  // Taken below on the node's own address once the cloud gave it one.
+  const port = await freePort();
+  const config = scannedOnPortConfig(tmp.dir, { scanPort: port, minReady: 0 });
   const run = startProc('nodepool run', ['run', '--config', config.path!], { NODEPOOL_LOG_LEVEL: 'silent' }, { cwd: tmp.dir });
   t.after(async () => { if (run.child.exitCode === null) { run.child.kill('SIGTERM'); await run.exited; } });
   await run.waitFor(/API listening at (\S+)/, 60_000);

@@ -33,6 +33,17 @@ gateContract('sqlite', async () => {
   return { store, another: async () => new SqliteStore(path), done };
 });
 
+/** A store file as a release whose newest migration was `last` left it (open: the caller closes it). */
+function fileAtMigration(path: string, last: number): Database.Database {
+  const db = new Database(path);
+  db.exec('CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  for (const m of MIGRATIONS.filter((x) => x.id <= last)) {
+    db.exec(m.sql);
+    db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, 0);
+  }
+  return db;
+}
+
 test('sqlite: a store written by a newer release is refused, not modified', async () => {
   const { store, path, done } = tmpStore();
   await store.close();
@@ -48,12 +59,7 @@ test('sqlite: nodes written before pools were counted by triggers still count ag
   const path = join(dir, 'np.sqlite');
   try {
     // The file as a release at migration 6 left it, holding three nodes of pool p1/main.
-    const db = new Database(path);
-    db.exec('CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    for (const m of MIGRATIONS.filter((x) => x.id <= 6)) {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, 0);
-    }
+    const db = fileAtMigration(path, 6);
     const old = db.prepare(`INSERT INTO nodes (id, label, provider, pool, state, hostname, connection_port, username, host_keys, attempt, created_at, state_time)
       VALUES (?, 'ubuntu-jammy', 'p1', 'main', 'ready', ?, 22, 'zuul', '[]', 1, 1000, 1000)`);
     for (const id of ['a', 'b', 'c']) old.run(id, `np-${id}`);
@@ -79,12 +85,7 @@ test('sqlite: the audit log written before migration 10 keeps each record\'s his
   const path = join(dir, 'np.sqlite');
   try {
     // The file as a release at migration 9 left it: one global sequence for every record's changes.
-    const db = new Database(path);
-    db.exec('CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    for (const m of MIGRATIONS.filter((x) => x.id <= 9)) {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, 0);
-    }
+    const db = fileAtMigration(path, 9);
     db.exec(`INSERT INTO nodes (id, label, provider, pool, state, hostname, connection_port, username, host_keys, attempt, created_at, state_time)
       VALUES ('n1', 'ubuntu-jammy', 'p1', 'main', 'ready', 'np-n1', 22, 'zuul', '[]', 1, 1000, 1000)`);
     const audit = db.prepare('INSERT INTO state_changes (at, kind, id, from_state, to_state, by, reason) VALUES (?, ?, ?, ?, ?, ?, ?)');
