@@ -5,14 +5,15 @@
  */
 
 const MIN_LENGTH = 4;
-const secrets = new Set<string>();
+/** Each secret long enough to scrub, with its JSON-escaped form (the same string when nothing escapes). */
+const secrets = new Map<string, string>();
 /** Every value remembered, short ones too: a configuration message never repeats any of them. */
 const remembered = new Set<string>();
 
 /** Remembers a clear value; values shorter than 4 characters are too common to scrub from logs safely. */
 export function rememberSecret(clear: string): void {
   remembered.add(clear);
-  if (clear.length >= MIN_LENGTH) secrets.add(clear);
+  if (clear.length >= MIN_LENGTH) secrets.set(clear, JSON.stringify(clear).slice(1, -1));
 }
 
 /** Whether `value` is the clear text of a secret this process has opened or been given. */
@@ -28,9 +29,8 @@ export function knownSecretCount(): number {
 export function scrubSecrets(text: string): string {
   if (secrets.size === 0) return text;
   let out = text;
-  for (const s of secrets) {
+  for (const [s, escaped] of secrets) {
     if (out.includes(s)) out = out.split(s).join('[redacted]');
-    const escaped = JSON.stringify(s).slice(1, -1);
     if (escaped !== s && out.includes(escaped)) out = out.split(escaped).join('[redacted]');
   }
   return out;

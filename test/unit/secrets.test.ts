@@ -132,3 +132,14 @@ test('a secret the daemon has opened is scrubbed from every log line, whatever f
   for (const line of lines) assert.match(line, /\[redacted\]/);
   w.done();
 });
+
+test('a secret with quotes or backslashes is scrubbed from a log line in its JSON-escaped form too', async () => {
+  const { rememberSecret } = await import('../../src/secrets/known.ts');
+  const secret = 'pa"ss\\word-' + Math.random().toString(36).slice(2);
+  rememberSecret(secret);
+  let written = '';
+  const logger = createLogger({ level: 'info', destination: { write: (l: string) => { written += l; } } });
+  logger.info({ detail: `login with ${secret} failed` }, 'cloud said no');
+  assert.ok(written.includes('[redacted]'), written);
+  assert.ok(!written.includes(JSON.stringify(secret).slice(1, -1)), 'not in its escaped form');
+});
