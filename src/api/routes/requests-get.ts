@@ -16,18 +16,25 @@ export function getRequestRoute(app: FastifyInstance, deps: RouteDeps): void {
     async (request) => {
       const { id } = request.params;
       const waitMs = Math.round((request.query.wait ?? 0) * 1000);
-      // A client that hangs up stops the wait (and its subscription) at once.
-      const gone = new AbortController();
-      const onClose = () => gone.abort();
-      const socket = request.raw.socket;
-      socket?.once('close', onClose);
       let req;
-      try {
-        req = await waitWhileOpen(deps.store, id, {
-          waitMs, pollMs: deps.pollIntervalMs, signal: AbortSignal.any([gone.signal, deps.closing]),
-        });
-      } finally {
-        socket?.off('close', onClose);
+      if (waitMs <= 0) {
+        req = await waitWhileOpen(deps.store, id, { waitMs: 0, pollMs: deps.pollIntervalMs });
+      } else {
+        // A client that hangs up, or the app closing, stops the wait (and its subscription) at
+        // once. One controller both abort: AbortSignal.any would tie a signal per request to the
+        // app's long-lived one.
+        const stop = new AbortController();
+        const onStop = () => stop.abort();
+        const socket = request.raw.socket;
+        socket?.once('close', onStop);
+        deps.closing.addEventListener('abort', onStop, { once: true });
+        if (deps.closing.aborted) stop.abort();
+        try {
+          req = await waitWhileOpen(deps.store, id, { waitMs, pollMs: deps.pollIntervalMs, signal: stop.signal });
+        } finally {
+          socket?.off('close', onStop);
+          deps.closing.removeEventListener('abort', onStop);
+        }
       }
       if (!req) throw new NotFoundError('request', id);
       return queryRequestView(deps.store, req);
