@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 // The operator types a relative path; the report repeats it as typed.
 const rel = (p: string) => relative(process.cwd(), join(root, p));
 
-const empty = () => mkdtempSync(join(tmpdir(), 'np-check-'));
+/** An empty folder, removed when this file's tests are done. */
+const made: string[] = [];
+const empty = () => { const d = mkdtempSync(join(tmpdir(), 'np-check-')); made.push(d); return d; };
+after(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
 /** A machine with no clouds.yaml anywhere, or with the one given. */
 const machine = (cloudsFile?: string): CheckOptions => ({
   clouds: { env: cloudsFile ? { OS_CLIENT_CONFIG_FILE: cloudsFile } : {}, cwd: empty(), home: empty(), siteDirs: [] },

@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,10 @@ const cwd = join(fixtures, 'cwd');
 const home = join(fixtures, 'home');
 const site = join(fixtures, 'site');
 const userDir = join(home, '.config/openstack');
-const empty = () => mkdtempSync(join(tmpdir(), 'np-clouds-'));
+/** An empty folder, removed when this file's tests are done. */
+const made: string[] = [];
+const empty = () => { const d = mkdtempSync(join(tmpdir(), 'np-clouds-')); made.push(d); return d; };
+after(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
 
 /** A machine: the working directory, the home folder, the system folder and the environment. */
 function machine(opts: LoadCloudsOptions) {
