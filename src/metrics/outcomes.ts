@@ -3,6 +3,8 @@ import type { Store, StoreEvent } from '../store/store.ts';
 import type { Metrics } from './metrics.ts';
 
 const ENDED = new Set(['fulfilled', 'failed', 'canceled']);
+/** The node states `onNode` acts on: a launch's start and end, and a launch ended otherwise. */
+const NODE_STATES = new Set(['building', 'ready', 'failed', 'gone', 'deleting', 'hold']);
 
 /**
  * Launch results and request outcomes, read from the store's change events (no hook in the
@@ -26,7 +28,7 @@ export class OutcomeWatcher {
   /** Starts watching; returns the function that stops. */
   start(): () => void {
     return this.store.subscribe((e) => {
-      if (e.kind !== 'node' && !(e.kind === 'request' && ENDED.has(e.state))) return;
+      if (!(e.kind === 'node' ? NODE_STATES : e.kind === 'request' ? ENDED : null)?.has(e.state)) return;
       // One batch at a time, in event order: a node's ready must not be counted before its insert.
       if (this.queued.push(e) === 1) this.pending = this.pending.then(() => new Promise<void>((r) => setImmediate(r))).then(() => this.flush()).catch(() => {});
     });

@@ -97,13 +97,18 @@ export class SqliteStore implements Store {
     return entry as unknown as { st: Database.Statement; index: ColumnIndex<Raw> };
   }
 
-  private readonly states = new Map<Table, Database.Statement>();
+  private readonly plucked = new Map<string, Database.Statement>();
+
+  /** The first column of the first row of a cached query (undefined: no row). */
+  private value(sql: string, ...args: unknown[]): unknown {
+    let st = this.plucked.get(sql);
+    if (!st) { st = this.sqlite.prepare(sql).pluck(); this.plucked.set(sql, st); }
+    return st.get(...args);
+  }
 
   /** A node's or request's state, or undefined when there is no such row. */
   private stateOf(table: Table, id: string): string | undefined {
-    let st = this.states.get(table);
-    if (!st) { st = this.sqlite.prepare(`SELECT state FROM ${table} WHERE id = ?`).pluck(); this.states.set(table, st); }
-    return st.get(id) as string | undefined;
+    return this.value(`SELECT state FROM ${table} WHERE id = ?`, id) as string | undefined;
   }
 
   private publish(e: StoreEvent): void {
@@ -129,7 +134,7 @@ export class SqliteStore implements Store {
         const n = rec as NodeRecord;
         // One row kept by triggers (migration 7): counting the pool's index made each insert cost
         // as much as the pool was large.
-        const count = this.statement('SELECT n FROM pool_node_counts WHERE provider = ? AND pool = ?').pluck().get(n.provider, n.pool) as number | undefined;
+        const count = this.value('SELECT n FROM pool_node_counts WHERE provider = ? AND pool = ?', n.provider, n.pool) as number | undefined;
         if ((count ?? 0) >= guard.maxServers) return false;
         if (guard.exclusiveServer && n.serverId !== null &&
           this.statement('SELECT 1 FROM nodes WHERE provider = ? AND server_id = ? LIMIT 1').get(n.provider, n.serverId)) return false;
@@ -214,12 +219,8 @@ export class SqliteStore implements Store {
   }
 
   async passSlot(failedId: string, patch: NodePatch, cond: StoreCondition<NodeState>, retry: NodeRecord, by: string, reason?: string): Promise<boolean> {
-    let from: string | undefined;
     const ok = this.transact(() => {
-      if (patch.state) from = this.stateOf('nodes', failedId);
-      const upd = updateSql('nodes', failedId, patch, cond);
-      if (this.statement(upd.sql).run(...upd.args).changes === 0) return false;
-      if (patch.state && from !== undefined && from !== patch.state) this.audit('node', failedId, from, patch.state, by, reason ?? patch.comment);
+      if (!this.updateRow('nodes', failedId, patch, by, cond, reason ?? patch.comment)) return false;
       const ins = insertSql('nodes', retry);
       this.statement(ins.sql).run(...ins.args);
       this.audit('node', retry.id, null, retry.state, by, `retry of ${failedId}`);
