@@ -3,9 +3,14 @@ import type { Action, LaunchFailure } from './actions.ts';
 import { ApplyPart, Tasks, type ApplierContext } from './apply-context.ts';
 import { Deletes } from './apply-delete.ts';
 import { Launches, type FloatingIps } from './apply-launch.ts';
+import { applySideBySide, CLAIMS_PER_PASS, thisPass } from './apply-order.ts';
 import type { PlanInput } from './plan-input.ts';
 
 export type { ApplierContext } from './apply-context.ts';
+
+/** Actions of a pass applied at once, at most (./apply-order.ts): a little more than a PostgreSQL store's default pool (10 connections), which queues the rest. */
+const APPLY_AT_ONCE = 16;
+
 
 /**
  * Carries out a plan, and decides nothing: what follows a failure is the next plan's call. Store
@@ -39,12 +44,18 @@ export class Applier extends ApplyPart {
   async apply(actions: Action[], input: PlanInput): Promise<void> {
     const nodes = new Map(input.nodes.map((n) => [n.id, n]));
     const noted = new Set<string>();
-    for (const a of actions) {
+    const now = thisPass(actions, CLAIMS_PER_PASS);
+    const deferred = actions.length - now.length;
+    await applySideBySide(now, APPLY_AT_ONCE, async (a) => {
       try {
         await this.one(a, nodes, noted, input);
       } catch (err) {
         this.log.error({ err, action: a.type, ...actionIds(a) }, 'action failed');
       }
+    });
+    if (deferred) {
+      this.log.debug({ launcher: this.by, deferred }, 'claims and launches left to the next pass');
+      this.ctx.wake();
     }
     this.deletes.forgetLeaksExcept(noted);
     // A failure of a node that left `building` meanwhile (an operator deleted it) is moot.

@@ -31,6 +31,8 @@ interface World {
 /** A launcher on the fake configuration; `only` keeps just those providers. */
 async function world(o: {
   only?: string[]; quotaPauseMs?: number; edit?: (config: Config) => void; before?: (clouds: { east: FakeCloud; west: FakeCloud }) => void;
+  /** The store the launcher is given, in place of the real one (which `World.store` stays). */
+  wrap?: (store: Store) => Store;
 } = {}): Promise<World> {
   resetFakeClouds();
   const config = loadConfig(FIXTURE);
@@ -42,7 +44,7 @@ async function world(o: {
   const west = fakeCloud('west');
   o.before?.({ east, west });
   const store = await openStore(config.store);
-  const launcher = new Launcher({ config, store, adapters, logger, name: 'fake-launcher', leaseMs: 5000, quotaPauseMs: o.quotaPauseMs });
+  const launcher = new Launcher({ config, store: o.wrap ? o.wrap(store) : store, adapters, logger, name: 'fake-launcher', leaseMs: 5000, quotaPauseMs: o.quotaPauseMs });
   await launcher.start();
   return {
     config, store, launcher, east, west,
@@ -107,6 +109,39 @@ test('a request is fulfilled by a server created with our tags, ACTIVE on the ne
       assert.equal(n.interfaceIp, s.privateIpv4);
       assert.deepEqual({ provider: s.metadata.nodepool_provider_name, node: s.metadata.nodepool_node_id }, { provider: 'fake-east', node: n.id });
     }
+  } finally {
+    await w.stop();
+  }
+});
+
+test('a pass claims its requests side by side: a slow store answers them together, not one after the other', async () => {
+  // Each request write answers after 30 ms, like a busy PostgreSQL across a network.
+  let inFlight = 0;
+  let most = 0;
+  const slow = (store: Store): Store => new Proxy(store, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      if (key !== 'updateRequest') return v.bind(target);
+      return async (...args: unknown[]) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        try {
+          await new Promise((r) => setTimeout(r, 30));
+          return await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        } finally {
+          inFlight--;
+        }
+      };
+    },
+  });
+  const w = await world({ wrap: slow });
+  try {
+    // Written in one turn of the event loop, so that one pass sees all eight.
+    const records = Array.from({ length: 8 }, (_, i) => newRequestRecord({ labels: ['fast'], requestor: 'ci', now: Date.now() + i }));
+    await Promise.all(records.map((r) => w.store.insertRequest(r, 'test')));
+    for (const r of records) assert.equal((await settled(w, r.id)).state, 'fulfilled');
+    assert.ok(most >= 4, `at most ${most} request writes were waiting at once`);
   } finally {
     await w.stop();
   }
