@@ -11,7 +11,6 @@ export type { ApplierContext } from './apply-context.ts';
 /** Actions of a pass applied at once, at most (./apply-order.ts): a little more than a PostgreSQL store's default pool (10 connections), which queues the rest. */
 const APPLY_AT_ONCE = 16;
 
-
 /**
  * Carries out a plan, and decides nothing: what follows a failure is the next plan's call. Store
  * writes are conditional (they fail harmlessly when another process or an operator changed the row
