@@ -125,9 +125,13 @@ test('with a fifth of all cloud calls failing, every request is fulfilled and no
   const tmp = scratch();
   // 20 nodes are asked for and held until every request is fulfilled. Two pools of exactly 10 could
   // end with one free slot in each and a two-node request waiting (a request's nodes share one
-  // provider): that is packing, not what this test is about, so each pool has one slot to spare.
+  // provider): that is packing, not what this test is about, so each pool has one slot to spare,
+  // and so has each cloud's quota (10 instances by default: pools 9 and 9 full left the last
+  // two-node request waiting, in about half the runs once a pass's claims were applied side by side).
   const sys = await system(tmp.dir, ['sim-a', 'sim-b'], { maxServers: 11 });
   try {
+    for (const name of ['sim-a', 'sim-b']) sys.sim!.cloud(name).setQuota({ instances: 11, cores: 44, ram: 112640 });
+    await Promise.all(['sim-a', 'sim-b'].map(async (name) => sys.launcher.readFacts(name, await sys.store.listNodes())));
     for (const [i, name] of ['sim-a', 'sim-b'].entries()) {
       await sys.sim!.cloud(name).setFaults({
         seed: 7 + i,
