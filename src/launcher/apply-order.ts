@@ -61,8 +61,9 @@ export function touched(a: Action): string[] {
  * A pass starts at most this many claims and launches; the rest are left to the next pass, which
  * plans them again with what changed meanwhile. Without a bound, with PostgreSQL, a pass that
  * claimed 450 requests of a burst ran for 3 s, and 115 nodes that were ready 1.4 s into the burst
- * waited for its end to be handed out (`npm run bench:multi`). A bound in time instead left a pass
- * whose first writes waited on a slow store with nothing claimed, pass after pass.
+ * waited for its end to be handed out (`npm run bench:multi`). A count, not a time: a bound in
+ * time could leave a pass whose first writes wait on a slow store with nothing claimed, pass after
+ * pass; a count always moves the oldest requests on.
  */
 export const CLAIMS_PER_PASS = 64;
 
