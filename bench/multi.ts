@@ -39,7 +39,8 @@
  *   Later (bench/README.md, figures of 2026-12-07): most of that growth was each launcher's share
  *   shrinking, and fresh processes compiling. After 2 warm-up bursts, with the same share per
  *   launcher (BENCH_MULTI_PER_LAUNCHER=125): 8.2 / 8.8 / 8.9 ms per node, flat; a single launcher
- *   spends 8.2–9.4 ms per node on a burst of 125 against 4.4–6.5 on one of 500.
+ *   spends 8.2–9.4 ms per node on a burst of 125 against 4.4–6.5 on one of 500. Once a pass's
+ *   actions were applied side by side one launcher got cheaper and four did not: 5.0 / 6.8 / 8.8.
  *   Takeover, 10 kills, 2 s leases: p50 2.0–2.7 s (the lease, then one pass), max 2.7–40 s, before
  *   and after: a node whose create call was in flight at the kill is created again only once a
  *   complete server list (every refresh-interval, 10 s) sent CREATE_CALL_LIMIT_MS (30 s) after the
