@@ -46,10 +46,14 @@ store: {path: state.sqlite}
     try {
       const ids = await Promise.all(Array.from({ length: 200 }, async () =>
         (await api(sys.apiUrl, 'POST', '/api/v1/requests', { labels: ['jammy'], requestor: 'ci' })).body.id as string));
-      // The creates are spread over time: while the first are in flight, the others are pending.
-      const pending = await eventually('nodes waiting for their create call', async () => {
-        const waiting = (await sys.store.listNodes({ states: ['building'] })).filter((n) => n.step === 'pending').length;
-        return waiting > 0 ? waiting : undefined;
+      // The creates are spread over time: while the first are in flight, the others wait, as nodes
+      // whose create call has not been made or as requests not yet claimed (a pass claims at most
+      // 64, and none while the provider has no call to spare).
+      const pending = await eventually('requests waiting for their create call', async () => {
+        const nodes = (await sys.store.listNodes({ states: ['building'] })).filter((n) => n.step === 'pending').length;
+        const requests = (await sys.store.listRequests({ states: ['requested'] })).length;
+        const creating = (await sys.store.listNodes({ states: ['building'] })).filter((n) => n.step === 'creating').length;
+        return creating > 0 && creating <= 64 && nodes + requests > 0 ? nodes + requests : undefined;
       }, 10_000, 20);
       assert.ok(pending > 0);
       for (const id of ids) {
