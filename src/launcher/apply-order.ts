@@ -57,6 +57,9 @@ export function touched(a: Action): string[] {
   }
 }
 
+/** Actions of a pass applied at once, at most: a little more than a PostgreSQL store's default pool (10 connections), which queues the rest. */
+export const APPLY_AT_ONCE = 16;
+
 /**
  * A pass starts at most this many claims and launches; the rest are left to the next pass, which
  * plans them again with what changed meanwhile. Without a bound, with PostgreSQL, a pass that

@@ -3,13 +3,10 @@ import type { Action, LaunchFailure } from './actions.ts';
 import { ApplyPart, Tasks, type ApplierContext } from './apply-context.ts';
 import { Deletes } from './apply-delete.ts';
 import { Launches, type FloatingIps } from './apply-launch.ts';
-import { applySideBySide, CLAIMS_PER_PASS, thisPass } from './apply-order.ts';
+import { APPLY_AT_ONCE, applySideBySide, CLAIMS_PER_PASS, thisPass } from './apply-order.ts';
 import type { PlanInput } from './plan-input.ts';
 
 export type { ApplierContext } from './apply-context.ts';
-
-/** Actions of a pass applied at once, at most (./apply-order.ts): a little more than a PostgreSQL store's default pool (10 connections), which queues the rest. */
-const APPLY_AT_ONCE = 16;
 
 /**
  * Carries out a plan, and decides nothing: what follows a failure is the next plan's call. Store

@@ -124,9 +124,14 @@ export class SqliteStore implements Store {
       .run({ kind, id, at: this.now(), from, to, by, reason: reason ?? null });
   }
 
-  private insert(table: Table, rec: NodeRecord | RequestRecord, by: string, reason: string | null, guard?: PoolGuard): boolean {
-    const kind = table === 'nodes' ? 'node' : 'request';
+  /** Inserts a record inside the caller's transaction, with its audit row. */
+  private insertRow(table: Table, rec: NodeRecord | RequestRecord, by: string, reason: string | null): void {
     const { sql, args } = insertSql(table, rec);
+    this.statement(sql).run(...args);
+    this.audit(table === 'nodes' ? 'node' : 'request', rec.id, null, rec.state, by, reason);
+  }
+
+  private insert(table: Table, rec: NodeRecord | RequestRecord, by: string, reason: string | null, guard?: PoolGuard): boolean {
     // IMMEDIATE: the count and the insert hold the write lock together, even against another
     // process writing the same file.
     const ok = this.transact(() => {
@@ -139,11 +144,10 @@ export class SqliteStore implements Store {
         if (guard.exclusiveServer && n.serverId !== null &&
           this.statement('SELECT 1 FROM nodes WHERE provider = ? AND server_id = ? LIMIT 1').get(n.provider, n.serverId)) return false;
       }
-      this.statement(sql).run(...args);
-      this.audit(kind, rec.id, null, rec.state, by, reason);
+      this.insertRow(table, rec, by, reason);
       return true;
     }, true);
-    if (ok) this.publish({ kind, id: rec.id, state: rec.state });
+    if (ok) this.publish({ kind: table === 'nodes' ? 'node' : 'request', id: rec.id, state: rec.state });
     return ok;
   }
 
@@ -221,9 +225,7 @@ export class SqliteStore implements Store {
   async passSlot(failedId: string, patch: NodePatch, cond: StoreCondition<NodeState>, retry: NodeRecord, by: string, reason?: string): Promise<boolean> {
     const ok = this.transact(() => {
       if (!this.updateRow('nodes', failedId, patch, by, cond, reason ?? patch.comment)) return false;
-      const ins = insertSql('nodes', retry);
-      this.statement(ins.sql).run(...ins.args);
-      this.audit('node', retry.id, null, retry.state, by, `retry of ${failedId}`);
+      this.insertRow('nodes', retry, by, `retry of ${failedId}`);
       return true;
     }, true);
     if (ok) {
