@@ -154,11 +154,17 @@ test('with a fifth of all cloud calls failing, every request is fulfilled and no
     const injected = sys.sim!.cloud('sim-a').injected();
     assert.ok(Object.values(injected).reduce((a: number, b: any) => a + Number(b), 0) > 0, 'faults were injected');
     await eventually('nothing left in either cloud', async () => {
-      if ((await sys.store.listNodes()).length) return false;
-      return ['sim-a', 'sim-b'].every((name) => {
+      // What is left goes in the message when the wait runs out.
+      const nodes = await sys.store.listNodes();
+      if (nodes.length) throw new Error(`node records left: ${JSON.stringify(nodes.map((n) => [n.provider, n.state, n.serverId]))}`);
+      for (const name of ['sim-a', 'sim-b']) {
         const inv = sys.sim!.cloud(name).inventory();
-        return inv.servers.filter((s: any) => !s.unmanaged && s.status !== 'DELETED').length === 0 && inv.ports.length === 0 && inv.floatingIps.length === 0;
-      });
+        const servers = inv.servers.filter((s: any) => !s.unmanaged && s.status !== 'DELETED');
+        if (servers.length || inv.ports.length || inv.floatingIps.length) {
+          throw new Error(`${name} still has ${JSON.stringify({ servers: servers.map((s: any) => [s.name, s.status]), ports: inv.ports.map((p: any) => [p.id, p.status, p.deviceId]), floatingIps: inv.floatingIps.length })}`);
+        }
+      }
+      return true;
     }, 90_000, 200);
   } finally {
     await sys.stop();
