@@ -53,7 +53,6 @@ export class Scheduler implements IntakeHost {
   private readonly preparing = new Map<string, { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void }>();
   private readonly loop: PassLoop;
   private seq = 0;
-  private lastEvent = 0;
   private stopped = false;
   private unsubscribe: (() => void) | null = null;
   private poll: NodeJS.Timeout | null = null;
@@ -140,7 +139,9 @@ export class Scheduler implements IntakeHost {
 
   private async pass(): Promise<void> {
     if (this.stopped) return;
-    const events = await this.d.store.gate.listEvents({ afterSeq: this.lastEvent, pending: true, limit: 500 });
+    // Every event not handled yet, oldest first, with no cursor: PostgreSQL numbers an event when
+    // its INSERT starts, so a lower number can commit after a higher one was handled.
+    const events = await this.d.store.gate.listEvents({ pending: true, limit: 500 });
     // Handled in order, but the changes they name are read from Gerrit all at once first.
     this.changeCache = new Map();
     for (const e of events) {
@@ -148,7 +149,6 @@ export class Scheduler implements IntakeHost {
       if (c && this.config.connections.some((x) => x.name === c.connection) && this.config.projects.size) void this.change(c.connection, c.number);
     }
     for (const e of events) {
-      this.lastEvent = e.seq;
       let outcome: string;
       try {
         outcome = await handleEvent(this, e);

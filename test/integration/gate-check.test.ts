@@ -1,5 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { eventually } from './helpers.ts';
 import { allocated, change, comment, reported, reports, sim, startWorld, upload, type GateWorld } from './gate-helpers.ts';
 
@@ -87,4 +89,26 @@ test('the event stream drops: the gate reconnects after a pause and catches up o
   assert.equal(replays.length, 2, 'the upload and the recheck, each caught up once');
   await new Promise((r) => setTimeout(r, 2000));
   assert.equal((await reports(w, c.number)).length, 2, 'the recheck ran once');
+});
+
+test('an event numbered before one already handled, but written after it, is still handled', async () => {
+  // PostgreSQL numbers an event when its INSERT starts, so of two written at once the higher number
+  // can commit first (the stream reader and the API both write events). Here the store file is
+  // written directly, the later-committed event given the lower number.
+  const db = new Database(join(w.dir, 'state/nodepool.sqlite'));
+  try {
+    const top = (db.prepare('SELECT max(seq) AS m FROM gate_events').get() as { m: number | null }).m ?? 0;
+    const write = (seq: number, change: number) => db.prepare('INSERT INTO gate_events (seq, source, body, received_at) VALUES (?, ?, ?, ?)')
+      .run(seq, 'operator', JSON.stringify({ type: 'dequeue', change: `${change},1`, pipeline: 'check' }), Date.now());
+    const handled = (seq: number) => eventually(`event ${seq} handled`, async () => {
+      const e = await w.sys.store.gate.getEvent(seq);
+      return e?.processedAt ? e : null;
+    }, 15_000, 100);
+    write(top + 10, 9991);
+    assert.match((await handled(top + 10)).outcome!, /change 9991,1 is not in pipeline check/);
+    write(top + 5, 9992);
+    assert.match((await handled(top + 5)).outcome!, /change 9992,1 is not in pipeline check/);
+  } finally {
+    db.close();
+  }
 });
