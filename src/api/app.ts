@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/store.ts';
@@ -91,6 +92,9 @@ export function buildApiApp(opts: ApiOptions): FastifyInstance {
   });
   const now = opts.now ?? Date.now;
   const closing = new AbortController();
+  // Every long-poll listens for the app closing while it waits (and stops listening when it ends):
+  // hundreds at once are normal, not a leak.
+  setMaxListeners(0, closing.signal);
   app.addHook('preClose', async () => closing.abort());
   app.addHook('onSend', (request, reply, payload, done) => { reply.header('x-request-id', request.id); done(null, payload); });
 

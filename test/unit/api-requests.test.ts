@@ -271,3 +271,23 @@ test('each API request is logged once, as it is answered: method, path, status, 
   assert.equal(lines.filter((l) => l.msg === 'incoming request').length, 0, 'one line per request, not two');
   await h.close();
 });
+
+test('fifty long-polls at once end when each request is fulfilled, with no MaxListenersExceededWarning on stderr', async () => {
+  const h = apiHarness();
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  try {
+    const reqs = await Promise.all(Array.from({ length: 50 }, async () => (await h.app.inject(ask(['ubuntu-jammy']))).json()));
+    const waits = reqs.map((r) => h.app.inject({ method: 'GET', url: `/api/v1/requests/${r.id}?wait=30` }));
+    await new Promise((r) => setTimeout(r, 100));
+    for (const r of reqs) await fulfil(h.store, r, h.clock.now);
+    const answers = await Promise.all(waits);
+    assert.deepEqual(new Set(answers.map((a) => a.json().state)), new Set(['fulfilled']));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
+  } finally {
+    process.off('warning', onWarning);
+    await h.close();
+  }
+});
