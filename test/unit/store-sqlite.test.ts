@@ -111,3 +111,43 @@ test('sqlite: the audit log written before migration 10 keeps each record\'s his
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('sqlite: writes asked for at once are committed together; one that fails undoes only itself, and each is announced once written', async () => {
+  const { store, path, done } = tmpStore();
+  // The pages written to the WAL since the last checkpoint: each commit writes every page it changed.
+  const watcher = new Database(path);
+  const walFrames = () => (watcher.pragma('wal_checkpoint(PASSIVE)') as { log: number }[])[0]!.log;
+  try {
+    const node = () => newNodeRecord({ label: 'ubuntu-jammy', provider: 'p1', pool: 'main', connectionPort: 22, username: 'zuul', now: 1000 });
+    const nodes = Array.from({ length: 50 }, node);
+    const heard: string[] = [];
+    store.subscribe((e) => heard.push(`${e.kind}:${e.id}:${e.state}`));
+    watcher.pragma('wal_checkpoint(TRUNCATE)');
+    // Fifty inserts at once, one of them of an id already taken by another of them.
+    const twin = { ...node(), id: nodes[7]!.id };
+    const results = await Promise.allSettled([...nodes.map((n) => store.insertNode(n, 'l0', { maxServers: 100 })), store.insertNode(twin, 'l0')]);
+    // One commit per insert wrote 354 pages here; one commit of all of them, 11.
+    assert.ok(walFrames() < 50, `${walFrames()} pages written for 51 writes`);
+    assert.deepEqual(results.slice(0, 50).map((r) => r.status === 'fulfilled' && r.value), nodes.map(() => true));
+    assert.equal(results[50]!.status, 'rejected', 'the duplicate id fails');
+    assert.equal((await store.listNodes()).length, 50);
+    assert.deepEqual(heard, nodes.map((n) => `node:${n.id}:building`));
+    // A pool's limit still holds within one commit: of 60 guarded inserts at once into a pool of 55, 5 are added.
+    const more = await Promise.all(Array.from({ length: 10 }, () => store.insertNode(node(), 'l0', { maxServers: 55 })));
+    assert.equal(more.filter(Boolean).length, 5);
+    // Updates at once, each under its own condition: only those whose condition holds are written.
+    const ups = await Promise.all(nodes.slice(0, 10).map((n, i) => store.updateNode(n.id, { state: 'ready', step: null }, 'l0', { states: [i % 2 ? 'building' : 'ready'] })));
+    assert.deepEqual(ups, nodes.slice(0, 10).map((_, i) => i % 2 === 1));
+    assert.deepEqual((await store.listNodes({ states: ['ready'] })).map((n) => n.id).sort(), nodes.slice(0, 10).filter((_, i) => i % 2).map((n) => n.id).sort());
+    // A write asked for just before the close is committed, not lost.
+    const last = store.updateNode(nodes[20]!.id, { state: 'ready', step: null }, 'l0');
+    await store.close();
+    assert.equal(await last, true);
+    const reread = new Database(path, { readonly: true });
+    assert.equal(reread.prepare('SELECT state FROM nodes WHERE id = ?').pluck().get(nodes[20]!.id), 'ready');
+    reread.close();
+  } finally {
+    watcher.close();
+    await done();
+  }
+});

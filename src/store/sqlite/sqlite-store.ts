@@ -22,6 +22,14 @@ import {
   type ColumnIndex, type RawNode, type RawRequest, type Table,
 } from './rows.ts';
 
+/** A node or request write waiting for this turn's group commit (`SqliteStore.write`). */
+interface QueuedWrite {
+  fn: () => unknown;
+  events: (v: unknown) => readonly StoreEvent[];
+  resolve: (v: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * The SQLite store: one file, WAL journal, `synchronous=NORMAL` (a commit is durable once the
  * WAL is checkpointed; a crash loses at most the last transactions, never corrupts the file).
@@ -67,6 +75,56 @@ export class SqliteStore implements Store {
   /** `fn` in one transaction (`immediate`: holding the write lock from its start). */
   private transact<T>(fn: () => T, immediate = false): T {
     return (immediate ? this.tx.immediate(fn) : this.tx(fn)) as T;
+  }
+
+  /** Node and request writes asked for in this turn of the event loop, not committed yet. */
+  private queued: QueuedWrite[] = [];
+
+  /**
+   * Group commit: `fn` runs in one transaction with every other node and request write asked for
+   * in this turn of the event loop (each in a savepoint of its own, so a write that throws undoes
+   * only itself), and the promise settles once that transaction is committed and the write's
+   * `events` are published. In a burst a commit (its WAL frames and system calls) cost more than
+   * the statements in it, and most writes of a turn touch the same few pages.
+   */
+  private write<T>(fn: () => T, events: (v: T) => readonly StoreEvent[]): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.queued.length === 0) setImmediate(() => this.commitQueued());
+      this.queued.push({ fn, events: events as (v: unknown) => readonly StoreEvent[], resolve: resolve as (v: unknown) => void, reject });
+    });
+  }
+
+  private commitQueued(): void {
+    const writes = this.queued;
+    if (!writes.length) return;
+    this.queued = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; err: unknown })[] = [];
+    try {
+      // IMMEDIATE: a guarded insert counts its pool and inserts under the write lock, even against
+      // another process writing the same file.
+      this.tx.immediate(() => {
+        for (const w of writes) {
+          try {
+            outcomes.push({ ok: true, value: this.tx(w.fn) });
+          } catch (err) {
+            outcomes.push({ ok: false, err });
+          }
+        }
+      });
+    } catch (err) {
+      for (const w of writes) w.reject(err);
+      return;
+    }
+    writes.forEach((w, i) => {
+      const o = outcomes[i]!;
+      if (!o.ok) { w.reject(o.err); return; }
+      try {
+        for (const e of w.events(o.value)) this.publish(e);
+        w.resolve(o.value);
+      } catch (err) {
+        w.reject(err);
+      }
+    });
   }
 
   private statement(sql: string): Database.Statement {
@@ -131,10 +189,8 @@ export class SqliteStore implements Store {
     this.audit(table === 'nodes' ? 'node' : 'request', rec.id, null, rec.state, by, reason);
   }
 
-  private insert(table: Table, rec: NodeRecord | RequestRecord, by: string, reason: string | null, guard?: PoolGuard): boolean {
-    // IMMEDIATE: the count and the insert hold the write lock together, even against another
-    // process writing the same file.
-    const ok = this.transact(() => {
+  private insert(table: Table, rec: NodeRecord | RequestRecord, by: string, reason: string | null, guard?: PoolGuard): Promise<boolean> {
+    return this.write(() => {
       if (guard) {
         const n = rec as NodeRecord;
         // One row kept by triggers (migration 7): counting the pool's index made each insert cost
@@ -146,9 +202,7 @@ export class SqliteStore implements Store {
       }
       this.insertRow(table, rec, by, reason);
       return true;
-    }, true);
-    if (ok) this.publish({ kind: table === 'nodes' ? 'node' : 'request', id: rec.id, state: rec.state });
-    return ok;
+    }, (ok) => (ok ? [{ kind: table === 'nodes' ? 'node' : 'request', id: rec.id, state: rec.state }] : []));
   }
 
   /** A conditional update inside the caller's transaction; audits a state change. */
@@ -161,29 +215,28 @@ export class SqliteStore implements Store {
   }
 
   /** A conditional update; audits a state change and publishes it. */
-  private update(table: Table, id: string, patch: NodePatch | RequestPatch, by: string, cond: StoreCondition<string> | undefined, reason: string | null | undefined): boolean {
-    const ok = this.transact(() => this.updateRow(table, id, patch, by, cond, reason));
-    if (ok) this.publish({ kind: table === 'nodes' ? 'node' : 'request', id, state: patch.state ?? '' });
-    return ok;
+  private update(table: Table, id: string, patch: NodePatch | RequestPatch, by: string, cond: StoreCondition<string> | undefined, reason: string | null | undefined): Promise<boolean> {
+    return this.write(() => this.updateRow(table, id, patch, by, cond, reason),
+      (ok) => (ok ? [{ kind: table === 'nodes' ? 'node' : 'request', id, state: patch.state ?? '' }] : []));
   }
 
   async writeAll(writes: readonly RowWrite[], by: string): Promise<boolean> {
-    const done: StoreEvent[] = [];
     const refused = new Error('a condition of the batch is false');
     try {
-      this.transact(() => {
+      // Its savepoint is undone when a condition is false: all of the batch or none of it.
+      return await this.write(() => {
+        const done: StoreEvent[] = [];
         for (const w of writes) {
           const reason = w.reason ?? (w.table === 'nodes' ? w.patch.comment : w.patch.reason);
           if (this.updateRow(w.table, w.id, w.patch, by, w.cond, reason)) done.push({ kind: w.table === 'nodes' ? 'node' : 'request', id: w.id, state: w.patch.state ?? '' });
           else if (!w.optional) throw refused;
         }
-      });
+        return done;
+      }, (done) => done).then(() => true);
     } catch (err) {
       if (err === refused) return false;
       throw err;
     }
-    for (const e of done) this.publish(e);
-    return true;
   }
 
   async insertNode(node: NodeRecord, by: string, guard?: PoolGuard): Promise<boolean> {
@@ -223,16 +276,11 @@ export class SqliteStore implements Store {
   }
 
   async passSlot(failedId: string, patch: NodePatch, cond: StoreCondition<NodeState>, retry: NodeRecord, by: string, reason?: string): Promise<boolean> {
-    const ok = this.transact(() => {
+    return this.write(() => {
       if (!this.updateRow('nodes', failedId, patch, by, cond, reason ?? patch.comment)) return false;
       this.insertRow('nodes', retry, by, `retry of ${failedId}`);
       return true;
-    }, true);
-    if (ok) {
-      this.publish({ kind: 'node', id: failedId, state: patch.state ?? '' });
-      this.publish({ kind: 'node', id: retry.id, state: retry.state });
-    }
-    return ok;
+    }, (ok) => (ok ? [{ kind: 'node', id: failedId, state: patch.state ?? '' }, { kind: 'node', id: retry.id, state: retry.state }] : []));
   }
 
   async renewLeases(owner: string, until: number): Promise<number> {
@@ -248,18 +296,16 @@ export class SqliteStore implements Store {
 
   async removeNode(id: string, by: string, cond?: StoreCondition<NodeState>): Promise<boolean> {
     const where = conditionSql('nodes', id, cond);
-    const ok = this.transact(() => {
+    return this.write(() => {
       const before = this.stateOf('nodes', id);
       if (this.statement(`DELETE FROM nodes WHERE ${where.sql}`).run(...where.args).changes === 0) return false;
       this.audit('node', id, before ?? null, 'gone', by);
       return true;
-    });
-    if (ok) this.publish({ kind: 'node', id, state: 'gone' });
-    return ok;
+    }, (ok) => (ok ? [{ kind: 'node', id, state: 'gone' }] : []));
   }
 
   async insertRequest(req: RequestRecord, by: string): Promise<void> {
-    this.insert('requests', req, by, req.reason);
+    await this.insert('requests', req, by, req.reason);
   }
 
   async getRequest(id: string): Promise<RequestRecord | null> {
@@ -350,6 +396,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Writes asked for before the close are committed, not lost.
+    this.commitQueued();
     this.listeners.clear();
     if (this.sqlite.open) this.sqlite.close();
   }
