@@ -72,11 +72,6 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** `fn` in one transaction (`immediate`: holding the write lock from its start). */
-  private transact<T>(fn: () => T, immediate = false): T {
-    return (immediate ? this.tx.immediate(fn) : this.tx(fn)) as T;
-  }
-
   /** Node and request writes asked for by the running task, not committed yet. */
   private queued: QueuedWrite[] = [];
 
@@ -287,11 +282,11 @@ export class SqliteStore implements Store {
   }
 
   async renewLeases(owner: string, until: number): Promise<number> {
-    const renewed = this.transact(() => {
+    const renewed = await this.write(() => {
       const nodes = this.statement('UPDATE nodes SET lease_expires = ? WHERE lease_owner = ? RETURNING id').all(until, owner) as { id: string }[];
       for (const n of nodes) this.fleet.touch(n.id);
       return nodes.length + this.statement('UPDATE requests SET lease_expires = ? WHERE lease_owner = ?').run(until, owner).changes;
-    });
+    }, () => []);
     // Not announced (nobody acts on a renewal), but the rows changed.
     if (renewed) this.recordWrites++;
     return renewed;
