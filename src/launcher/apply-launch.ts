@@ -97,18 +97,22 @@ export class Launches extends ApplyPart {
       return;
     }
     this.log.info({ node: node.id, label: a.label, provider: a.provider, pool: a.pool, server: a.serverId, host: s.host.address, port: s.host.port }, 'node registered on a reusable server');
-    this.tasks.spawn(`scan:${node.id}`, () => this.scan(node.id));
+    this.tasks.spawn(`scan:${node.id}`, () => this.scan(node.id, node));
   }
 
-  /** Starts the create call of a pending node, if the provider has room for another call (else a later plan does). */
-  startCreate(n: Pick<NodeRecord, 'id' | 'provider'>): void {
-    if (this.callRoom(n.provider)) this.tasks.spawn(`create:${n.id}`, () => this.createServer(n.id), n.provider);
+  /**
+   * Starts the create call of a pending node, if the provider has room for another call (else a
+   * later plan does). `node` is the record as inserted or planned from: only the fields a node
+   * never changes are used; whether it is still building is checked by the conditional write
+   * before the call, not by reading it again (a store round trip per node).
+   */
+  startCreate(node: NodeRecord): void {
+    if (this.callRoom(node.provider)) this.tasks.spawn(`create:${node.id}`, () => this.createServer(node), node.provider);
   }
 
-  private async createServer(nodeId: string): Promise<void> {
+  private async createServer(node: NodeRecord): Promise<void> {
     const { store, now } = this.ctx;
-    const node = await store.getNode(nodeId);
-    if (!node || node.state !== 'building') return;
+    const nodeId = node.id;
     const rt = this.ctx.providers.get(node.provider)!;
     const providerCfg = this.ctx.topology.providers.get(node.provider)!.config;
     const poolCfg = providerCfg.pools.find((p) => p.name === node.pool)!;
@@ -173,7 +177,7 @@ export class Launches extends ApplyPart {
       return;
     }
     if (await store.updateNode(n.id, { ...addresses, step: 'scanning' }, this.by, { states: ['building'], leaseFreeOr: this.mine() })) {
-      this.tasks.spawn(`scan:${n.id}`, () => this.scan(n.id));
+      this.tasks.spawn(`scan:${n.id}`, () => this.scan(n.id, { ...n, ...addresses, step: 'scanning' }));
     }
   }
 
@@ -207,9 +211,10 @@ export class Launches extends ApplyPart {
     return { ...n, ...patch };
   }
 
-  async scan(nodeId: string): Promise<void> {
+  /** `written`: the record as this launcher just wrote it, when it has it (else it is read). */
+  async scan(nodeId: string, written?: NodeRecord): Promise<void> {
     const { store, now } = this.ctx;
-    let n = await store.getNode(nodeId);
+    let n = written ?? await store.getNode(nodeId);
     if (!n || n.state !== 'building' || !n.interfaceIp) return;
     const limits = this.ctx.topology.providers.get(n.provider)!;
     const deadline = (n.launchStartedAt ?? now()) + limits.launchTimeoutMs;
