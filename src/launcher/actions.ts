@@ -8,7 +8,7 @@ import type { ServerView } from '../../providers/provider.ts';
 export type Action =
   | { type: 'fail-request'; requestId: string; reason: string }
   | { type: 'claim-request'; requestId: string; provider: string; pool: string; allocate: string[]; launch: string[] }
-  | { type: 'launch-for-request'; requestId: string; provider: string; pool: string; labels: string[] }
+  | { type: 'launch-for-request'; requestId: string; provider: string; pool: string; allocate: string[]; labels: string[] }
   | { type: 'fulfill-request'; requestId: string; nodeIds: string[] }
   | { type: 'decline-request'; requestId: string; provider: string; reason: string }
   | { type: 'unallocate-node'; nodeId: string }

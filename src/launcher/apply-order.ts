@@ -44,9 +44,9 @@ export function touched(a: Action): string[] {
   switch (a.type) {
     case 'claim-request': return [`request:${a.requestId}`, ...a.allocate.map((id) => `node:${id}`)];
     case 'fulfill-request': return [`request:${a.requestId}`, ...a.nodeIds.map((id) => `node:${id}`)];
+    case 'launch-for-request': return [`request:${a.requestId}`, ...a.allocate.map((id) => `node:${id}`)];
     case 'fail-request':
-    case 'decline-request':
-    case 'launch-for-request': return [`request:${a.requestId}`];
+    case 'decline-request': return [`request:${a.requestId}`];
     case 'launch-failed': return a.failRequest ? [`node:${a.nodeId}`, `request:${a.failRequest}`] : [`node:${a.nodeId}`];
     case 'launch': return [];
     case 'pause-pool': return [`pool:${a.provider}/${a.pool}`];

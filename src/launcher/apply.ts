@@ -75,18 +75,13 @@ export class Applier extends ApplyPart {
         const claimed = await store.updateRequest(a.requestId, { state: 'pending', provider: a.provider, pool: a.pool, stateTime: now(), ...this.lease() },
           this.by, { states: ['requested'], leaseFreeOr: this.mine() });
         if (!claimed) return;
-        const launch = [...a.launch];
-        for (const id of a.allocate) {
-          const ok = await store.updateNode(id, { allocatedTo: a.requestId }, this.by, { states: ['building', 'ready'], unallocated: true });
-          if (!ok) launch.push(nodes.get(id)!.label);
-        }
-        this.log.info({ request: a.requestId, provider: a.provider, pool: a.pool, reused: a.allocate.length, launching: launch.length }, 'request claimed');
-        await this.launches.launchNodes(a.provider, a.pool, launch, a.requestId);
-        if (!launch.length) this.ctx.wake();
+        this.log.info({ request: a.requestId, provider: a.provider, pool: a.pool, reused: a.allocate.length, launching: a.launch.length }, 'request claimed');
+        await this.allocateThenLaunch(a.requestId, a.provider, a.pool, a.allocate, a.launch, nodes);
         return;
       }
       case 'launch-for-request':
-        await this.launches.launchNodes(a.provider, a.pool, a.labels, a.requestId);
+        if (a.allocate.length) this.log.info({ request: a.requestId, provider: a.provider, pool: a.pool, reused: a.allocate.length, launching: a.labels.length }, 'request given spare nodes');
+        await this.allocateThenLaunch(a.requestId, a.provider, a.pool, a.allocate, a.labels, nodes);
         return;
       case 'launch':
         await this.launches.launchNodes(a.provider, a.pool, [a.label], null);
@@ -194,6 +189,20 @@ export class Applier extends ApplyPart {
   }
 
   // ---- requests ----
+
+  /**
+   * Gives the request the spare nodes the plan chose (each only if still unassigned: another
+   * launcher may have taken it since) and launches the rest, with a node for each one taken.
+   */
+  private async allocateThenLaunch(requestId: string, provider: string, pool: string, allocate: string[], labels: string[], nodes: Map<string, NodeRecord>): Promise<void> {
+    const launch = [...labels];
+    for (const id of allocate) {
+      const ok = await this.ctx.store.updateNode(id, { allocatedTo: requestId }, this.by, { states: ['building', 'ready'], unallocated: true });
+      if (!ok) launch.push(nodes.get(id)!.label);
+    }
+    await this.launches.launchNodes(provider, pool, launch, requestId);
+    if (!launch.length) this.ctx.wake();
+  }
 
   /** The request's nodes go in-use and the request fulfilled in one transaction, or nothing changes. */
   private async fulfill(requestId: string, nodeIds: string[], input: PlanInput): Promise<void> {

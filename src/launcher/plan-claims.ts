@@ -153,12 +153,19 @@ function progress(pass: PlanPass, r: RequestRecord): void {
     const pool = pass.input.topology.pools.find((p) => p.provider === r.provider && p.pool === r.pool);
     if (!pool) {
       pass.actions.push({ type: 'fail-request', requestId: r.id, reason: `provider ${r.provider} pool ${r.pool} is no longer configured` });
-    } else if (!pass.cap.blocked(pool, missing, r.tenant)) {
-      pass.cap.reserve(pool.provider, pool.pool, missing, r.tenant);
-      pass.actions.push({ type: 'launch-for-request', requestId: r.id, provider: pool.provider, pool: pool.pool, labels: missing });
-    } else if (pass.cap.cond(pool.provider).health === 'unhealthy' && !pass.declining.has(r.id) && canMove(pass, r)) {
+    } else {
+      // Spare nodes of the pool first, as a claim takes them: on reusable servers (a static
+      // host) nothing can be launched, and a host that failed its check would otherwise leave the
+      // request waiting beside a ready one.
+      const { allocate, launch } = match(pass, pool, missing);
+      if (!launch.length || !pass.cap.blocked(pool, launch, r.tenant)) {
+        for (const id of allocate) pass.taken.add(id);
+        pass.cap.reserve(pool.provider, pool.pool, launch, r.tenant);
+        pass.actions.push({ type: 'launch-for-request', requestId: r.id, provider: pool.provider, pool: pool.pool, allocate, labels: launch });
+      } else if (pass.cap.cond(pool.provider).health === 'unhealthy' && !pass.declining.has(r.id) && canMove(pass, r)) {
       pass.declining.add(r.id);
-      pass.actions.push({ type: 'decline-request', requestId: r.id, provider: pool.provider, reason: `provider ${pool.provider} is unhealthy` });
+        pass.actions.push({ type: 'decline-request', requestId: r.id, provider: pool.provider, reason: `provider ${pool.provider} is unhealthy` });
+      }
     }
     return;
   }

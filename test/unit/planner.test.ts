@@ -632,3 +632,17 @@ test('an ACTIVE server without an address is a failed launch', () => {
   assert.deepEqual(runWith({ nodes: [n], requests: [r], east: view([server('bare', { privateIpv4: null })]) }),
     [{ type: 'launch-failed', nodeId: n.id, reason: 'server is ACTIVE but has no address', retry: true }]);
 });
+
+test('a pending request that lost its node is given a spare node of its pool, and launches only what is still missing', () => {
+  const r = request({ labels: ['jammy', 'noble'], state: 'pending', provider: 'east', pool: 'main', leaseOwner: 'me', leaseExpires: T0 + 30_000 });
+  const ok = node({ allocatedTo: r.id });
+  const gone = node({ allocatedTo: r.id, label: 'noble', state: 'deleting' });
+  const spare = node({ label: 'noble' });
+  const elsewhere = node({ label: 'noble', provider: 'west' });
+  const acts = run({ nodes: [ok, gone, spare, elsewhere], requests: [r], deleteCalledAt: [[gone.id, T0 - 10]] });
+  const topUp = acts.filter((a) => a.type === 'launch-for-request');
+  assert.deepEqual(topUp, [{ type: 'launch-for-request', requestId: r.id, provider: 'east', pool: 'main', allocate: [spare.id], labels: [] }]);
+  // With no spare node of its pool, the missing label is launched.
+  const alone = run({ nodes: [ok, gone, elsewhere], requests: [r], deleteCalledAt: [[gone.id, T0 - 10]] }).filter((a) => a.type === 'launch-for-request');
+  assert.deepEqual(alone, [{ type: 'launch-for-request', requestId: r.id, provider: 'east', pool: 'main', allocate: [], labels: ['noble'] }]);
+});
