@@ -111,3 +111,56 @@ test('two launchers on one store: one node per host slot, demand picks the label
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a request claimed on a host that then fails its check is given another ready host of the pool', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'np-static-'));
+  writeFileSync(join(dir, 'nodepool.yaml'), `
+labels:
+  - name: gpu
+providers:
+  - name: lab
+    driver: static
+    pools:
+      - name: main
+        nodes:
+          - {name: 127.0.0.1, labels: gpu, connection-port: 2201, host-key-checking: false}
+          - {name: 127.0.0.2, labels: gpu, connection-port: 2202, host-key-checking: false}
+store: {path: nodepool.sqlite}
+`);
+  const config = loadConfig(join(dir, 'nodepool.yaml'));
+  const logger = silentLogger();
+  const store = await openStore(config.store);
+  const launcher = new Launcher({ config, store, adapters: providerAdapters({ config, logger }), logger, name: 'l0', leaseMs: 3000 });
+  const until = async <T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 10_000): Promise<T> => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() > deadline) {
+        const seen = { requests: (await store.listRequests()).map((r) => [r.id, r.state, r.provider, r.nodes.join()]), nodes: (await store.listNodes()).map((n) => [n.id, n.state, n.serverId, n.allocatedTo]) };
+        assert.fail(`timed out waiting for ${what}: ${JSON.stringify(seen)}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  try {
+    await launcher.start();
+    const [bad, good] = await until('a ready node on each host', async () => {
+      const r = (await store.listNodes({ provider: 'lab', states: ['ready'] })).sort((a, b) => (a.serverId! < b.serverId! ? -1 : 1));
+      return r.length === 2 && r;
+    });
+    // As the launcher leaves it when the host it gave a claimed request fails its key check: the
+    // node out of service (and no longer the request's), the request claimed for the pool with
+    // no node.
+    const r = { ...newRequestRecord({ labels: ['gpu'], requestor: 'ci', now: Date.now() }), state: 'pending' as const, provider: 'lab', pool: 'main' };
+    await store.insertRequest(r, 'test');
+    await store.updateNode(bad!.id, { state: 'failed', comment: 'host key mismatch' }, 'test');
+    launcher.wake();
+    const done = await until('the request fulfilled', async () => { const x = await store.getRequest(r.id); return x?.state === 'fulfilled' && x; });
+    assert.deepEqual(done.nodes, [good!.id]);
+  } finally {
+    await launcher.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
