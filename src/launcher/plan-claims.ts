@@ -163,7 +163,7 @@ function progress(pass: PlanPass, r: RequestRecord): void {
         pass.cap.reserve(pool.provider, pool.pool, launch, r.tenant);
         pass.actions.push({ type: 'launch-for-request', requestId: r.id, provider: pool.provider, pool: pool.pool, allocate, labels: launch });
       } else if (pass.cap.cond(pool.provider).health === 'unhealthy' && !pass.declining.has(r.id) && canMove(pass, r)) {
-      pass.declining.add(r.id);
+        pass.declining.add(r.id);
         pass.actions.push({ type: 'decline-request', requestId: r.id, provider: pool.provider, reason: `provider ${pool.provider} is unhealthy` });
       }
     }
