@@ -50,9 +50,10 @@ store: {path: state.sqlite}
       // whose create call has not been made or as requests not yet claimed (a pass claims at most
       // 64, and none while the provider has no call to spare).
       const pending = await eventually('requests waiting for their create call', async () => {
-        const nodes = (await sys.store.listNodes({ states: ['building'] })).filter((n) => n.step === 'pending').length;
+        const building = await sys.store.listNodes({ states: ['building'] });
+        const nodes = building.filter((n) => n.step === 'pending').length;
         const requests = (await sys.store.listRequests({ states: ['requested'] })).length;
-        const creating = (await sys.store.listNodes({ states: ['building'] })).filter((n) => n.step === 'creating').length;
+        const creating = building.filter((n) => n.step === 'creating').length;
         return creating > 0 && creating <= 64 && nodes + requests > 0 ? nodes + requests : undefined;
       }, 10_000, 20);
       assert.ok(pending > 0);

@@ -222,7 +222,7 @@ export class SqliteStore implements Store {
     const refused = new Error('a condition of the batch is false');
     try {
       // Its savepoint is undone when a condition is false: all of the batch or none of it.
-      return await this.write(() => {
+      await this.write(() => {
         const done: StoreEvent[] = [];
         for (const w of writes) {
           const reason = w.reason ?? (w.table === 'nodes' ? w.patch.comment : w.patch.reason);
@@ -230,7 +230,8 @@ export class SqliteStore implements Store {
           else if (!w.optional) throw refused;
         }
         return done;
-      }, (done) => done).then(() => true);
+      }, (done) => done);
+      return true;
     } catch (err) {
       if (err === refused) return false;
       throw err;
