@@ -3,7 +3,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { ProviderAdapter } from '../../providers/provider.ts';
 import type { Config, DiskImageConfig } from '../config/types.ts';
 import type { Logger } from '../log.ts';
-import type { Store } from '../store/store.ts';
+import { NO_NODES, type Store } from '../store/store.ts';
 import { ProviderBackoff } from './backoff.ts';
 import { ImageLeakSweep } from './leaks.ts';
 import { planBuilder, type BuilderAction, type BuilderPlan, type ImageUse } from './plan.ts';
@@ -86,7 +86,7 @@ export class Builder {
     this.stopped = false;
     this.loop.start();
     await this.tasks.recover();
-    this.unsubscribe = this.opts.store.subscribe((e) => { if (e.kind === 'build' || e.kind === 'upload' || e.kind === 'image') this.wake(); });
+    this.unsubscribe = this.opts.store.subscribe((e) => { if (e.kind === 'build' || e.kind === 'upload' || e.kind === 'image') this.wake(); }, NO_NODES);
     const logger = cronLogger(this.opts.logger);
     this.crons.push(cron.schedule(this.opts.checkSchedule ?? '* * * * *', () => this.wake(), { name: `${this.name}-check`, noOverlap: true, logger }));
     this.crons.push(cron.schedule(this.opts.leakSchedule ?? '*/5 * * * *', () => this.sweepLeaks(), { name: `${this.name}-leaks`, noOverlap: true, logger }));

@@ -1,5 +1,5 @@
 import type { UploadedImages } from '../launch-spec.ts';
-import type { Store, StoreEvent } from '../store/store.ts';
+import { NO_NODES, type Store, type StoreEvent } from '../store/store.ts';
 
 /**
  * What launches boot a `diskimage` label from: per provider and image, the cloud image id of the
@@ -19,7 +19,7 @@ export class UsableUploads implements UploadedImages {
 
   /** Follows the store's change events; returns this. */
   watch(): this {
-    this.unsubscribe ??= this.store.subscribe((e: StoreEvent) => { if (e.kind === 'build' || e.kind === 'upload') this.dirty = true; });
+    this.unsubscribe ??= this.store.subscribe((e: StoreEvent) => { if (e.kind === 'build' || e.kind === 'upload') this.dirty = true; }, NO_NODES);
     return this;
   }
 

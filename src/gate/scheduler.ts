@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PassLoop } from '../pass-loop.ts';
 import type { Logger } from '../log.ts';
 import { newId } from '../store/records.ts';
-import type { Store } from '../store/store.ts';
+import { NO_NODES, type Store } from '../store/store.ts';
 import { runBuild, type BuildRunnerDeps } from './builds.ts';
 import type { GateConfig, PipelineConfig } from './config/types.ts';
 import type { GerritRest } from './gerrit/rest.ts';
@@ -102,7 +102,7 @@ export class Scheduler implements IntakeHost {
     }
     const swept = await this.d.workspace.sweep(new Set(all.flatMap((i) => (i.buildset ? [i.buildset.id] : []))));
     if (swept) logger.info({ buildsets: swept }, 'removed the working folders a previous run left');
-    this.unsubscribe = store.subscribe((e) => { if (e.kind === 'gate-event' && e.state === 'pending') this.loop.wake(); });
+    this.unsubscribe = store.subscribe((e) => { if (e.kind === 'gate-event' && e.state === 'pending') this.loop.wake(); }, NO_NODES);
     // Events another process queued reach this one by LISTEN/NOTIFY on PostgreSQL; on SQLite (and
     // after a lost LISTEN connection) only by reading again.
     this.poll = setInterval(() => this.loop.wake(), EVENT_POLL_MS);

@@ -41,7 +41,7 @@ export class Launches extends ApplyPart {
       if (e.kind !== 'node' || !e.state || e.state === 'building') return;
       const s = this.scanning.get(e.id);
       if (s) s.left = true;
-    });
+    }, { providers: this.ctx.providers.keys() });
     const end = () => {
       if (this.scanning.get(nodeId) === entry) this.scanning.delete(nodeId);
       if (this.scanning.size === 0 && this.unwatchScans) {

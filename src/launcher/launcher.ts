@@ -170,8 +170,9 @@ export class Launcher {
     this.loop.start();
     await this.heartbeat();
     this.leaseTimer = setInterval(() => { void this.heartbeat(); }, Math.max(1000, this.leaseMs / 3));
-    // Every change is noted, so the next pass reads its row again; only some wake a pass.
-    this.unsubscribe = this.opts.store.subscribe((e) => { this.mirror.note(e); this.gate.onEvent(e); });
+    // Every change is noted, so the next pass reads its row again; only some wake a pass. Of the
+    // providers it does not serve, a launcher hears only what may change where a request goes.
+    this.unsubscribe = this.opts.store.subscribe((e) => { this.mirror.note(e); this.gate.onEvent(e); }, this.served ? { providers: this.served } : undefined);
     await Promise.all([...this.providers.keys()].map((name) => this.refreshList(name, true)));
     await Promise.all([...this.providers.keys()].map((name) => this.readFacts(name, [])));
     this.opts.logger.info({ launcher: this.name, providers: [...this.providers.keys()] }, 'launcher started');

@@ -148,6 +148,15 @@ export interface StoreEvent {
   row?: StoreEventRow;
 }
 
+/** What a subscriber needs to hear of other processes' changes (Store.subscribe). */
+export interface SubscribeScope {
+  /** The providers whose every change it needs; of the others, only what any launcher may act on. */
+  providers: Iterable<string>;
+}
+
+/** The scope of a subscriber that reads no node or request change. */
+export const NO_NODES: SubscribeScope = { providers: [] };
+
 /** One point of a time series: the status page plots these (requests waiting, nodes by state...). */
 export interface Sample {
   series: string;
@@ -254,9 +263,12 @@ export interface Store {
 
   /**
    * Subscribes to committed changes: those made through this store object, and with PostgreSQL
-   * those of every other process too (LISTEN/NOTIFY); returns the unsubscribe function.
+   * those of every other process too (LISTEN/NOTIFY); returns the unsubscribe function. With
+   * `scope`, another process's changes that only a provider's own launchers act on (a booting
+   * node's steps, an assigned node going in-use, used, deleting; postgres/rows.ts says which) may
+   * be left out but for the providers it names.
    */
-  subscribe(listener: (e: StoreEvent) => void): () => void;
+  subscribe(listener: (e: StoreEvent) => void, scope?: SubscribeScope): () => void;
 
   /** Records one point per series at `at`; writing the same series and time again replaces the point. */
   appendSamples(at: number, values: Readonly<Record<string, number>>): Promise<void>;

@@ -94,6 +94,69 @@ pgTest("an announcement carries the row facts a launcher decides relevance on: p
   }
 });
 
+pgTest("a subscriber scoped to some providers hears all of their changes, and of another provider's only those that may change where a request goes", async () => {
+  const writer = await PgStore.open({ url: db.url, max: 2 });
+  const scopedStore = await PgStore.open({ url: db.url, max: 2, listen: true });
+  const wholeStore = await PgStore.open({ url: db.url, max: 2, listen: true });
+  try {
+    const scoped: string[] = [];
+    const whole: string[] = [];
+    const names = new Map<string, string>();
+    const seen = (list: string[], done: () => void) => (e: StoreEvent) => {
+      list.push(`${names.get(e.id)}:${e.state}`);
+      if (e.id === names.get('end')) done();
+    };
+    const req = newRequestRecord({ labels: ['jammy'], requestor: 'ci', now: 1 });
+    const b = newNodeRecord({ label: 'jammy', provider: 'cloud-b', pool: 'main', connectionPort: 22, username: 'zuul', now: 1, allocatedTo: req.id });
+    const a = newNodeRecord({ label: 'jammy', provider: 'cloud-a', pool: 'main', connectionPort: 22, username: 'zuul', now: 1, allocatedTo: req.id });
+    const end = newRequestRecord({ labels: ['jammy'], requestor: 'ci', now: 2 });
+    names.set(req.id, 'request').set(b.id, 'b').set(a.id, 'a').set(end.id, 'end').set('end', end.id);
+    const scopedDone = new Promise<void>((resolve) => scopedStore.subscribe(seen(scoped, resolve), { providers: ['cloud-a'] }));
+    const wholeDone = new Promise<void>((resolve) => wholeStore.subscribe(seen(whole, resolve)));
+    // Beside a subscriber that hears everything, a scoped one of the same store hears as above.
+    const besideWhole: string[] = [];
+    const besideDone = new Promise<void>((resolve) => wholeStore.subscribe(seen(besideWhole, resolve), { providers: ['cloud-a'] }));
+    await Promise.all([scopedStore.listening(), wholeStore.listening()]);
+
+    await writer.insertRequest(req, 'api');
+    await writer.updateRequest(req.id, { state: 'pending', provider: 'cloud-b', pool: 'main' }, 'l');
+    for (const n of [b, a]) {
+      await writer.insertNode(n, 'l');
+      await writer.updateNode(n.id, { step: 'creating', launchStartedAt: 2 }, 'l');
+      await writer.updateNode(n.id, { state: 'ready', step: null }, 'l');
+      await writer.updateNode(n.id, { state: 'in-use' }, 'l');
+    }
+    await writer.updateRequest(req.id, { state: 'fulfilled', holderExpires: 100 }, 'l');
+    await writer.updateRequest(req.id, { holderExpires: 200 }, 'api');
+    for (const n of [b, a]) {
+      await writer.updateNode(n.id, { state: 'used' }, 'api');
+      await writer.updateNode(n.id, { state: 'deleting' }, 'l');
+      await writer.updateNode(n.id, { allocatedTo: null }, 'l');
+      await writer.updateNode(n.id, { comment: 'deleting an unassigned node' }, 'l');
+      await writer.removeNode(n.id, 'l');
+    }
+    await writer.insertRequest(end, 'api');
+    await Promise.all([scopedDone, wholeDone, besideDone]);
+
+    const life = (n: string) => [`${n}:building`, `${n}:`, `${n}:ready`, `${n}:in-use`];
+    const end_ = (n: string) => [`${n}:used`, `${n}:deleting`, `${n}:`, `${n}:`, `${n}:gone`];
+    const all = ['request:requested', 'request:pending', ...life('b'), ...life('a'), 'request:fulfilled', 'request:', ...end_('b'), ...end_('a'), 'end:requested'];
+    assert.deepEqual(whole, all);
+    // Of cloud-b's node: its insert, its move out of building, its release from the request, its
+    // delete; not its booting step or a comment (no state moved), nor in-use, used and deleting while
+    // assigned. Of the request claimed for cloud-b: every state, not its holder's heartbeat.
+    assert.deepEqual(scoped, [
+      'request:requested', 'request:pending', 'b:building', 'b:ready', ...life('a'), 'request:fulfilled',
+      'b:', 'b:gone', ...end_('a'), 'end:requested',
+    ]);
+    assert.deepEqual(besideWhole, scoped);
+  } finally {
+    await writer.close();
+    await scopedStore.close();
+    await wholeStore.close();
+  }
+});
+
 pgTest('a write whose row facts would pass the 8,000-byte NOTIFY limit is announced without them', async () => {
   const writer = await PgStore.open({ url: db.url, max: 2 });
   const other = await PgStore.open({ url: db.url, max: 2, listen: true });

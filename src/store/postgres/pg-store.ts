@@ -7,7 +7,7 @@ import type {
 } from '../../model.ts';
 import type {
   BuildFilter, BuildPatch, ImageFlagsPatch, LauncherRecord, NodeFilter, NodePatch, PoolGuard, RequestFilter, RequestPatch, RowWrite,
-  Store, StoreCondition, StoreEvent, UploadFilter, UploadPatch, Sample, ProviderStateRecord,
+  Store, StoreCondition, StoreEvent, SubscribeScope, UploadFilter, UploadPatch, Sample, ProviderStateRecord,
 } from '../store.ts';
 import { PgSamples } from './samples.ts';
 import { PgProviderStates } from './provider-states.ts';
@@ -16,6 +16,7 @@ import { PgImageTables } from './image-tables.ts';
 import type { Table } from '../columns.ts';
 import { createPool, type ConnectOptions } from './connect.ts';
 import { ChangeListener } from './listen.ts';
+import { CHANNEL, DETAIL_CHANNEL, providerChannel } from './rows.ts';
 import { migrate } from './migrations.ts';
 import { launchers, stateChanges } from './schema.ts';
 import {
@@ -41,7 +42,8 @@ export interface PgStoreOptions extends ConnectOptions {
 export class PgStore implements Store {
   readonly pool: pg.Pool;
   private readonly db: NodePgDatabase;
-  private readonly listeners = new Set<(e: StoreEvent) => void>();
+  /** Each listener with the providers whose quiet changes it hears (null: every provider's). */
+  private readonly listeners = new Map<(e: StoreEvent) => void, ReadonlySet<string> | null>();
   private readonly names = new Map<string, string>();
   private readonly now: () => number;
   /** Tells this process's own announcements from the others'. */
@@ -54,6 +56,11 @@ export class PgStore implements Store {
   private closed = false;
   /** Round trips to the server, for the benchmark's queries per node. */
   queries = 0;
+
+  /** Announcements the listening connection received, this process's own included (each one parsed). */
+  get heard(): number {
+    return this.listener?.received ?? 0;
+  }
 
   private constructor(private readonly opts: PgStoreOptions) {
     this.pool = createPool(opts);
@@ -85,7 +92,7 @@ export class PgStore implements Store {
   /** Starts hearing other processes' changes; resolves once LISTEN is in place. */
   async listen(): Promise<void> {
     if (!this.listener && !this.closed) {
-      this.listener = new ChangeListener(this.opts, this.origin, (e) => this.publish(e), { onError: this.opts.onError });
+      this.listener = new ChangeListener(this.opts, this.origin, () => this.channels(), (e, channel) => this.received(e, channel), { onError: this.opts.onError });
     }
     await this.listener?.ready;
   }
@@ -98,8 +105,29 @@ export class PgStore implements Store {
     return (await client.query<R>({ name, text: q.text, values: q.values })).rows;
   }
 
+  /**
+   * The channels the listeners need: every change any launcher may act on, and of the others
+   * (rows.ts, `quietSql`) every provider's when a listener has no scope, else its providers'.
+   */
+  private channels(): Set<string> {
+    const out = new Set([CHANNEL]);
+    const scopes = [...this.listeners.values()];
+    if (scopes.some((s) => s === null)) out.add(DETAIL_CHANNEL);
+    else for (const s of scopes) for (const p of s!) out.add(providerChannel(p));
+    return out;
+  }
+
+  /** Another process's change: a quiet one goes to the listeners that follow its provider. */
+  private received(e: StoreEvent, channel: string): void {
+    if (channel === CHANNEL) return this.publish(e);
+    const provider = e.row?.provider;
+    for (const [l, scope] of this.listeners) {
+      if (channel === DETAIL_CHANNEL ? scope === null || !provider || scope.has(provider) : scope !== null && (!provider || scope.has(provider))) l(e);
+    }
+  }
+
   private publish(e: StoreEvent): void {
-    for (const l of this.listeners) l(e);
+    for (const l of this.listeners.keys()) l(e);
   }
 
   private meta(by: string, reason: string | null | undefined): WriteMeta {
@@ -288,10 +316,19 @@ SELECT ((SELECT count(*) FROM n) + (SELECT count(*) FROM r))::int AS n`,
     return null;
   }
 
-  subscribe(listener: (e: StoreEvent) => void): () => void {
-    this.listeners.add(listener);
-    void this.listen();
-    return () => this.listeners.delete(listener);
+  /** Resolves once the connection listens on every channel the subscribers now need. */
+  async listening(): Promise<void> {
+    await this.listen();
+    await this.listener?.sync();
+  }
+
+  subscribe(listener: (e: StoreEvent) => void, scope?: SubscribeScope): () => void {
+    this.listeners.set(listener, scope ? new Set(scope.providers) : null);
+    void this.listen().then(() => this.listener?.sync());
+    return () => {
+      this.listeners.delete(listener);
+      void this.listener?.sync();
+    };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { NodeRecord, NodeState, RequestRecord, RequestState } from '../../model.ts';
 import type { NodePatch, RequestPatch, StoreCondition } from '../store.ts';
+import { createHash } from 'node:crypto';
 import { columns, encodeJson, type Table } from '../columns.ts';
 
 /**
@@ -8,8 +9,17 @@ import { columns, encodeJson, type Table } from '../columns.ts';
  * round trip, and the NOTIFY is delivered by PostgreSQL only if the change commits.
  */
 
-/** The channel every change is announced on; the payload is JSON (see `notifyPayload`). */
+/**
+ * The channel every change is announced on, but the changes only the launchers of the changed
+ * row's provider act on (`ROUTE_QUIET`); the payload is JSON (see `auditAndNotify`).
+ */
 export const CHANNEL = 'nodepool_changes';
+/** Where those changes go instead: to their provider's channel, and to this one for whoever hears every change. */
+export const DETAIL_CHANNEL = 'nodepool_detail';
+/** The channel of one provider's changes that only its own launchers act on (PostgreSQL's md5 of the name, as in `ROUTE_QUIET`). */
+export function providerChannel(provider: string): string {
+  return `nodepool_p_${createHash('md5').update(provider, 'utf8').digest('hex')}`;
+}
 
 export interface PgNode {
   id: string; label: string; provider: string; pool: string; state: string; step: string | null; server_id: string | null;
@@ -69,9 +79,32 @@ const FACTS: Record<Table, Record<string, string>> = {
   requests: { provider: 'provider', leaseOwner: 'lease_owner', leaseExpires: 'lease_expires' },
 };
 
-/** `RETURNING` items for the facts of the row aliased `t` (or unaliased with `t` = ''). */
+/** `RETURNING` items for the facts of the row aliased `t` (or unaliased with `t` = ''), and what routes its announcement. */
 function factColumns(table: Table, t: string): string {
-  return Object.values(FACTS[table]).map((c) => `${t}${c} AS ev_${c}`).join(', ');
+  const routing = table === 'nodes' ? `, ${t}allocated_to AS ev_allocated_to` : '';
+  return Object.values(FACTS[table]).map((c) => `${t}${c} AS ev_${c}`).join(', ') + routing;
+}
+
+/** How a write changes its rows, for routing their announcements. */
+export type WriteOp = 'insert' | 'update' | 'delete' | 'allocate';
+
+/**
+ * Whether a changed row's announcement is one only the launchers of its provider act on, as SQL
+ * over the `ev_` facts and the from/to states of `src`. Every launcher plans with every provider's
+ * rows (so that each picks the same pool for a request, src/launcher/serving.ts), but of another
+ * provider's rows it uses only what decides where a request goes: how many nodes a pool holds
+ * (inserts and deletes), its unassigned nodes (their states, and any change of assignment), how
+ * many are booting (moves into and out of `building`), and every state of a request. The rest,
+ * writes that move no state (a booting node's steps, a comment), an assigned node going in-use,
+ * used and deleting, a fulfilled request's release and its holder's heartbeats, only the
+ * provider's own launchers act on: half of the changes of a node's life. Before, with four
+ * launchers each serving one of four providers, each heard 12 announcements per node of the whole
+ * fleet, and re-read the rows they named.
+ */
+function quietSql(table: Table, op: WriteOp): string {
+  if (op === 'insert' || op === 'delete' || op === 'allocate') return 'false';
+  if (table === 'requests') return `(from_state = to_state AND to_state = 'fulfilled' AND ev_provider IS NOT NULL)`;
+  return `(from_state = to_state OR (ev_allocated_to IS NOT NULL AND from_state <> 'building' AND to_state <> 'building'))`;
 }
 
 /**
@@ -85,7 +118,7 @@ const PAYLOAD_LIMIT = 7900;
  * The tail shared by every write: an audit row per changed row whose state moved (from `src` with
  * columns id, from_state, to_state and the `ev_` facts), a NOTIFY per changed row, and the count of changed rows.
  */
-function auditAndNotify(p: Params, table: Table, src: string, o: { at: number; by: string; reason: string | null; audit: boolean; event: string; origin: string }): string {
+function auditAndNotify(p: Params, table: Table, src: string, o: { at: number; by: string; reason: string | null; audit: boolean; event: string; origin: string; op: WriteOp }): string {
   const kind = p.add(kindOf(table));
   const audit = o.audit
     ? `, aud AS (INSERT INTO state_changes (at, kind, id, from_state, to_state, "by", reason)
@@ -94,8 +127,11 @@ function auditAndNotify(p: Params, table: Table, src: string, o: { at: number; b
     : '';
   const bare = `'kind', ${kind}::text, 'id', id, 'state', ${p.add(o.event)}::text, 'origin', ${p.add(o.origin)}::text`;
   const row = Object.entries(FACTS[table]).map(([key, c]) => `'${key}', ev_${c}`).join(', ');
-  return `${audit}, pay AS (SELECT json_build_object(${bare}, 'row', json_build_object(${row}))::text AS with_row, json_build_object(${bare})::text AS without_row FROM ${src}),
-ntf AS (SELECT pg_notify('${CHANNEL}', CASE WHEN octet_length(with_row) < ${PAYLOAD_LIMIT} THEN with_row ELSE without_row END) FROM pay)
+  return `${audit}, pay AS (SELECT CASE WHEN octet_length(with_row) < ${PAYLOAD_LIMIT} THEN with_row ELSE without_row END AS payload, quiet, ev_provider FROM
+  (SELECT json_build_object(${bare}, 'row', json_build_object(${row}))::text AS with_row, json_build_object(${bare})::text AS without_row,
+    ${quietSql(table, o.op)} AS quiet, ev_provider FROM ${src}) AS facts),
+ntf AS (SELECT pg_notify(CASE WHEN quiet THEN 'nodepool_p_' || md5(ev_provider) ELSE '${CHANNEL}' END, payload) FROM pay
+  UNION ALL SELECT pg_notify('${DETAIL_CHANNEL}', payload) FROM pay WHERE quiet)
 SELECT (SELECT count(*) FROM ${src})::int AS changed, (SELECT count(*) FROM ntf)::int AS notified`;
 }
 
@@ -117,7 +153,7 @@ export function insertSql(table: Table, rec: NodeRecord | RequestRecord, meta: W
     }
   }
   const text = `WITH ins AS (INSERT INTO ${table} (${keys.map((k) => cols[k]).join(', ')}) ${source}
-  RETURNING id, NULL::text AS from_state, state AS to_state, ${factColumns(table, '')})${auditAndNotify(p, table, 'ins', { ...meta, audit: true, event: rec.state })}`;
+  RETURNING id, NULL::text AS from_state, state AS to_state, ${factColumns(table, '')})${auditAndNotify(p, table, 'ins', { ...meta, audit: true, event: rec.state, op: 'insert' })}`;
   return { text, values: p.values };
 }
 
@@ -163,7 +199,9 @@ export function updateSql(table: Table, id: string, patch: NodePatch | RequestPa
     ? `WITH prev AS (SELECT id, state FROM ${table} WHERE id = ${p.add(id)} FOR UPDATE),
 upd AS (UPDATE ${table} t SET ${set} FROM prev WHERE prev.id = t.id AND ${where} RETURNING t.id, prev.state AS from_state, t.state AS to_state, ${factColumns(table, 't.')})`
     : `WITH upd AS (UPDATE ${table} t SET ${set} WHERE ${where} RETURNING t.id, t.state AS from_state, t.state AS to_state, ${factColumns(table, 't.')})`;
-  return { text: text + auditAndNotify(p, table, 'upd', { ...meta, audit: !!state, event: state ?? '' }), values: p.values };
+  // A change of assignment is every launcher's business (it makes or takes a pool's spare node).
+  const op: WriteOp = 'allocatedTo' in patch && (patch as NodePatch).allocatedTo !== undefined ? 'allocate' : 'update';
+  return { text: text + auditAndNotify(p, table, 'upd', { ...meta, audit: !!state, event: state ?? '', op }), values: p.values };
 }
 
 /** A conditional delete of a node, audited as a change to `gone`. */
@@ -171,7 +209,7 @@ export function removeSql(id: string, cond: StoreCondition<string> | undefined, 
   const p = new Params();
   const where = condition(p, 'nodes', id, cond);
   const text = `WITH del AS (DELETE FROM nodes t WHERE ${where} RETURNING t.id, t.state AS from_state, 'gone'::text AS to_state, ${factColumns('nodes', 't.')})`;
-  return { text: text + auditAndNotify(p, 'nodes', 'del', { ...meta, reason: null, audit: true, event: 'gone' }), values: p.values };
+  return { text: text + auditAndNotify(p, 'nodes', 'del', { ...meta, reason: null, audit: true, event: 'gone', op: 'delete' }), values: p.values };
 }
 
 /** `SELECT * FROM table` with the filters of `listNodes`/`listRequests`. */

@@ -389,6 +389,7 @@ export class SqliteStore implements Store {
     return version;
   }
 
+  /** Every change is heard, whatever the scope: only this store object announces any. */
   subscribe(listener: (e: StoreEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
