@@ -112,10 +112,11 @@ async function post(base: string, path: string, body: unknown): Promise<any> {
   return res.json();
 }
 
-/** Queries the store of a stopped process logged ('store closed'). */
-function queriesOf(p: Proc): number {
+/** Queries the store of a stopped process made, and the announcements it received ('store closed'). */
+function storeUseOf(p: Proc): { queries: number; heard: number } {
   const line = p.out().split('\n').reverse().find((l) => l.includes('"store closed"'));
-  return line ? (JSON.parse(line) as { queries: number }).queries : NaN;
+  const o = line ? JSON.parse(line) as { queries: number; heard?: number } : null;
+  return { queries: o?.queries ?? NaN, heard: o?.heard ?? NaN };
 }
 
 /** Passes a stopped launcher ran and the store events it heard but did not wake for ('launcher stopped'). */
@@ -180,7 +181,7 @@ function config(url: string, apiPort: number, bootMs = 100): string {
 
 const port = () => 30000 + Math.floor(Math.random() * 20000);
 
-async function throughput(launchers: number): Promise<{ n: number; rate: number; seconds: number; idleCpu: number; perNode: number; launcherCpu: number; apiCpu: number; passes: number; skipped: number; cloudCalls: number }> {
+async function throughput(launchers: number): Promise<{ n: number; rate: number; seconds: number; idleCpu: number; perNode: number; launcherCpu: number; apiCpu: number; heard: number; passes: number; skipped: number; cloudCalls: number }> {
   const n = PER_LAUNCHER > 0 ? PER_LAUNCHER * launchers : BURST;
   const db = await testDatabase('np_bench_multi');
   const sim = await startSim();
@@ -216,10 +217,12 @@ async function throughput(launchers: number): Promise<{ n: number; rate: number;
     await release(base, db.url, ids);
     await stopAll(procs);
     const lifecycles = n * (WARMUP_BURSTS + 1);
-    const queries = procs.reduce((a, p) => a + queriesOf(p), 0);
+    const queries = procs.reduce((a, p) => a + storeUseOf(p).queries, 0);
+    const heard = ls.reduce((a, p) => a + storeUseOf(p).heard, 0);
     const counted = ls.map(passesOf);
     return {
       n, rate: n / s, seconds: s, idleCpu, cloudCalls: cloudCalls / n, perNode: queries / lifecycles, launcherCpu: launcherCpu / n, apiCpu: apiCpu / n,
+      heard: heard / launchers / (WARMUP_BURSTS + 1),
       passes: counted.reduce((a, c) => a + c.passes, 0) / launchers / (WARMUP_BURSTS + 1), skipped: counted.reduce((a, c) => a + c.skipped, 0) / launchers / (WARMUP_BURSTS + 1),
     };
   } finally {
@@ -276,7 +279,7 @@ try {
   for (const k of COUNTS) {
     const r = await throughput(k);
     if (k === COUNTS[0]) one = r.rate;
-    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.n} requests, ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips per node lifecycle (all processes), ${r.cloudCalls.toFixed(1)} cloud calls per fulfilled node; CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms; per launcher ${r.passes.toFixed(0)} passes, ${r.skipped.toFixed(0)} store events not woken for, per burst; idle CPU per launcher ${r.idleCpu.toFixed(1)} ms/s (${((r.idleCpu * r.seconds * k) / r.n).toFixed(1)} ms per node over the burst's ${r.seconds.toFixed(1)} s)`);
+    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.n} requests, ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips per node lifecycle (all processes), ${r.cloudCalls.toFixed(1)} cloud calls per fulfilled node; CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms; per launcher ${r.passes.toFixed(0)} passes, ${r.heard.toFixed(0)} store changes heard (${(r.heard / (r.n / k)).toFixed(1)} per node of its share), ${r.skipped.toFixed(0)} not woken for, per burst; idle CPU per launcher ${r.idleCpu.toFixed(1)} ms/s (${((r.idleCpu * r.seconds * k) / r.n).toFixed(1)} ms per node over the burst's ${r.seconds.toFixed(1)} s)`);
   }
   if (KILLS > 0) {
     const t = (await takeover()).sort((a, b) => a - b);

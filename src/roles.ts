@@ -115,8 +115,8 @@ export async function startApiRole(o: { config: Config; logger: Logger; port?: n
   }
 }
 
-/** The round trips a PostgreSQL store made, logged at stop (the benchmark reads them). */
+/** The round trips a PostgreSQL store made and the announcements it received, logged at stop (the benchmark reads them). */
 function logStoreUse(logger: Logger, store: Store): void {
-  const queries = (store as { queries?: number }).queries;
-  if (queries !== undefined) logger.info({ queries }, 'store closed');
+  const { queries, heard } = store as { queries?: number; heard?: number };
+  if (queries !== undefined) logger.info({ queries, heard }, 'store closed');
 }
