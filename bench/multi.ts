@@ -48,7 +48,7 @@
  *   39.5 s), the three other runs of it 0–1.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testDatabase, sqlOn } from '../test/support/postgres.ts';
@@ -129,9 +129,41 @@ function passesOf(p: Proc): { passes: number; skipped: number } {
 
 /** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
 function cpuMs(p: Proc): number {
-  const stat = readFileSync(`/proc/${p.child.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return pidCpuMs(p.child.pid!) ?? NaN;
+}
+
+function pidCpuMs(pid: number | string): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU time of every PostgreSQL server process on this machine, by pid (the database is local:
+ * DATABASE_URL's or the embedded one). A backend that ends during the burst takes its time along.
+ */
+function postgresCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue;
+    }
+    const ms = pidCpuMs(pid);
+    if (ms !== null) out.set(pid, ms);
+  }
+  return out;
+}
+
+function postgresCpuSince(before: Map<string, number>): number {
+  let total = 0;
+  for (const [pid, ms] of postgresCpu()) total += ms - (before.get(pid) ?? 0);
+  return total;
 }
 
 async function stopAll(procs: Proc[]): Promise<void> {
@@ -181,7 +213,7 @@ function config(url: string, apiPort: number, bootMs = 100): string {
 
 const port = () => 30000 + Math.floor(Math.random() * 20000);
 
-async function throughput(launchers: number): Promise<{ n: number; rate: number; seconds: number; idleCpu: number; perNode: number; launcherCpu: number; apiCpu: number; heard: number; passes: number; skipped: number; cloudCalls: number }> {
+async function throughput(launchers: number): Promise<{ n: number; rate: number; seconds: number; idleCpu: number; perNode: number; launcherCpu: number; apiCpu: number; pgCpu: number; heard: number; passes: number; skipped: number; cloudCalls: number }> {
   const n = PER_LAUNCHER > 0 ? PER_LAUNCHER * launchers : BURST;
   const db = await testDatabase('np_bench_multi');
   const sim = await startSim();
@@ -207,12 +239,14 @@ async function throughput(launchers: number): Promise<{ n: number; rate: number;
     const idleCpu = ls.reduce((a, l, i) => a + cpuMs(l) - idle0[i]!, 0) / launchers / IDLE_S;
     const cpu0 = ls.map(cpuMs);
     const apiCpu0 = cpuMs(api);
+    const pg0 = postgresCpu();
     const t0 = performance.now();
     const ids = await burst(base, db.url, n);
     const s = (performance.now() - t0) / 1000;
     const launcherCpu = ls.reduce((a, l, i) => a + cpuMs(l) - cpu0[i]!, 0);
     const cloudCalls = (await sim.call<{ total: number }>('stats')).total;
     const apiCpu = cpuMs(api) - apiCpu0;
+    const pgCpu = postgresCpuSince(pg0);
     // Counted by each process over its life: every burst, warm-ups included, each a whole lifecycle.
     await release(base, db.url, ids);
     await stopAll(procs);
@@ -221,7 +255,7 @@ async function throughput(launchers: number): Promise<{ n: number; rate: number;
     const heard = ls.reduce((a, p) => a + storeUseOf(p).heard, 0);
     const counted = ls.map(passesOf);
     return {
-      n, rate: n / s, seconds: s, idleCpu, cloudCalls: cloudCalls / n, perNode: queries / lifecycles, launcherCpu: launcherCpu / n, apiCpu: apiCpu / n,
+      n, rate: n / s, seconds: s, idleCpu, cloudCalls: cloudCalls / n, perNode: queries / lifecycles, launcherCpu: launcherCpu / n, apiCpu: apiCpu / n, pgCpu: pgCpu / n,
       heard: heard / launchers / (WARMUP_BURSTS + 1),
       passes: counted.reduce((a, c) => a + c.passes, 0) / launchers / (WARMUP_BURSTS + 1), skipped: counted.reduce((a, c) => a + c.skipped, 0) / launchers / (WARMUP_BURSTS + 1),
     };
@@ -279,7 +313,7 @@ try {
   for (const k of COUNTS) {
     const r = await throughput(k);
     if (k === COUNTS[0]) one = r.rate;
-    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.n} requests, ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips per node lifecycle (all processes), ${r.cloudCalls.toFixed(1)} cloud calls per fulfilled node; CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms; per launcher ${r.passes.toFixed(0)} passes, ${r.heard.toFixed(0)} store changes heard (${(r.heard / (r.n / k)).toFixed(1)} per node of its share), ${r.skipped.toFixed(0)} not woken for, per burst; idle CPU per launcher ${r.idleCpu.toFixed(1)} ms/s (${((r.idleCpu * r.seconds * k) / r.n).toFixed(1)} ms per node over the burst's ${r.seconds.toFixed(1)} s)`);
+    console.log(`${k} launcher${k > 1 ? 's' : ' '}: ${r.n} requests, ${r.rate.toFixed(0)} nodes/s (x${(r.rate / one).toFixed(2)}), ${r.perNode.toFixed(1)} PostgreSQL round trips per node lifecycle (all processes), ${r.cloudCalls.toFixed(1)} cloud calls per fulfilled node; CPU per node: launchers ${r.launcherCpu.toFixed(1)} ms (all together), API ${r.apiCpu.toFixed(1)} ms, PostgreSQL ${r.pgCpu.toFixed(1)} ms; per launcher ${r.passes.toFixed(0)} passes, ${r.heard.toFixed(0)} store changes heard (${(r.heard / (r.n / k)).toFixed(1)} per node of its share), ${r.skipped.toFixed(0)} not woken for, per burst; idle CPU per launcher ${r.idleCpu.toFixed(1)} ms/s (${((r.idleCpu * r.seconds * k) / r.n).toFixed(1)} ms per node over the burst's ${r.seconds.toFixed(1)} s)`);
   }
   if (KILLS > 0) {
     const t = (await takeover()).sort((a, b) => a - b);
