@@ -13,6 +13,13 @@ import { ewma } from './provider-runtime.ts';
 export type FloatingIps = Map<string, { provider: string; id: string }>;
 
 /**
+ * How long after a node was written in step `creating` its create call may go out with that write
+ * standing for the call's start (`launchStartedAt`, the time the evidence about its server is judged
+ * from: orphan grace, launch timeout). Later (a rate gate held it) the start is written again.
+ */
+const CALL_AS_WRITTEN_MS = 1000;
+
+/**
  * The launch side of the applier: node records written before any cloud call (promise 1), create
  * calls, floating IPs, host-key scans, ready nodes, and the record of a failed launch as the plan
  * decided it. A task that fails reports a `LaunchFailure` and stops there: what follows is the
@@ -52,20 +59,26 @@ export class Launches extends ApplyPart {
     return Object.assign(entry, { end });
   }
 
-  /** A fresh record for a launch of `label` in a pool (not yet in the store). */
-  private nodeRecord(provider: string, pool: string, label: string, requestId: string | null, attempt: number): NodeRecord {
+  /**
+   * A fresh record for a launch of `label` in a pool (not yet in the store). `sending`: its create
+   * call starts as soon as it is written, so it is written in step `creating` (./apply-launch.ts,
+   * `createServer`).
+   */
+  private nodeRecord(provider: string, pool: string, label: string, requestId: string | null, attempt: number, sending = false): NodeRecord {
     const pl = this.ctx.topology.pools.find((p) => p.provider === provider && p.pool === pool)!.labels.get(label)!;
-    return newNodeRecord({
+    const node = newNodeRecord({
       label, provider, pool, connectionPort: pl.connectionPort, username: pl.username, now: this.ctx.now(),
       allocatedTo: requestId, attempt, ...this.lease(),
     });
+    return sending ? { ...node, step: 'creating', launchStartedAt: node.createdAt } : node;
   }
 
   async launchNodes(provider: string, pool: string, labels: string[], requestId: string | null): Promise<void> {
     const poolView = this.ctx.topology.pools.find((p) => p.provider === provider && p.pool === pool)!;
     const attempt = 1;
     for (const label of labels) {
-      const node = this.nodeRecord(provider, pool, label, requestId, attempt);
+      // With room for its create call, the node is written as that call's start: one write fewer.
+      const node = this.nodeRecord(provider, pool, label, requestId, attempt, this.callRoom(provider));
       // Promise 1: the record exists before the cloud is asked for anything. The store counts the
       // pool again as it inserts: another launcher may have taken the room since our snapshot.
       if (!await this.ctx.store.insertNode(node, this.by, { maxServers: poolView.maxServers })) {
@@ -107,7 +120,14 @@ export class Launches extends ApplyPart {
    * before the call, not by reading it again (a store round trip per node).
    */
   startCreate(node: NodeRecord): void {
-    if (this.callRoom(node.provider)) this.tasks.spawn(`create:${node.id}`, () => this.createServer(node), node.provider);
+    if (this.callRoom(node.provider)) {
+      this.tasks.spawn(`create:${node.id}`, () => this.createServer(node), node.provider);
+    } else if (node.step === 'creating') {
+      // Written as about to call, but the room went to another call meanwhile: it waits as pending.
+      this.tasks.spawn(`unsend:${node.id}`, async () => {
+        await this.ctx.store.updateNode(node.id, { step: 'pending', launchStartedAt: null }, this.by, { states: ['building'], leaseFreeOr: this.mine() });
+      });
+    }
   }
 
   private async createServer(node: NodeRecord): Promise<void> {
@@ -119,13 +139,18 @@ export class Launches extends ApplyPart {
     const pl = this.ctx.topology.pools.find((p) => p.provider === node.provider && p.pool === node.pool)!.labels.get(node.label)!;
     const started = now();
     let sent: number | null = null;
+    // Inserted in step `creating` (`launchNodes`): that write stands for the call's start if the call
+    // goes out soon after it; after a wait (the rate gate) the start is written again.
+    const written = node.step === 'creating' && node.launchStartedAt !== null ? node.launchStartedAt : null;
     try {
       const spec = await rt.specs.resolve(poolCfg, pl.config);
       await rt.gate.turn();
       // The call is timed from here, after the rate gate (with `rate: 1`, the 8th of a burst
       // waits 7 s there): boot-timeout, and how late a server whose answer was lost may appear.
       sent = now();
-      if (!await store.updateNode(nodeId, { step: 'creating', launchStartedAt: sent, createAnsweredAt: null, ...this.lease() }, this.by, { states: ['building'], leaseFreeOr: this.mine() })) return;
+      if (written === null || sent - written > CALL_AS_WRITTEN_MS) {
+        if (!await store.updateNode(nodeId, { step: 'creating', launchStartedAt: sent, createAnsweredAt: null, ...this.lease() }, this.by, { states: ['building'], leaseFreeOr: this.mine() })) return;
+      }
       const az = poolCfg.availabilityZones.length ? poolCfg.availabilityZones[Math.floor(Math.random() * poolCfg.availabilityZones.length)] : undefined;
       const { id } = await rt.adapter.createServer({
         name: node.hostname, flavorId: spec.flavorId, imageId: spec.imageId, networkIds: spec.networkIds,
@@ -154,7 +179,8 @@ export class Launches extends ApplyPart {
       // so the delete flow looks for it by name first.
       this.failures.set(nodeId, {
         stage: 'create', reason, kind: isCloudError(err) ? err.kind : 'transient', since: started,
-        ...(isCloudError(err) && err.status !== undefined && err.status < 500 ? { nothingMade: true } : {}),
+        // Not sent at all (its image or flavor could not be resolved): nothing to look for either.
+        ...(sent === null || (isCloudError(err) && err.status !== undefined && err.status < 500) ? { nothingMade: true } : {}),
         ...(isCloudError(err, 'rate-limit') && err.status === 429 ? { throttled: true } : {}),
         ...(isCloudError(err) && err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
       });

@@ -114,6 +114,59 @@ test('a request is fulfilled by a server created with our tags, ACTIVE on the ne
   }
 });
 
+/** Records every write of a node through the launcher's store: the inserted record, then each patch. */
+function nodeWrites(writes: Map<string, Record<string, unknown>[]>) {
+  return (store: Store): Store => new Proxy(store, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      const f = (v as (...a: unknown[]) => unknown).bind(target);
+      if (key === 'insertNode') return (n: NodeRecord, ...rest: unknown[]) => { writes.set(n.id, [{ ...n }]); return f(n, ...rest); };
+      if (key === 'updateNode') return (id: string, patch: Record<string, unknown>, ...rest: unknown[]) => { writes.get(id)?.push({ ...patch }); return f(id, patch, ...rest); };
+      return f;
+    },
+  });
+}
+
+test('a node whose create call has room is written once before the call: inserted as creating, from the time the call goes out', async () => {
+  const writes = new Map<string, Record<string, unknown>[]>();
+  const w = await world({ only: ['fake-east'], wrap: nodeWrites(writes) });
+  try {
+    const r = await settled(w, await ask(w, ['fast']));
+    assert.equal(r.state, 'fulfilled');
+    const [node] = await nodesOf(w);
+    const [inserted, ...patches] = writes.get(node.id)!;
+    assert.deepEqual({ step: inserted.step, started: inserted.launchStartedAt }, { step: 'creating', started: inserted.createdAt });
+    // The next write is the call's answer (the server id); none in between.
+    assert.deepEqual(Object.keys(patches[0]).sort(), ['createAnsweredAt', 'serverId', 'step']);
+    const created = Date.parse(w.east.live().find((s) => s.id === node.serverId)!.created!);
+    assert.ok(node.launchStartedAt! <= created && created - node.launchStartedAt! < 1000, `call sent ${created - node.launchStartedAt!} ms after the recorded start`);
+  } finally {
+    await w.stop();
+  }
+});
+
+test('a create call held by the rate gate writes its start again when it goes out', async () => {
+  const writes = new Map<string, Record<string, unknown>[]>();
+  const w = await world({ only: ['fake-east'], wrap: nodeWrites(writes), edit: (c) => { c.providers[0].rate = 1.2; } });
+  try {
+    const r = await settled(w, await ask(w, ['fast', 'fast']));
+    assert.equal(r.state, 'fulfilled');
+    const nodes = await nodesOf(w);
+    const servers = w.east.live();
+    const sentAt = (n: NodeRecord) => Date.parse(servers.find((s) => s.id === n.serverId)!.created!);
+    const [first, second] = nodes.sort((a, b) => sentAt(a) - sentAt(b));
+    assert.ok(sentAt(second) - sentAt(first) >= 1000, 'the gate spaced the two calls');
+    // The second waited on the gate: its start is written again, and is not before its call.
+    const again = writes.get(second.id)!.filter((p) => p.step === 'creating').slice(1);
+    assert.equal(again.length, 1, JSON.stringify(writes.get(second.id)));
+    assert.ok((again[0].launchStartedAt as number) - (writes.get(second.id)![0].launchStartedAt as number) >= 1000);
+    assert.ok(second.launchStartedAt! <= sentAt(second) && sentAt(second) - second.launchStartedAt! < 1000);
+  } finally {
+    await w.stop();
+  }
+});
+
 test('a pass claims its requests side by side: a slow store answers them together, not one after the other', async () => {
   // Each request write answers after 30 ms, like a busy PostgreSQL across a network.
   let inFlight = 0;
