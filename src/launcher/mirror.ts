@@ -63,7 +63,7 @@ export class StoreMirror {
       this.changedNodes = new Set();
       this.changedRequests = new Set();
       // One query per table, however many rows changed: with PostgreSQL each query is a round
-      // trip, and every launcher hears of every other launcher's changes.
+      // trip, and every launcher hears of many of every other launcher's changes.
       const [nodes, requests] = await Promise.all([
         nodeIds.size ? this.store.listNodes({ ids: [...nodeIds] }) : [],
         requestIds.size ? this.store.listRequests({ ids: [...requestIds] }) : [],

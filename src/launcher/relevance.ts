@@ -2,8 +2,10 @@ import type { StoreEvent } from '../store/store.ts';
 
 /**
  * Whether a store change should wake this launcher's pass loop, decided from the facts the change
- * announces (StoreEvent.row) without reading the store. Every launcher hears every change; with
- * several launchers on one PostgreSQL most concern another launcher's providers or work another
+ * announces (StoreEvent.row) without reading the store. A launcher hears every change of the
+ * providers it serves and, of the others, those that may change where a request goes (the rest
+ * travel on each provider's channel, ../store/postgres/rows.ts); with several launchers on one
+ * PostgreSQL most of what it hears still concerns another launcher's providers or work another
  * live launcher holds. Skipping them halved the passes of each of 2 and 4 launchers in a burst of
  * 500 requests (4 launchers: 39–43 → 16–18 passes each, `npm run bench:multi`), though not the CPU
  * per node much (bench/multi.ts says where the rest goes).
