@@ -11,8 +11,9 @@
  *   operators run several launchers; BENCH_MULTI_SHARED=1: every launcher serves all 4. Nodes/s and
  *   the ratio to one launcher; PostgreSQL round trips per node lifecycle (every process's store
  *   counts its own, over every burst: each is fulfilled, released and deleted) and cloud calls per
- *   fulfilled node; the launchers' CPU per node, to fulfilment; per launcher and burst the passes
- *   it ran and the store changes it heard but did not wake for (src/launcher/relevance.ts);
+ *   fulfilled node; the launchers' CPU per node, to fulfilment, the API's and PostgreSQL's (every
+ *   `postgres` process on this machine); per launcher and burst the passes it ran, the store
+ *   changes it heard, and those it did not wake for (src/launcher/relevance.ts);
  * - takeover: BENCH_KILLS (20) times, SIGKILL a launcher that holds leases while another runs (both
  *   serving every provider), and time until none of its leases is left on open work (leases of
  *   2 s); p50, max and each.
