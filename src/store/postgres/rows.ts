@@ -11,12 +11,12 @@ import { columns, encodeJson, type Table } from '../columns.ts';
 
 /**
  * The channel every change is announced on, but the changes only the launchers of the changed
- * row's provider act on (`ROUTE_QUIET`); the payload is JSON (see `auditAndNotify`).
+ * row's provider act on (`quietSql`); the payload is JSON (see `auditAndNotify`).
  */
 export const CHANNEL = 'nodepool_changes';
 /** Where those changes go instead: to their provider's channel, and to this one for whoever hears every change. */
 export const DETAIL_CHANNEL = 'nodepool_detail';
-/** The channel of one provider's changes that only its own launchers act on (PostgreSQL's md5 of the name, as in `ROUTE_QUIET`). */
+/** The channel of one provider's changes that only its own launchers act on (PostgreSQL's md5 of the name, as `auditAndNotify` sends). */
 export function providerChannel(provider: string): string {
   return `nodepool_p_${createHash('md5').update(provider, 'utf8').digest('hex')}`;
 }
