@@ -137,6 +137,23 @@ CREATE TABLE provider_states (
     breaking: false,
     sql: 'ALTER TABLE nodes ADD COLUMN python_path text;',
   },
+  {
+    id: 8,
+    name: "a pool's room counted under its lock in the guarded insert's own statement",
+    breaking: false,
+    // The lock is the one the releases before took in a statement of its own, so both kinds of
+    // process order their inserts into a pool alike during a rolling upgrade.
+    sql: `CREATE OR REPLACE FUNCTION nodepool_pool_room(p_provider text, p_pool text, p_max integer, p_server text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('nodepool-pool:' || p_provider || '/' || p_pool));
+  IF (SELECT count(*) FROM (SELECT 1 FROM nodes WHERE provider = p_provider AND pool = p_pool LIMIT p_max) AS pool_nodes) >= p_max THEN
+    RETURN false;
+  END IF;
+  RETURN p_server IS NULL OR NOT EXISTS (SELECT 1 FROM nodes WHERE provider = p_provider AND server_id = p_server);
+END
+$fn$;`,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

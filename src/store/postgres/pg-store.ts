@@ -33,9 +33,9 @@ export interface PgStoreOptions extends ConnectOptions {
 }
 
 /**
- * The PostgreSQL store, shared by any number of processes. Every write is one statement (or, for a
- * guarded insert, one short transaction) that checks its condition, writes its audit row and
- * announces itself with NOTIFY, so a process that lost a lease cannot overwrite the new owner's
+ * The PostgreSQL store, shared by any number of processes. Every write is one statement (a batch
+ * of them, `writeAll` and `passSlot`, one short transaction) that checks its condition, writes its
+ * audit row and announces itself with NOTIFY, so a process that lost a lease cannot overwrite the new owner's
  * work and every other process hears of the change within milliseconds of the commit.
  * Statements are prepared once per connection (named by their text).
  */
@@ -141,29 +141,8 @@ export class PgStore implements Store {
 
   async insertNode(node: NodeRecord, by: string, guard?: PoolGuard): Promise<boolean> {
     const q = insertSql('nodes', node, this.meta(by, node.comment), guard);
-    if (!guard) {
-      await this.write(q);
-      this.publish({ kind: 'node', id: node.id, state: node.state });
-      return true;
-    }
-    // The count and the insert must not interleave with another launcher's for the same pool:
-    // an advisory lock per pool, held to the end of the transaction, orders them. The lock is
-    // taken in its own statement so that the counting statement's snapshot is taken after it.
-    const client = await this.pool.connect();
-    let ok = false;
-    try {
-      this.queries += 2;
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`nodepool-pool:${node.provider}/${node.pool}`]);
-      ok = await this.write(q, client);
-      this.queries++;
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      client.release(err as Error);
-      throw err;
-    }
-    client.release();
+    // One statement: the pool's lock, its count and the insert (rows.ts, `insertSql`).
+    const ok = await this.write(q);
     if (ok) this.publish({ kind: 'node', id: node.id, state: node.state });
     return ok;
   }

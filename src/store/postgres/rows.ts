@@ -145,12 +145,14 @@ export function insertSql(table: Table, rec: NodeRecord | RequestRecord, meta: W
   const values = keys.map((k) => p.add(encodeJson(table, k, (rec as unknown as Record<string, unknown>)[k])));
   let source = `VALUES (${values.join(', ')})`;
   if (guard) {
+    // nodepool_pool_room (migration 8) takes the pool's advisory lock, held to the end of this
+    // statement's transaction, then counts: a volatile function's queries each read a fresh
+    // snapshot, so the count sees every insert of an earlier holder of the lock, and this insert
+    // needs no transaction of its own (it took four round trips: BEGIN, the lock, the insert,
+    // COMMIT). A reusable server is held by one node at a time: checked under the same lock.
     const n = rec as NodeRecord;
-    source = `SELECT ${values.join(', ')} WHERE (SELECT count(*) FROM (SELECT 1 FROM nodes WHERE provider = ${p.add(n.provider)} AND pool = ${p.add(n.pool)} LIMIT ${p.add(guard.maxServers)}) AS pool_nodes) < ${p.add(guard.maxServers)}`;
-    // A reusable server is held by one node at a time; the pool's advisory lock orders the check and the insert.
-    if (guard.exclusiveServer && n.serverId !== null) {
-      source += ` AND NOT EXISTS (SELECT 1 FROM nodes WHERE provider = ${p.add(n.provider)} AND server_id = ${p.add(n.serverId)})`;
-    }
+    const server = guard.exclusiveServer ? n.serverId : null;
+    source = `SELECT ${values.join(', ')} WHERE nodepool_pool_room(${p.add(n.provider)}, ${p.add(n.pool)}, ${p.add(guard.maxServers)}, ${p.add(server)}::text)`;
   }
   const text = `WITH ins AS (INSERT INTO ${table} (${keys.map((k) => cols[k]).join(', ')}) ${source}
   RETURNING id, NULL::text AS from_state, state AS to_state, ${factColumns(table, '')})${auditAndNotify(p, table, 'ins', { ...meta, audit: true, event: rec.state, op: 'insert' })}`;
