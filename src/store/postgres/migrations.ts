@@ -154,6 +154,20 @@ BEGIN
 END
 $fn$;`,
   },
+  {
+    id: 9,
+    name: 'a batch of writes in one statement, failed whole when one of them finds its row changed',
+    breaking: false,
+    sql: `CREATE OR REPLACE FUNCTION nodepool_require(ok boolean) RETURNS boolean
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF NOT ok THEN
+    RAISE EXCEPTION 'a write of the batch found its row changed' USING ERRCODE = 'NP001';
+  END IF;
+  RETURN true;
+END
+$fn$;`,
+  },
 ];
 
 export class SchemaTooNewError extends Error {

@@ -20,8 +20,11 @@ import { CHANNEL, DETAIL_CHANNEL, providerChannel } from './rows.ts';
 import { migrate } from './migrations.ts';
 import { launchers, stateChanges } from './schema.ts';
 import {
-  insertSql, nodeFromPg, removeSql, requestFromPg, selectSql, updateSql, type PgNode, type PgRequest, type Sql, type WriteMeta,
+  insertSql, updateAllSql, nodeFromPg, removeSql, requestFromPg, selectSql, updateSql, type PgNode, type PgRequest, type Sql, type WriteMeta,
 } from './rows.ts';
+
+/** The SQLSTATE `nodepool_require` raises (migration 9). */
+const REQUIRED_WRITE_FAILED = 'NP001';
 
 export interface PgStoreOptions extends ConnectOptions {
   now?: () => number;
@@ -168,6 +171,9 @@ export class PgStore implements Store {
   }
 
   async writeAll(writes: readonly RowWrite[], by: string): Promise<boolean> {
+    const rows = new Set(writes.map((w) => `${w.table}/${w.id}`));
+    if (rows.size === writes.length && writes.length > 0) return this.writeAllAtOnce(writes, by);
+    // A row written twice: one after the other, in a transaction (one statement reads one snapshot).
     const done: StoreEvent[] = [];
     const client = await this.pool.connect();
     let ok = true;
@@ -189,6 +195,25 @@ export class PgStore implements Store {
     client.release();
     if (ok) for (const e of done) this.publish(e);
     return ok;
+  }
+
+  /** `writeAll` of different rows as one statement (rows.ts, `updateAllSql`). */
+  private async writeAllAtOnce(writes: readonly RowWrite[], by: string): Promise<boolean> {
+    const q = updateAllSql(writes.map((w) => ({
+      table: w.table, id: w.id, patch: w.patch, cond: w.cond, optional: w.optional,
+      meta: this.meta(by, w.reason ?? (w.table === 'nodes' ? w.patch.comment : w.patch.reason)),
+    })));
+    let row: Record<string, number>;
+    try {
+      [row] = await this.run<Record<string, number>>(q);
+    } catch (err) {
+      if ((err as { code?: string }).code === REQUIRED_WRITE_FAILED) return false;
+      throw err;
+    }
+    writes.forEach((w, i) => {
+      if (row[`c${i}`] > 0) this.publish({ kind: w.table === 'nodes' ? 'node' : 'request', id: w.id, state: w.patch.state ?? '' });
+    });
+    return true;
   }
 
   async passSlot(failedId: string, patch: NodePatch, cond: StoreCondition<NodeState>, retry: NodeRecord, by: string, reason?: string): Promise<boolean> {

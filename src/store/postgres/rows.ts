@@ -119,20 +119,26 @@ const PAYLOAD_LIMIT = 7900;
  * columns id, from_state, to_state and the `ev_` facts), a NOTIFY per changed row, and the count of changed rows.
  */
 function auditAndNotify(p: Params, table: Table, src: string, o: { at: number; by: string; reason: string | null; audit: boolean; event: string; origin: string; op: WriteOp }): string {
+  const t = notifyTail(p, table, src, o, '');
+  return `${t.ctes}\nSELECT ${t.changed} AS changed, ${t.notified} AS notified`;
+}
+
+/** The CTEs of `auditAndNotify`, named with the prefix `x`, and the SQL of its two counts. */
+function notifyTail(p: Params, table: Table, src: string, o: { at: number; by: string; reason: string | null; audit: boolean; event: string; origin: string; op: WriteOp }, x: string): { ctes: string; changed: string; notified: string } {
   const kind = p.add(kindOf(table));
   const audit = o.audit
-    ? `, aud AS (INSERT INTO state_changes (at, kind, id, from_state, to_state, "by", reason)
+    ? `, ${x}aud AS (INSERT INTO state_changes (at, kind, id, from_state, to_state, "by", reason)
         SELECT ${p.add(o.at)}, ${kind}, id, from_state, to_state, ${p.add(o.by)}, ${p.add(o.reason)} FROM ${src}
         WHERE from_state IS DISTINCT FROM to_state)`
     : '';
   const bare = `'kind', ${kind}::text, 'id', id, 'state', ${p.add(o.event)}::text, 'origin', ${p.add(o.origin)}::text`;
   const row = Object.entries(FACTS[table]).map(([key, c]) => `'${key}', ev_${c}`).join(', ');
-  return `${audit}, pay AS (SELECT CASE WHEN octet_length(with_row) < ${PAYLOAD_LIMIT} THEN with_row ELSE without_row END AS payload, quiet, ev_provider FROM
+  const ctes = `${audit}, ${x}pay AS (SELECT CASE WHEN octet_length(with_row) < ${PAYLOAD_LIMIT} THEN with_row ELSE without_row END AS payload, quiet, ev_provider FROM
   (SELECT json_build_object(${bare}, 'row', json_build_object(${row}))::text AS with_row, json_build_object(${bare})::text AS without_row,
     ${quietSql(table, o.op)} AS quiet, ev_provider FROM ${src}) AS facts),
-ntf AS (SELECT pg_notify(CASE WHEN quiet THEN 'nodepool_p_' || md5(ev_provider) ELSE '${CHANNEL}' END, payload) FROM pay
-  UNION ALL SELECT pg_notify('${DETAIL_CHANNEL}', payload) FROM pay WHERE quiet)
-SELECT (SELECT count(*) FROM ${src})::int AS changed, (SELECT count(*) FROM ntf)::int AS notified`;
+${x}ntf AS (SELECT pg_notify(CASE WHEN quiet THEN 'nodepool_p_' || md5(ev_provider) ELSE '${CHANNEL}' END, payload) FROM ${x}pay
+  UNION ALL SELECT pg_notify('${DETAIL_CHANNEL}', payload) FROM ${x}pay WHERE quiet)`;
+  return { ctes, changed: `(SELECT count(*) FROM ${src})::int`, notified: `(SELECT count(*) FROM ${x}ntf)::int` };
 }
 
 export interface WriteMeta { at: number; by: string; reason: string | null; origin: string }
@@ -191,19 +197,47 @@ function condition(p: Params, table: Table, id: string, cond: StoreCondition<str
  * row between this statement's snapshot and its update.
  */
 export function updateSql(table: Table, id: string, patch: NodePatch | RequestPatch, cond: StoreCondition<string> | undefined, meta: WriteMeta): Sql {
-  const cols = columns(table);
   const p = new Params();
+  const w = updateParts(p, '', table, id, patch, cond, meta);
+  return { text: `WITH ${w.ctes}\nSELECT ${w.changed} AS changed, ${w.notified} AS notified`, values: p.values };
+}
+
+export interface BatchWrite { table: Table; id: string; patch: NodePatch | RequestPatch; cond: StoreCondition<string> | undefined; meta: WriteMeta; optional?: boolean }
+
+/**
+ * Several conditional updates of different rows in one statement, all or none: each is the
+ * statement of `updateSql` as CTEs of its own (prefixed `w<i>_`), and `nodepool_require`
+ * (migration 9) fails the whole statement, so nothing is written, audited or announced, when one
+ * that is not optional changed no row. Columns `c<i>`: the rows each changed. One round trip where
+ * a transaction took two more (BEGIN, COMMIT). The rows must differ: the CTEs of one statement
+ * all read the same snapshot, so a second write of a row would not see the first.
+ */
+export function updateAllSql(writes: readonly BatchWrite[]): Sql {
+  const p = new Params();
+  const parts = writes.map((w, i) => updateParts(p, `w${i}_`, w.table, w.id, w.patch, w.cond, w.meta));
+  const must = parts.filter((_, i) => !writes[i].optional).map((w) => `${w.changed} > 0`);
+  const check = must.length ? `,\nchk AS (SELECT nodepool_require(${must.join(' AND ')}) AS ok)` : '';
+  const counts = parts.map((w, i) => `${w.changed} AS c${i}`).join(', ');
+  const text = `WITH ${parts.map((w) => w.ctes).join(',\n')}${check}
+SELECT ${counts}, ${parts.map((w) => w.notified).join(' + ')} AS notified${check ? ', (SELECT count(*) FROM chk)::int AS checked' : ''}`;
+  return { text, values: p.values };
+}
+
+/** The CTEs of one conditional update (names prefixed `x`) and the SQL of its counts. */
+function updateParts(p: Params, x: string, table: Table, id: string, patch: NodePatch | RequestPatch, cond: StoreCondition<string> | undefined, meta: WriteMeta): { ctes: string; changed: string; notified: string } {
+  const cols = columns(table);
   const keys = Object.keys(patch).filter((k) => k in cols && k !== 'id' && (patch as Record<string, unknown>)[k] !== undefined);
   const set = keys.length ? keys.map((k) => `${cols[k]} = ${p.add(encodeJson(table, k, (patch as Record<string, unknown>)[k]))}`).join(', ') : 'id = t.id';
   const where = condition(p, table, id, cond);
   const state = (patch as { state?: string }).state;
-  const text = state
-    ? `WITH prev AS (SELECT id, state FROM ${table} WHERE id = ${p.add(id)} FOR UPDATE),
-upd AS (UPDATE ${table} t SET ${set} FROM prev WHERE prev.id = t.id AND ${where} RETURNING t.id, prev.state AS from_state, t.state AS to_state, ${factColumns(table, 't.')})`
-    : `WITH upd AS (UPDATE ${table} t SET ${set} WHERE ${where} RETURNING t.id, t.state AS from_state, t.state AS to_state, ${factColumns(table, 't.')})`;
+  const head = state
+    ? `${x}prev AS (SELECT id, state FROM ${table} WHERE id = ${p.add(id)} FOR UPDATE),
+${x}upd AS (UPDATE ${table} t SET ${set} FROM ${x}prev prev WHERE prev.id = t.id AND ${where} RETURNING t.id, prev.state AS from_state, t.state AS to_state, ${factColumns(table, 't.')})`
+    : `${x}upd AS (UPDATE ${table} t SET ${set} WHERE ${where} RETURNING t.id, t.state AS from_state, t.state AS to_state, ${factColumns(table, 't.')})`;
   // A change of assignment is every launcher's business (it makes or takes a pool's spare node).
   const op: WriteOp = 'allocatedTo' in patch && (patch as NodePatch).allocatedTo !== undefined ? 'allocate' : 'update';
-  return { text: text + auditAndNotify(p, table, 'upd', { ...meta, audit: !!state, event: state ?? '', op }), values: p.values };
+  const tail = notifyTail(p, table, `${x}upd`, { ...meta, audit: !!state, event: state ?? '', op }, x);
+  return { ctes: head + tail.ctes, changed: tail.changed, notified: tail.notified };
 }
 
 /** A conditional delete of a node, audited as a change to `gone`. */
