@@ -100,7 +100,8 @@ export async function releaseRequest(store: Store, id: string, input: ReleaseArg
     assertHolding(await mustGetRequest(store, id), ctx.now);
     throw new ConflictError(`request ${id} is being released by another caller`, req.state);
   }
-  return mustGetRequest(store, id);
+  // The write's conditions held, and nothing else writes a fulfilled request: it is now this.
+  return { ...req, holderExpires: null, leaseOwner: null, leaseExpires: null };
 }
 
 /** Renews the requestor's lease on a fulfilled request's nodes; returns the new expiry (ms). */
