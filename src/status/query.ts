@@ -1,4 +1,4 @@
-import type { NodeRecord, RequestRecord } from '../model.ts';
+import type { RequestRecord } from '../model.ts';
 import type { NodeFilter, RequestFilter, Store } from '../store/store.ts';
 import { readNodes } from '../store/node-reads.ts';
 import { nodeRows, requestRows, type NodeRow, type RequestRow } from './rows.ts';
@@ -17,11 +17,8 @@ export async function queryRequestRows(store: Store, filter: RequestFilter, now:
 /** One request as its scheduler sees it, with its nodes read from the store. */
 export async function queryRequestView(store: Store, req: RequestRecord): Promise<RequestView> {
   if (req.state !== 'fulfilled') return requestView(req, () => null);
-  const found = new Map<string, NodeRecord>();
-  for (const id of req.nodes) {
-    const n = await store.getNode(id);
-    if (n) found.set(id, n);
-  }
+  // One read for all its nodes: a multi-node request's answer waited for one read per node.
+  const found = new Map((req.nodes.length ? await store.listNodes({ ids: req.nodes }) : []).map((n) => [n.id, n]));
   return requestView(req, (id) => found.get(id));
 }
 
