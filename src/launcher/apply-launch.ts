@@ -61,8 +61,7 @@ export class Launches extends ApplyPart {
 
   /**
    * A fresh record for a launch of `label` in a pool (not yet in the store). `sending`: its create
-   * call starts as soon as it is written, so it is written in step `creating` (./apply-launch.ts,
-   * `createServer`).
+   * call starts as soon as it is written, so it is written in step `creating` (`createServer`).
    */
   private nodeRecord(provider: string, pool: string, label: string, requestId: string | null, attempt: number, sending = false): NodeRecord {
     const pl = this.ctx.topology.pools.find((p) => p.provider === provider && p.pool === pool)!.labels.get(label)!;

@@ -123,9 +123,11 @@ export class PgStore implements Store {
   /** Another process's change: a quiet one goes to the listeners that follow its provider. */
   private received(e: StoreEvent, channel: string): void {
     if (channel === CHANNEL) return this.publish(e);
+    // A listener without a scope hears them on the detail channel; a scoped one, those of its
+    // providers on whichever channel brought them (the store listens on one kind or the other).
     const provider = e.row?.provider;
     for (const [l, scope] of this.listeners) {
-      if (channel === DETAIL_CHANNEL ? scope === null || !provider || scope.has(provider) : scope !== null && (!provider || scope.has(provider))) l(e);
+      if (scope === null ? channel === DETAIL_CHANNEL : !provider || scope.has(provider)) l(e);
     }
   }
 

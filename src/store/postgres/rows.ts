@@ -16,9 +16,16 @@ import { columns, encodeJson, type Table } from '../columns.ts';
 export const CHANNEL = 'nodepool_changes';
 /** Where those changes go instead: to their provider's channel, and to this one for whoever hears every change. */
 export const DETAIL_CHANNEL = 'nodepool_detail';
+/** Asked again each time a subscription comes or goes (a host-key scan's, for one). */
+const channelOf = new Map<string, string>();
 /** The channel of one provider's changes that only its own launchers act on (PostgreSQL's md5 of the name, as `auditAndNotify` sends). */
 export function providerChannel(provider: string): string {
-  return `nodepool_p_${createHash('md5').update(provider, 'utf8').digest('hex')}`;
+  let ch = channelOf.get(provider);
+  if (!ch) {
+    ch = `nodepool_p_${createHash('md5').update(provider, 'utf8').digest('hex')}`;
+    channelOf.set(provider, ch);
+  }
+  return ch;
 }
 
 export interface PgNode {
