@@ -39,14 +39,27 @@ function claim(pass: PlanPass, r: RequestRecord): void {
   const declined = pass.input.declined?.get(r.id);
   const fresh = declined ? able.filter((p) => !declined.has(p.provider)) : able;
   const stale = declined ? able.filter((p) => declined.has(p.provider)) : [];
-  const first = choose(pass, r, fresh);
-  const best = first.best ?? choose(pass, r, stale).best;
+  let { best, full } = preferred(pass, r, fresh, stale);
+  const served = pass.input.served;
+  const chosen = best?.pool ?? full;
+  if (served && chosen && !served.has(chosen.provider)) {
+    // The pool every launcher should pick is another launcher's. Views of the other providers
+    // (their health, room and pauses as their launchers last published them) can lag, and a
+    // request each launcher leaves to another would wait forever: once it has waited
+    // UNCLAIMED_MS, this launcher takes it in the best of its own pools.
+    const due = r.stateTime + UNCLAIMED_MS;
+    if (pass.input.now < due) pass.wakeAt(due);
+    else {
+      const own = (pools: PoolView[]) => pools.filter((p) => served.has(p.provider));
+      const mine = preferred(pass, r, own(fresh), own(stale));
+      if (mine.best || mine.full) ({ best, full } = mine);
+    }
+  }
   if (!best) {
     // Every able pool is busy: the request waits. Where the pool is full, make room, and keep what
     // room it has for this request: a younger request may not take it (a large request is not
     // starved by a stream of small ones; a pool serves its waiting requests in order, as
     // Nodepool's paused pool does).
-    const full = first.full ?? choose(pass, r, stale).full;
     if (full) {
       makeRoom(pass, full, r);
       pass.cap.hold(full, r.labels);
@@ -61,9 +74,26 @@ function claim(pass: PlanPass, r: RequestRecord): void {
   });
 }
 
+/**
+ * How long a request may stay unclaimed while its best pool is another launcher's before a
+ * launcher serving other providers claims it in one of its own (./plan-input.ts `served`): the
+ * interval at which launchers publish their providers' states, twice.
+ */
+export const UNCLAIMED_MS = 10_000;
+
+/** The best pool for the request now (those that did not give it back first), or else the full one to wait on. */
+function preferred(pass: PlanPass, r: RequestRecord, fresh: PoolView[], stale: PoolView[]): { best: Chosen | null; full: PoolView | null } {
+  const first = choose(pass, r, fresh);
+  if (first.best) return first;
+  const second = choose(pass, r, stale);
+  return { best: second.best, full: first.full ?? second.full };
+}
+
+type Chosen = { pool: PoolView; allocate: string[]; launch: string[]; score: number[] };
+
 /** The best pool of `pools` for the request now, and the first full one (to make room in). */
-function choose(pass: PlanPass, r: RequestRecord, pools: PoolView[]): { best: { pool: PoolView; allocate: string[]; launch: string[]; score: number[] } | null; full: PoolView | null } {
-  let best: { pool: PoolView; allocate: string[]; launch: string[]; score: number[] } | null = null;
+function choose(pass: PlanPass, r: RequestRecord, pools: PoolView[]): { best: Chosen | null; full: PoolView | null } {
+  let best: Chosen | null = null;
   let full: PoolView | null = null;
   for (const pool of pools) {
     const c = pass.cap.cond(pool.provider);

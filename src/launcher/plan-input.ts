@@ -69,6 +69,12 @@ export interface PlanInput {
   launchFailures?: ReadonlyMap<string, LaunchFailure>;
   /** Pool labels (`<provider>/<pool>/<label>`) whose diskimage has no usable upload there yet: not launched, requests wait. */
   imageless?: ReadonlySet<string>;
+  /**
+   * The providers whose actions this launcher carries out (`--providers`, ./serving.ts); absent or
+   * null: every one. A request another launcher should claim and has left unclaimed for
+   * UNCLAIMED_MS is claimed in one of these (./plan-claims.ts).
+   */
+  served?: ReadonlySet<string> | null;
 }
 
 export const NO_CONDITIONS: ProviderConditions = { health: 'healthy', labelCost: new Map(), cloudRoom: null, pausedUntil: new Map(), backoffUntil: new Map() };

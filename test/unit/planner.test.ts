@@ -6,6 +6,7 @@ import type { ServerView } from '../../providers/provider.ts';
 import { plan, type Action, type LaunchFailure, type PlanInput, type ProviderCloudView, type ProviderConditions } from '../../src/launcher/planner.ts';
 import { CREATE_CALL_LIMIT_MS } from '../../src/launcher/evidence.ts';
 import { ORPHANED_CREATE, ORPHAN_GRACE_MS } from '../../src/launcher/plan-nodes.ts';
+import { UNCLAIMED_MS } from '../../src/launcher/plan-claims.ts';
 import { buildTopology } from '../../src/launcher/topology.ts';
 
 // A small world: two providers; `east` has two labels, `west` only jammy. Time is a number we pass in.
@@ -67,16 +68,24 @@ function incremental(servers: ServerView[], full: number, at: number, gone: stri
   return { ...view(servers, full), refreshedAt: at, gone: new Map(gone.map((id) => [id, at])) };
 }
 
-function run(o: { cfg?: Config; nodes?: NodeRecord[]; requests?: RequestRecord[]; east?: ProviderCloudView; west?: ProviderCloudView;
-  now?: number; inflight?: string[]; startedAt?: number; deleteCalledAt?: [string, number][]; deleteAnsweredAt?: [string, number][]; leaks?: [string, number][] }): Action[] {
+type World = { cfg?: Config; nodes?: NodeRecord[]; requests?: RequestRecord[]; east?: ProviderCloudView; west?: ProviderCloudView;
+  now?: number; inflight?: string[]; startedAt?: number; deleteCalledAt?: [string, number][]; deleteAnsweredAt?: [string, number][]; leaks?: [string, number][];
+  /** The providers this launcher serves (`--providers`); default every one. */
+  served?: string[] };
+
+function inputOf(o: World): PlanInput {
   // Unless a test gives the cloud's view, every node's server is there and ACTIVE.
   const seen = (provider: string) => view((o.nodes ?? []).filter((n) => n.provider === provider && n.serverId).map((n) => server(n.serverId!)));
-  const input: PlanInput = {
+  return {
     now: o.now ?? T0, launcher: 'me', topology: buildTopology(o.cfg ?? config()), nodes: o.nodes ?? [], requests: o.requests ?? [],
     cloud: new Map([['east', o.east ?? seen('east')], ['west', o.west ?? seen('west')]]), inflight: new Set(o.inflight ?? []), startedAt: o.startedAt,
     deleteCalledAt: new Map(o.deleteCalledAt ?? []), deleteAnsweredAt: new Map(o.deleteAnsweredAt ?? []), leakSightings: new Map(o.leaks ?? []),
+    served: o.served ? new Set(o.served) : null,
   };
-  return plan(input).actions;
+}
+
+function run(o: World): Action[] {
+  return plan(inputOf(o)).actions;
 }
 
 const types = (actions: Action[]) => actions.map((a) => a.type);
@@ -100,6 +109,39 @@ test('a request larger than every max-servers fails instead of waiting for ever'
   const [a] = run({ cfg: config({ maxServers: 2 }), requests: [r] });
   assert.equal(a.type, 'fail-request');
   assert.match((a as { reason: string }).reason, /larger than max-servers/);
+});
+
+test('a launcher serving some providers leaves a request to the launcher of its best pool, and claims it in its own once nobody has for UNCLAIMED_MS', () => {
+  // Both pools are empty and alike: east, the first, is the best; this launcher serves west.
+  const r = request({ stateTime: T0 - 100 });
+  const early = plan(inputOf({ requests: [r], served: ['west'] }));
+  assert.deepEqual(early.actions, [{ type: 'claim-request', requestId: r.id, provider: 'east', pool: 'main', allocate: [], launch: ['jammy'] }],
+    'the plan picks east, as every launcher does (the launcher carries out only what acts in west)');
+  assert.equal(early.nextWakeAt, r.stateTime + UNCLAIMED_MS, 'it looks again when the request has waited long enough');
+  // Every launcher serving everything: no such wait.
+  assert.equal(plan(inputOf({ requests: [r] })).nextWakeAt, null);
+
+  const late = run({ requests: [r], served: ['west'], now: r.stateTime + UNCLAIMED_MS });
+  assert.deepEqual(late, [{ type: 'claim-request', requestId: r.id, provider: 'west', pool: 'main', allocate: [], launch: ['jammy'] }]);
+  // A ready node of its own is handed out, not a new one launched.
+  const ready = node({ provider: 'west' });
+  assert.deepEqual(run({ nodes: [ready], requests: [r], served: ['west'], now: r.stateTime + UNCLAIMED_MS }),
+    [{ type: 'claim-request', requestId: r.id, provider: 'west', pool: 'main', allocate: [ready.id], launch: [] }]);
+  // A request only east can serve stays east's.
+  const noble = request({ labels: ['noble'], stateTime: T0 - UNCLAIMED_MS });
+  assert.deepEqual(run({ requests: [noble], served: ['west'] }), [{ type: 'claim-request', requestId: noble.id, provider: 'east', pool: 'main', allocate: [], launch: ['noble'] }]);
+});
+
+test('a launcher serving some providers makes room in its own full pool once a request left to another has waited UNCLAIMED_MS', () => {
+  const cfg = config({ maxServers: 1 });
+  cfg.providers[1].pools[0].labels = cfg.providers[0].pools[0].labels;
+  // Each pool full with a ready node of the other label; east is the pool every launcher waits on.
+  const eastNoble = node({ provider: 'east', label: 'noble' });
+  const westNoble = node({ provider: 'west', label: 'noble' });
+  const r = request({ stateTime: T0 - 100 });
+  const deleted = (actions: Action[]) => actions.filter((a) => a.type === 'delete-node').map((a) => (a as { nodeId: string }).nodeId);
+  assert.deepEqual(deleted(run({ cfg, nodes: [eastNoble, westNoble], requests: [r], served: ['west'] })), [eastNoble.id]);
+  assert.deepEqual(deleted(run({ cfg, nodes: [eastNoble, westNoble], requests: [r], served: ['west'], now: r.stateTime + UNCLAIMED_MS })), [westNoble.id]);
 });
 
 test('ready nodes are handed out before anything is launched, from the provider that has them', () => {
