@@ -18,6 +18,7 @@ import { PassLoop } from '../pass-loop.ts';
 import { servedActions } from './serving.ts';
 import { providerRuntime, reconfigure, retireDrained, type RuntimeDeps } from './reconfigure.ts';
 import { WakeGate } from './wake-gate.ts';
+import { PeerConditions } from './peer-conditions.ts';
 
 export interface LauncherOptions {
   config: Config;
@@ -82,6 +83,8 @@ export class Launcher {
   private pending: { config: Config; adapters: Map<string, ProviderAdapter>; done: () => void; failed: (err: unknown) => void } | null = null;
   /** Which store changes wake a pass (./wake-gate.ts). */
   private readonly gate: WakeGate;
+  /** With `providers`: the other providers as their launchers publish them (./peer-conditions.ts). */
+  private readonly peers: PeerConditions | null;
   lastPlan: Plan | null = null;
   passes = 0;
 
@@ -102,6 +105,7 @@ export class Launcher {
     const unknown = (opts.providers ?? []).filter((name) => !opts.config.providers.some((p) => p.name === name));
     if (unknown.length) throw new Error(`no such provider${unknown.length > 1 ? 's' : ''} in the configuration: ${unknown.join(', ')}`);
     this.served = opts.providers ? new Set(opts.providers) : null;
+    this.peers = this.served ? new PeerConditions({ store: opts.store, launcher: this.name, logger: opts.logger, now: this.now, served: this.served }) : null;
     for (const p of opts.config.providers) {
       if (this.served && !this.served.has(p.name)) continue;
       const adapter = opts.adapters.get(p.name);
@@ -175,6 +179,7 @@ export class Launcher {
     this.unsubscribe = this.opts.store.subscribe((e) => { this.mirror.note(e); this.gate.onEvent(e); }, this.served ? { providers: this.served } : undefined);
     await Promise.all([...this.providers.keys()].map((name) => this.refreshList(name, true)));
     await Promise.all([...this.providers.keys()].map((name) => this.readFacts(name, [])));
+    await this.peers?.read(this.config);
     this.opts.logger.info({ launcher: this.name, providers: [...this.providers.keys()] }, 'launcher started');
     this.wake();
   }
@@ -229,8 +234,9 @@ export class Launcher {
       now, launcher: this.name, topology: this.topology, nodes, requests, cloud,
       inflight: this.applier.inflight, startedAt: this.startedAt, deleteCalledAt: this.applier.deleteCalledAt, deleteAnsweredAt: this.applier.deleteAnsweredAt, leakSightings: this.applier.leakSightings,
       launchFailures: this.applier.launchFailures,
-      conditions: this.conditions(), declined: this.applier.declined, imageless: await this.imageless(),
+      conditions: this.conditions(), declined: this.applier.declined, imageless: await this.imageless(), served: this.served,
     };
+    if (this.peers?.due(this.config)) void this.peers.read(this.config).then((changed) => { if (changed) this.wake(); });
     for (const name of this.providers.keys()) {
       const rt = this.providers.get(name)!;
       // One GET /limits per refresh-interval (10 s by default, at most a minute) keeps the room we
@@ -265,10 +271,17 @@ export class Launcher {
   }
 
   private conditions(): Map<string, ProviderConditions> {
-    return new Map([...this.providers].map(([name, rt]) => [name, {
+    const out = new Map<string, ProviderConditions>([...this.providers].map(([name, rt]) => [name, {
       health: rt.health.state, labelCost: rt.labelCost, cloudRoom: rt.cloudRoom, pausedUntil: rt.pausedUntil, backoffUntil: rt.backoff.until,
       callRoom: this.applier.callsLeft(name),
     }]));
+    if (this.peers) {
+      for (const p of this.config.providers) {
+        const c = out.has(p.name) ? undefined : this.peers.get(p.name);
+        if (c) out.set(p.name, c);
+      }
+    }
+    return out;
   }
 
   /** Lists a provider's servers; the answer (or its absence) is also the provider's health probe. */

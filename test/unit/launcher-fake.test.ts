@@ -11,6 +11,7 @@ import type { NodeRecord, RequestRecord } from '../../src/model.ts';
 import { providerAdapters } from '../../src/provider-adapters.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { newRequestRecord } from '../../src/store/records.ts';
+import { UNCLAIMED_MS } from '../../src/launcher/plan-claims.ts';
 
 // The launcher and the applier through the fake driver: a configuration that says `driver: fake`,
 // the adapters built by the same factory as in production, an in-memory store and an in-memory
@@ -33,6 +34,10 @@ async function world(o: {
   only?: string[]; quotaPauseMs?: number; edit?: (config: Config) => void; before?: (clouds: { east: FakeCloud; west: FakeCloud }) => void;
   /** The store the launcher is given, in place of the real one (which `World.store` stays). */
   wrap?: (store: Store) => Store;
+  /** The providers the launcher serves (`--providers`); default every one. */
+  providers?: string[];
+  /** Written to the store before the launcher starts. */
+  seed?: (store: Store) => Promise<void>;
 } = {}): Promise<World> {
   resetFakeClouds();
   const config = loadConfig(FIXTURE);
@@ -44,7 +49,8 @@ async function world(o: {
   const west = fakeCloud('west');
   o.before?.({ east, west });
   const store = await openStore(config.store);
-  const launcher = new Launcher({ config, store: o.wrap ? o.wrap(store) : store, adapters, logger, name: 'fake-launcher', leaseMs: 5000, quotaPauseMs: o.quotaPauseMs });
+  await o.seed?.(store);
+  const launcher = new Launcher({ config, store: o.wrap ? o.wrap(store) : store, adapters, logger, name: 'fake-launcher', leaseMs: 5000, quotaPauseMs: o.quotaPauseMs, providers: o.providers });
   await launcher.start();
   return {
     config, store, launcher, east, west,
@@ -197,6 +203,31 @@ test('a pass claims its requests side by side: a slow store answers them togethe
     assert.ok(most >= 4, `at most ${most} request writes were waiting at once`);
   } finally {
     await w.stop();
+  }
+});
+
+test('a launcher serving one provider claims there what the other provider cannot take, as its launcher published it or because none serves it', async () => {
+  // fake-east (priority 1) is every launcher's first choice while it looks healthy; this launcher
+  // serves fake-west. Each request is claimed well before UNCLAIMED_MS, the wait after which it
+  // would be claimed here anyway.
+  const state = (provider: string, health: string, updatedAt: number) => ({
+    provider, health, reason: health === 'healthy' ? null : '3 failures in a row, last: server list failed: connection reset', since: updatedAt,
+    room: null, labelCosts: {}, pausedUntil: {}, leaked: {}, calls: [], updatedAt,
+  });
+  for (const [what, seed] of [
+    ['east unhealthy, as its launcher published', (store: Store) => store.publishProviderStates('east-launcher', [state('fake-east', 'unhealthy', Date.now())])],
+    ['no launcher publishing for east lately', (store: Store) => store.publishProviderStates('east-launcher', [state('fake-east', 'healthy', Date.now() - 60_000)])],
+  ] as const) {
+    const w = await world({ providers: ['fake-west'], seed });
+    try {
+      const asked = Date.now();
+      const r = await settled(w, await ask(w, ['fast']));
+      assert.equal(r.state, 'fulfilled', what);
+      assert.equal(r.provider, 'fake-west', what);
+      assert.ok(Date.now() - asked < UNCLAIMED_MS, `${what}: fulfilled in ${Date.now() - asked} ms`);
+    } finally {
+      await w.stop();
+    }
   }
 });
 
