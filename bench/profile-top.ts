@@ -44,4 +44,4 @@ console.log(`busy ${(busy / 1000).toFixed(0)} ms`);
 console.log(`\nself time, top ${n}`);
 for (const e of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(n))) console.log(row(e));
 console.log(`\nproject functions, inclusive time, top ${n}`);
-for (const e of [...incl].filter(([k]) => / (src|providers)\//.test(k)).sort((a, b) => b[1] - a[1]).slice(0, Number(n))) console.log(row(e));
+for (const e of [...incl].filter(([k]) => / (src|providers)\/|\/dist\//.test(k)).sort((a, b) => b[1] - a[1]).slice(0, Number(n))) console.log(row(e));
