@@ -5,6 +5,9 @@ import { mergeProviderStates } from '../status/provider-state-merge.ts';
 import { publishIntervalMs, staleAfterMs } from '../status/launcher-live.ts';
 import type { ProviderConditions } from './plan-input.ts';
 
+/** How often the states are read again while a provider has nobody publishing for it. */
+const UNPUBLISHED_EVERY_MS = 1000;
+
 /**
  * What a launcher serving some providers (`--providers`) knows of the others: their health, quota
  * room, label costs and paused pools as their launchers last published them to the store
@@ -21,21 +24,33 @@ export class PeerConditions {
   private readAt: number | null = null;
   private reading: Promise<void> | null = null;
   private signature = '';
+  /** Whether the last read found a provider nobody publishes for. */
+  private unpublished = false;
+  private readonly startedAt: number;
 
   constructor(private readonly o: {
     store: Pick<Store, 'listProviderStates'>; launcher: string; logger: Logger; now: () => number;
     /** The providers this launcher serves: their conditions are its own. */
     served: ReadonlySet<string>;
-  }) {}
+  }) {
+    this.startedAt = o.now();
+  }
 
   /** The conditions of a provider this launcher does not serve, as last read; undefined before the first read. */
   get(provider: string): ProviderConditions | undefined {
     return this.byProvider.get(provider);
   }
 
-  /** Whether a read is due (one per publish interval). */
+  /**
+   * Whether a read is due: one per publish interval; in the launcher's first 3 publish intervals,
+   * every second while a provider has nobody publishing for it (launchers started together: the
+   * others have not published yet).
+   */
   due(config: Config): boolean {
-    return this.reading === null && (this.readAt === null || this.o.now() - this.readAt >= publishIntervalMs(config));
+    const now = this.o.now();
+    const starting = now - this.startedAt < staleAfterMs(config);
+    const every = this.unpublished && starting ? Math.min(UNPUBLISHED_EVERY_MS, publishIntervalMs(config)) : publishIntervalMs(config);
+    return this.reading === null && (this.readAt === null || now - this.readAt >= every);
   }
 
   /** Reads every launcher's published states; resolves true when what a plan uses of them changed. */
@@ -61,6 +76,7 @@ export class PeerConditions {
     const merged = mergeProviderStates(rows, now, staleAfterMs(config));
     this.byProvider.clear();
     const seen: string[] = [];
+    this.unpublished = false;
     for (const p of config.providers) {
       if (this.o.served.has(p.name)) continue;
       const live = merged.get(p.name);
@@ -68,6 +84,7 @@ export class PeerConditions {
       const c: ProviderConditions = known
         ? { health: live.health as ProviderConditions['health'], labelCost: live.labelCost, cloudRoom: live.room, pausedUntil: live.pausedUntil, backoffUntil: new Map() }
         : { health: 'unhealthy', labelCost: new Map(), cloudRoom: null, pausedUntil: new Map(), backoffUntil: new Map() };
+      if (!known) this.unpublished = true;
       this.byProvider.set(p.name, c);
       seen.push(`${p.name}:${c.health}:${JSON.stringify(c.cloudRoom)}:${JSON.stringify([...c.pausedUntil])}`);
     }
