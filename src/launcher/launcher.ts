@@ -147,6 +147,8 @@ export class Launcher {
       this.config = this.ctx.config = p.config;
       this.topology = this.ctx.topology = r.topology;
       this.gate.configure(p.config, r.topology);
+      // Providers added to the configuration: planned with what their launchers publish.
+      if (!this.stopped) void this.peers?.read(p.config).then((changed) => { if (changed) this.wake(); });
       // A call of a replaced adapter still running fails like a call to a cloud that went away.
       for (const a of r.replaced) void a.close();
       if (!this.stopped) for (const name of r.relist) void this.refreshList(name, true).then(() => this.wake());
