@@ -8,7 +8,7 @@ import { api, eventually, randomSshPort, scratch, writeConfig } from './helpers.
 // Clouds that fail: a provider offline, a cloud whose quota is smaller than our pools (and partly
 // used by servers we do not manage), and a limit lowered behind our back.
 
-async function system(dir: string, providers: string[], o: { maxServers?: number; poolExtra?: string } = {}): Promise<System> {
+async function system(dir: string, providers: string[], o: { maxServers?: number; poolExtra?: string; labelExtra?: string } = {}): Promise<System> {
   const port = randomSshPort();
   const provider = (name: string) => `
   - name: ${name}
@@ -25,7 +25,7 @@ async function system(dir: string, providers: string[], o: { maxServers?: number
         networks: [private]${o.poolExtra ?? ''}
         labels: [{name: jammy, flavor-name: m1.small, cloud-image: jammy, connection-port: ${port}}]`;
   const config = writeConfig(dir, `
-labels: [{name: jammy}]
+labels: [{name: jammy${o.labelExtra ?? ''}}]
 providers:${providers.map(provider).join('')}
 api: {listen: 127.0.0.1, port: 0}
 store: {path: state.sqlite}
@@ -128,7 +128,10 @@ test('with a fifth of all cloud calls failing, every request is fulfilled and no
   // provider): that is packing, not what this test is about, so each pool has one slot to spare,
   // and so has each cloud's quota (10 instances by default: pools 9 and 9 full left the last
   // two-node request waiting, in about half the runs once a pass's claims were applied side by side).
-  const sys = await system(tmp.dir, ['sim-a', 'sim-b'], { maxServers: 11 });
+  // A request declined by a provider its failures made unhealthy gives its ready nodes back to the
+  // pool, as Nodepool does, for the next request; when none comes, such a node waits for one, so
+  // ready nodes here live at most 5 s unused (max-ready-age) and the clouds can end empty.
+  const sys = await system(tmp.dir, ['sim-a', 'sim-b'], { maxServers: 11, labelExtra: ', max-ready-age: 5' });
   try {
     for (const name of ['sim-a', 'sim-b']) sys.sim!.cloud(name).setQuota({ instances: 11, cores: 44, ram: 112640 });
     await Promise.all(['sim-a', 'sim-b'].map(async (name) => sys.launcher.readFacts(name, await sys.store.listNodes())));
