@@ -3,13 +3,57 @@ import { scrubSecrets } from './secrets/known.ts';
 
 export type { Logger };
 
-/** Fields that may carry secrets; pino replaces them with "[redacted]" wherever they appear. */
-export const REDACT_PATHS = [
-  'password', '*.password', '*.*.password', 'secret', '*.secret', '*.*.secret',
-  'token', '*.token', 'authorization', '*.authorization', '*.headers["x-auth-token"]',
-  '*.headers.authorization', 'application_credential_secret', '*.application_credential_secret',
-  'applicationCredentialSecret', '*.applicationCredentialSecret', 'secretKey', '*.secretKey',
-];
+/**
+ * Names of fields that may carry secrets (compared without case): their values are written as
+ * "[redacted]" wherever they appear in a log line's fields, down to the fourth level (`{password}`,
+ * `{auth: {password}}`, `{err: {config: {headers: {"X-Auth-Token"}}}}`).
+ */
+export const SECRET_FIELDS: ReadonlySet<string> = new Set([
+  'password', 'secret', 'token', 'authorization', 'x-auth-token', 'application_credential_secret',
+  'applicationcredentialsecret', 'secretkey',
+]);
+const MAX_DEPTH = 4;
+const CENSOR = '[redacted]';
+
+/**
+ * A log line's fields with every secret-named field's value replaced, copying only the objects on
+ * the way to one (most lines have none, and are returned as they are). Only plain objects, arrays
+ * and errors are looked into; an error with a secret inside is written as pino writes errors
+ * (type, message, stack and its fields). pino's own `redact` did this with wildcard paths
+ * (`*.password`) at about 11 µs of CPU a line, three times the cost of the rest of a line.
+ */
+export function redactSecrets(fields: Record<string, unknown>): Record<string, unknown> {
+  return redactObject(fields, 1) as Record<string, unknown>;
+}
+
+function redactValue(v: unknown, depth: number): unknown {
+  if (v === null || typeof v !== 'object' || depth > MAX_DEPTH) return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < v.length; i++) {
+      const r = redactValue(v[i], depth + 1);
+      if (r !== v[i]) (out ??= [...v])[i] = r;
+    }
+    return out ?? v;
+  }
+  if (v instanceof Error) {
+    const plain = pino.stdSerializers.err(v) as unknown as Record<string, unknown>;
+    const r = redactObject(plain, depth);
+    return r === plain ? v : r;
+  }
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null ? redactObject(v as Record<string, unknown>, depth) : v;
+}
+
+function redactObject(o: Record<string, unknown>, depth: number): Record<string, unknown> {
+  let out: Record<string, unknown> | null = null;
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    const r = SECRET_FIELDS.has(k.toLowerCase()) ? (v === undefined ? v : CENSOR) : depth < MAX_DEPTH ? redactValue(v, depth + 1) : v;
+    if (r !== v) (out ??= { ...o })[k] = r;
+  }
+  return out ?? o;
+}
 
 export interface LogOptions {
   level?: string;
@@ -23,7 +67,7 @@ export interface LogOptions {
 export function createLogger(opts: LogOptions = {}): Logger {
   const level = opts.level ?? process.env.NODEPOOL_LOG_LEVEL ?? 'info';
   const options = {
-    level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid },
+    level, base: { pid: process.pid }, formatters: { log: redactSecrets, bindings: redactSecrets },
     // Redaction covers known field names; this covers the values themselves wherever they appear.
     hooks: { streamWrite: scrubSecrets },
   };

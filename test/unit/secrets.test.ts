@@ -133,6 +133,38 @@ test('a secret the daemon has opened is scrubbed from every log line, whatever f
   w.done();
 });
 
+test('a field named like a secret is redacted at any of the first four levels of a log line, inside errors and arrays too; nothing else changes', () => {
+  let out = '';
+  const sink = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });
+  const log = createLogger({ level: 'info', destination: sink });
+  const fields = {
+    password: 'p-top', cloud: { auth: { password: 'p-deep', username: 'demo' }, token: 't-1' },
+    request: { headers: { 'X-Auth-Token': 't-2', Accept: 'application/json' } }, list: [{ secret: 's-1' }, 'plain'],
+    deeper: { a: { b: { c: { password: 'kept: past the fourth level' } } } }, when: new Date(0), count: 3,
+  };
+  const err = Object.assign(new Error('the cloud refused'), { config: { headers: { authorization: 'Bearer t-3' } } });
+  log.child({ component: 'launcher' }).warn({ ...fields, err }, 'with secrets');
+  log.info({ err: new Error('nothing secret'), provider: 'east' }, 'without');
+  const [first, second] = out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(first.password, '[redacted]');
+  assert.deepEqual(first.cloud, { auth: { password: '[redacted]', username: 'demo' }, token: '[redacted]' });
+  assert.deepEqual(first.request, { headers: { 'X-Auth-Token': '[redacted]', Accept: 'application/json' } });
+  assert.deepEqual(first.list, [{ secret: '[redacted]' }, 'plain']);
+  assert.equal(first.deeper.a.b.c.password, 'kept: past the fourth level');
+  assert.equal(first.when, '1970-01-01T00:00:00.000Z');
+  assert.equal(first.component, 'launcher');
+  assert.equal(first.err.message, 'the cloud refused');
+  assert.match(first.err.stack, /the cloud refused/);
+  assert.equal(first.err.config.headers.authorization, '[redacted]');
+  for (const s of ['p-top', 'p-deep', 't-1', 't-2', 't-3', 's-1']) assert.ok(!out.includes(s), `${s} in ${out}`);
+  // The caller's objects are left as they were.
+  assert.equal(fields.cloud.auth.password, 'p-deep');
+  assert.equal(err.config.headers.authorization, 'Bearer t-3');
+  assert.equal(second.err.message, 'nothing secret');
+  assert.equal(second.err.type, 'Error');
+  assert.equal(second.provider, 'east');
+});
+
 test('a secret with quotes or backslashes is scrubbed from a log line in its JSON-escaped form too', async () => {
   const { rememberSecret } = await import('../../src/secrets/known.ts');
   const secret = 'pa"ss\\word-' + Math.random().toString(36).slice(2);
