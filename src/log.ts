@@ -37,9 +37,10 @@ function redactValue(v: unknown, depth: number): unknown {
     return out ?? v;
   }
   if (v instanceof Error) {
-    const plain = pino.stdSerializers.err(v) as unknown as Record<string, unknown>;
-    const r = redactObject(plain, depth);
-    return r === plain ? v : r;
+    // Looked into as it is (pino serializes it once, later); only one with a secret inside is
+    // turned into that serialized form here, redacted.
+    if (redactObject(v as unknown as Record<string, unknown>, depth) === (v as unknown)) return v;
+    return redactObject(pino.stdSerializers.err(v) as unknown as Record<string, unknown>, depth);
   }
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null ? redactObject(v as Record<string, unknown>, depth) : v;
