@@ -54,9 +54,13 @@ export function scheduleLists(
     // Never closer than list-interval, nor than four times what the last list took: a long
     // list (many servers changing at once) is not repeated back to back.
     const listEvery = Math.max(cfg.listInterval * 1000, 4 * rt.cache.lastDurationMs);
-    const earliest = (view.refreshedAt ?? 0) + listEvery * (rt.cache.failures ? 2 ** Math.min(rt.cache.failures, 6) : 1);
+    // Counted from the last list asked for, answered or not: after failures it backs off from the
+    // last failure (counted from the last list that answered, a cloud gone offline was asked again
+    // at once after each failure, hundreds of times a second).
+    const earliest = (rt.cache.attemptedAt ?? view.refreshedAt ?? 0) + listEvery * (rt.cache.failures ? 2 ** Math.min(rt.cache.failures, 6) : 1);
     const expected = waiting.get(name);
-    if (expected !== undefined) at = Math.min(at, Math.max(expected, earliest));
+    if (expected !== undefined) at = Math.min(at, expected);
+    at = Math.max(at, earliest);
     let full = false;
     const check = orphanChecks.get(name);
     if (check !== undefined && Math.max(check, earliest) <= at) {

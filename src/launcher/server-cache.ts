@@ -24,6 +24,8 @@ export class ServerCache {
   private running: Promise<void> | null = null;
   /** Calls that failed in a row; the launcher backs off on them. */
   failures = 0;
+  /** When the last list was asked for, whether it answered or failed (ms). */
+  attemptedAt: number | null = null;
   /** How long the last list took (ms), to pace lists by their own cost. */
   lastDurationMs = 0;
   lastError: unknown = null;
@@ -57,6 +59,7 @@ export class ServerCache {
 
   private async doRefresh(full: boolean): Promise<void> {
     const started = this.opts.now();
+    this.attemptedAt = started;
     try {
       if (full) {
         const servers = await this.adapter.listServers();

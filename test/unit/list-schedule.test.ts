@@ -49,3 +49,23 @@ test("a complete list is asked for as soon as it can tell whether a lost create 
   const lapsed = await scheduled({ ...creating(sent), leaseOwner: 'other', leaseExpires: T - 1 }, runtime(sent + 5_000));
   assert.deepEqual(lapsed, { at: sent + ORPHAN_GRACE_MS + 1, full: true });
 });
+
+test('lists that fail back off from the last failure, not from the last list that answered: an offline cloud is not asked again at once', () => {
+  // When the schedule asks for the next list (the timer is not left to run).
+  const nextAt = (rt: ProviderRuntime, n: NodeRecord): number | null => {
+    scheduleLists({ providers: new Map([['east', rt]]), topology, deleteCalledAt: new Map(), inflight: new Set(), launcher: 'me', now: () => T }, [n], () => {});
+    if (rt.timer) clearTimeout(rt.timer);
+    return rt.timerAt;
+  };
+  const idle = { ...creating(T - 70_000), state: 'ready' as const, step: null };
+  // The last answer came a minute ago, so the complete list every refresh-interval (10 s) is long
+  // due; since then three lists in a row failed, the last one 100 ms ago.
+  const failing = runtime(T - 60_000);
+  Object.assign(failing.cache, { failures: 3, attemptedAt: T - 100 });
+  // list-interval 1 s, doubled for each failure: 8 s after the last attempt.
+  assert.equal(nextAt(failing, idle), T - 100 + 8_000);
+  // Nothing failed: the list that is due is asked for at once.
+  const answered = runtime(T - 60_000);
+  Object.assign(answered.cache, { failures: 0, attemptedAt: T - 60_000 });
+  assert.equal(nextAt(answered, idle), T - 60_000 + 10_000);
+});
