@@ -56,8 +56,9 @@ export function scheduleLists(
     const listEvery = Math.max(cfg.listInterval * 1000, 4 * rt.cache.lastDurationMs);
     // Counted from the last list asked for, answered or not: after failures it backs off from the
     // last failure (counted from the last list that answered, a cloud gone offline was asked again
-    // at once after each failure, hundreds of times a second).
-    const earliest = (rt.cache.attemptedAt ?? view.refreshedAt ?? 0) + listEvery * (rt.cache.failures ? 2 ** Math.min(rt.cache.failures, 6) : 1);
+    // at once after each failure, hundreds of times a second), doubling, to one a refresh-interval.
+    const backoff = rt.cache.failures ? Math.min(listEvery * 2 ** Math.min(rt.cache.failures, 6), Math.max(listEvery, cfg.refreshInterval * 1000)) : listEvery;
+    const earliest = (rt.cache.attemptedAt ?? view.refreshedAt ?? 0) + backoff;
     const expected = waiting.get(name);
     if (expected !== undefined) at = Math.min(at, expected);
     at = Math.max(at, earliest);

@@ -64,6 +64,10 @@ test('lists that fail back off from the last failure, not from the last list tha
   Object.assign(failing.cache, { failures: 3, attemptedAt: T - 100 });
   // list-interval 1 s, doubled for each failure: 8 s after the last attempt.
   assert.equal(nextAt(failing, idle), T - 100 + 8_000);
+  // Doubling no further than one list a refresh-interval (10 s).
+  failing.timerAt = null;
+  Object.assign(failing.cache, { failures: 6 });
+  assert.equal(nextAt(failing, idle), T - 100 + 10_000);
   // Nothing failed: the list that is due is asked for at once.
   const answered = runtime(T - 60_000);
   Object.assign(answered.cache, { failures: 0, attemptedAt: T - 60_000 });
