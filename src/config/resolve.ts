@@ -77,6 +77,7 @@ function resolveProvider(p: YamlProvider, diskimages: DiskImageConfig[]): Provid
     launchRetries: p['launch-retries'],
     rate: p.rate,
     refreshInterval: p['refresh-interval'],
+    fullRefreshInterval: Math.max(p['full-refresh-interval'], p['refresh-interval']),
     listInterval: p['list-interval'],
     computeMicroversion: p['compute-microversion'],
     maxConcurrency: p['max-concurrency'],
@@ -97,7 +98,7 @@ function resolveStaticProvider(p: StaticProviderYaml): ProviderConfig {
   const staticPools = resolveStaticPools(p);
   return {
     name: p.name, driver: 'static', cloud: '', staticPools,
-    bootTimeout: p['launch-timeout'], launchTimeout: p['launch-timeout'], launchRetries: 1, rate: 0, refreshInterval: 10,
+    bootTimeout: p['launch-timeout'], launchTimeout: p['launch-timeout'], launchRetries: 1, rate: 0, refreshInterval: 10, fullRefreshInterval: 10,
     listInterval: 1, computeMicroversion: '', maxConcurrency: 0, cleanFloatingIps: false, cloudImages: [], diskimages: [],
     pools: staticPools.map((pool) => ({
       name: pool.name, priority: pool.priority, networks: [], availabilityZones: [], autoFloatingIp: false, floatingIpNetwork: '',

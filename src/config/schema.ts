@@ -147,7 +147,11 @@ export const providerSchema = z
     'refresh-interval': seconds
       .positive()
       .default(10)
-      .describe('Seconds between two listings of the servers when nothing is launching.'),
+      .describe('Seconds between two listings of the servers when nothing is launching: of what changed since the last one, a complete list when full-refresh-interval is due.'),
+    'full-refresh-interval': seconds
+      .positive()
+      .default(60)
+      .describe('Seconds between two complete server lists (never more often than refresh-interval); a complete list also feeds leak and floating-IP cleanup.'),
     'list-interval': seconds
       .positive()
       .default(1)

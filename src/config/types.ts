@@ -86,8 +86,10 @@ export interface ProviderConfig {
   launchRetries: number;
   /** Seconds between create/delete calls (Nodepool `rate`), 0 = no limit. Default 0. */
   rate: number;
-  /** Seconds between full server-list refreshes when nothing is launching. Default 10. */
+  /** Seconds between two server lists when nothing is launching (of what changed, or complete). Default 10. */
   refreshInterval: number;
+  /** Seconds between two complete server lists; at least refreshInterval. Default 60. */
+  fullRefreshInterval: number;
   /** Shortest gap (seconds) between server lists while something waits on the cloud. Default 1. */
   listInterval: number;
   /** Nova microversion sent on every compute call. Default "2.79". */

@@ -253,7 +253,7 @@ export class Launcher {
     if (!this.stopped) {
       this.scheduleWake(result.nextWakeAt);
       this.scheduleTakeover(nodes, requests, now);
-      scheduleLists({ providers: this.providers, topology: this.topology, deleteCalledAt: this.applier.deleteCalledAt, inflight: this.applier.inflight, launcher: this.name, startedAt: this.startedAt, now: this.now },
+      scheduleLists({ providers: this.providers, topology: this.topology, deleteCalledAt: this.applier.deleteCalledAt, inflight: this.applier.inflight, launcher: this.name, startedAt: this.startedAt, now: this.now, leakSightings: this.applier.leakSightings },
         nodes, (name, full) => { void this.refreshList(name, full || undefined).then(() => this.wake()); });
     }
     return result;

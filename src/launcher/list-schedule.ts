@@ -2,6 +2,8 @@ import type { NodeRecord } from '../model.ts';
 import type { ProviderRuntime } from './provider-runtime.ts';
 import type { Topology } from './topology.ts';
 import { answerLost, ORPHAN_GRACE_MS } from './plan-nodes.ts';
+import { createAnsweredBy } from './evidence.ts';
+import type { ProviderCloudView } from './plan-input.ts';
 
 /**
  * The first list after a create (or delete) is asked for at this fraction of the boot (or delete)
@@ -14,13 +16,18 @@ const EARLY = 0.85;
  * Plans each provider's next server list: soon after the moment the oldest waiting boot or
  * delete is expected to finish (learned from this provider's recent boots, counted from the
  * create call's answer: no list can show a server before it), then every `list-interval` while
- * something still waits; otherwise a complete list every refresh-interval, which also feeds leak
- * detection and finds the servers of create calls whose answer was lost. `refresh` lists one.
+ * something still waits; otherwise one every refresh-interval. Lists ask only for what changed
+ * (`changes-since`) but for a complete one every full-refresh-interval (the server cache decides),
+ * and at once where only a complete list can tell: whether a create call whose answer was lost
+ * made a server, whether a server seen unknown is still there (a leak), whether a server whose
+ * delete answered a refresh-interval ago and was never seen DELETED is gone. `refresh` lists one.
  */
 export function scheduleLists(
   o: {
     providers: Map<string, ProviderRuntime>; topology: Topology; deleteCalledAt: ReadonlyMap<string, number>;
     inflight: ReadonlySet<string>; launcher: string; startedAt?: number; now: () => number;
+    /** Servers seen unknown (`provider/serverId`), with the complete list they were first seen after. */
+    leakSightings?: ReadonlyMap<string, number>;
   },
   nodes: NodeRecord[],
   refresh: (provider: string, full: boolean) => void,
@@ -31,6 +38,14 @@ export function scheduleLists(
   // ORPHAN_GRACE_MS after the call lacks its server (./plan-nodes.ts): that list is asked for
   // then, not at the next refresh-interval.
   const orphanChecks = new Map<string, number>();
+  // Complete lists wanted from a given time on, for evidence only they give (see above).
+  const completeAt = new Map<string, number>();
+  for (const [key, seq] of o.leakSightings ?? []) {
+    const provider = key.slice(0, key.indexOf('/'));
+    const rt = o.providers.get(provider);
+    // Seen since the last complete list: the next list is a complete one, to see it again or not.
+    if (rt && seq === rt.cache.view.fullRefreshSeq) completeAt.set(provider, 0);
+  }
   for (const n of nodes) {
     const rt = o.providers.get(n.provider);
     if (!rt) continue;
@@ -45,12 +60,14 @@ export function scheduleLists(
       const called = o.deleteCalledAt.get(n.id);
       if (called !== undefined) expected = called + EARLY * (rt.deleteEstimateMs ?? 0);
     }
+    const complete = completeWanted(n, rt.cache.view, o.topology.providers.get(n.provider)!.config.refreshInterval * 1000, o.deleteCalledAt);
+    if (complete !== null) completeAt.set(n.provider, Math.min(completeAt.get(n.provider) ?? Infinity, complete));
     if (expected !== null) waiting.set(n.provider, Math.min(waiting.get(n.provider) ?? Infinity, expected));
   }
   for (const [name, rt] of o.providers) {
     const view = rt.cache.view;
     const cfg = o.topology.providers.get(name)!.config;
-    let at = (view.fullRefreshedAt ?? now) + cfg.refreshInterval * 1000;
+    let at = (view.refreshedAt ?? now) + cfg.refreshInterval * 1000;
     // Never closer than list-interval, nor than four times what the last list took: a long
     // list (many servers changing at once) is not repeated back to back.
     const listEvery = Math.max(cfg.listInterval * 1000, 4 * rt.cache.lastDurationMs);
@@ -68,6 +85,8 @@ export function scheduleLists(
       at = Math.max(check, earliest);
       full = true;
     }
+    const complete = completeAt.get(name);
+    if (complete !== undefined && complete <= at) full = true;
     if (rt.timerAt !== null && rt.timerAt <= at) continue;
     if (rt.timer) clearTimeout(rt.timer);
     rt.timerAt = at;
@@ -77,4 +96,25 @@ export function scheduleLists(
       refresh(name, full);
     }, Math.max(0, at - now));
   }
+}
+
+/**
+ * When a node needs a complete list, if it does (./evidence.ts): only one can show that a create
+ * call made no server (its answer lost, or a booting server never listed) or that a server whose
+ * delete answered is gone when the cloud never lists it DELETED (a cloud may forget deleted
+ * servers at once). Lists of changes show a new or deleted server in the normal course, so a
+ * complete list is wanted from a refresh-interval after the call, then every refresh-interval
+ * until the node has its evidence: no later than complete lists every refresh-interval gave it.
+ */
+function completeWanted(n: NodeRecord, view: ProviderCloudView, every: number, deleteCalledAt: ReadonlyMap<string, number>): number | null {
+  const lastComplete = view.fullRefreshedAt ?? 0;
+  if (n.state === 'deleting' && n.serverId) {
+    const called = deleteCalledAt.get(n.id);
+    return called !== undefined && !view.gone.has(n.serverId) ? Math.max(called + every, lastComplete + every) : null;
+  }
+  const createdUnseen = n.state === 'building'
+    ? n.step === 'creating' || (n.step === 'booting' && !!n.serverId && !view.servers.has(n.serverId))
+    : n.state === 'deleting' && n.step !== 'pending' && n.step !== null;
+  const by = createAnsweredBy(n);
+  return createdUnseen && lastComplete <= by ? Math.max(by + every, lastComplete + every) : null;
 }

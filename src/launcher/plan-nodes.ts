@@ -83,7 +83,9 @@ export function nodeLifecycles(pass: PlanPass): void {
           if (now - n.stateTime >= age) pass.deleteNode(n, `ready for more than max-ready-age (${age / 1000} s)`);
           else pass.wakeAt(n.stateTime + age);
         }
-        if (!n.allocatedTo && !pass.taken.has(n.id) && n.serverId && view?.fullRefreshedAt && view.fullRefreshedAt > n.stateTime && !view.servers.has(n.serverId)) {
+        // Gone: a list showed it DELETED, or a complete list sent since the node became ready lacks it.
+        const vanished = n.serverId && view && (view.gone.has(n.serverId) || (!!view.fullRefreshedAt && view.fullRefreshedAt > n.stateTime && !view.servers.has(n.serverId)));
+        if (!n.allocatedTo && !pass.taken.has(n.id) && vanished) {
           pass.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'server vanished from the cloud' });
           pass.taken.add(n.id);
         }

@@ -35,7 +35,7 @@ export interface RuntimeDeps {
 export function providerRuntime(p: ProviderConfig, adapter: ProviderAdapter, health: ProviderHealth, d: RuntimeDeps): ProviderRuntime {
   return {
     adapter, health,
-    cache: new ServerCache(adapter, { now: d.now, logger: d.logger, fullIntervalMs: p.refreshInterval * 1000 }),
+    cache: new ServerCache(adapter, { now: d.now, logger: d.logger, fullIntervalMs: p.fullRefreshInterval * 1000 }),
     specs: new LaunchSpecResolver(adapter, p, d.images),
     gate: new RateGate(p.rate * 1000, d.now),
     bootEstimateMs: null, deleteEstimateMs: null, timer: null, timerAt: null,
@@ -52,11 +52,11 @@ export function providerRuntime(p: ProviderConfig, adapter: ProviderAdapter, hea
 function refit(rt: ProviderRuntime, p: ProviderConfig, adapter: ProviderAdapter | undefined, d: RuntimeDeps): void {
   if (adapter) {
     rt.adapter = adapter;
-    rt.cache = new ServerCache(adapter, { now: d.now, logger: d.logger, fullIntervalMs: p.refreshInterval * 1000 });
+    rt.cache = new ServerCache(adapter, { now: d.now, logger: d.logger, fullIntervalMs: p.fullRefreshInterval * 1000 });
     rt.sweptSeq = 0;
     rt.cloudRoom = null;
   } else {
-    rt.cache.setFullInterval(p.refreshInterval * 1000);
+    rt.cache.setFullInterval(p.fullRefreshInterval * 1000);
   }
   if (rt.timer) clearTimeout(rt.timer);
   rt.timer = null;

@@ -16,6 +16,8 @@ async function system(dir: string, providers: string[], o: { maxServers?: number
     cloud: ${name}
     list-interval: 0.05
     refresh-interval: 2
+    # Leaked ports and floating IPs are swept after each complete list: one every 4 s here.
+    full-refresh-interval: 4
     boot-timeout: 20
     launch-timeout: 30
     cloud-images: [{name: jammy, image-name: ubuntu-22.04}]

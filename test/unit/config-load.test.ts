@@ -29,6 +29,7 @@ test('the example configuration loads, with its store beside it and every defaul
   assert.equal(west.bootTimeout, 60, 'Nodepool default');
   assert.equal(west.launchTimeout, 3600);
   assert.equal(west.refreshInterval, 10);
+  assert.equal(west.fullRefreshInterval, 60);
   assert.equal(west.computeMicroversion, '2.79');
   assert.equal(west.cloudImages[0].imageName, 'ubuntu-22.04');
   assert.deepEqual(config.diskimages?.map((d) => d.name), ['ubuntu-jammy', 'ubuntu-noble', 'centos-9-stream']);
@@ -104,4 +105,11 @@ test('a microversion written as a number is refused with the reason', () => {
       return true;
     },
   );
+});
+
+test('complete server lists come no more often than the lists between them', () => {
+  const provider = (extra: string) => parseConfig(`providers:\n  - name: p\n    driver: openstack\n    cloud: c\n${extra}`, 'inline.yaml').providers[0];
+  assert.equal(provider('    full-refresh-interval: 30\n').fullRefreshInterval, 30);
+  assert.equal(provider('    refresh-interval: 120\n').fullRefreshInterval, 120, 'the default 60 s is below refresh-interval');
+  assert.throws(() => provider('    full-refresh-interval: 0\n'), /full-refresh-interval/);
 });

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scheduleLists } from '../../src/launcher/list-schedule.ts';
 import { ORPHAN_GRACE_MS } from '../../src/launcher/plan-nodes.ts';
@@ -72,4 +72,40 @@ test('lists that fail back off from the last failure, not from the last list tha
   const answered = runtime(T - 60_000);
   Object.assign(answered.cache, { failures: 0, attemptedAt: T - 60_000 });
   assert.equal(nextAt(answered, idle), T - 60_000 + 10_000);
+});
+
+/** The next list the schedule asks for at T: when, and whether complete (its timer run at once, on mocked timers). */
+function nextList(rt: ProviderRuntime, nodes: NodeRecord[], o: { deleteCalledAt?: Map<string, number>; leakSightings?: Map<string, number> } = {}): { at: number | null; full: boolean | null } {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    let full: boolean | null = null;
+    scheduleLists({ providers: new Map([['east', rt]]), topology, deleteCalledAt: o.deleteCalledAt ?? new Map(), inflight: new Set(), launcher: 'me', now: () => T, leakSightings: o.leakSightings }, nodes, (_, f) => { full = f; });
+    const at = rt.timerAt;
+    mock.timers.runAll();
+    return { at, full };
+  } finally {
+    mock.timers.reset();
+  }
+}
+
+test('between complete lists a list every refresh-interval asks for changes; a complete one is asked for where only it can tell', () => {
+  const ready = { ...creating(T - 70_000), state: 'ready' as const, step: null, serverId: 's1' };
+  // The last complete list 30 s ago, a list of changes 2 s ago: the next is due 10 s after the
+  // latter, and the server cache decides whether it is complete (full-refresh-interval).
+  const since = (complete: number, last: number) => { const rt = runtime(complete); rt.cache.view.refreshedAt = last; return rt; };
+  assert.deepEqual(nextList(since(T - 30_000, T - 2_000), [ready]), { at: T + 8_000, full: false });
+  // A server seen unknown since the last complete list: the next list is a complete one, to see
+  // whether it is still there (a leak) or was a launch's after all. One seen before it: no need.
+  assert.deepEqual(nextList(since(T - 30_000, T - 2_000), [ready], { leakSightings: new Map([['east/s9', 1]]) }), { at: T + 8_000, full: true });
+  assert.deepEqual(nextList(since(T - 30_000, T - 2_000), [ready], { leakSightings: new Map([['east/s9', 0]]) }), { at: T + 8_000, full: false });
+  // A delete that answered and was never seen DELETED (a cloud may forget deleted servers at
+  // once): lists of changes every list-interval at first; from a refresh-interval after the call
+  // complete ones, since only a server's absence from one can then show it gone.
+  const deleting = { ...ready, state: 'deleting' as const };
+  assert.deepEqual(nextList(since(T - 30_000, T - 500), [deleting], { deleteCalledAt: new Map([[deleting.id, T - 5_000]]) }), { at: T + 500, full: false });
+  assert.deepEqual(nextList(since(T - 30_000, T - 500), [deleting], { deleteCalledAt: new Map([[deleting.id, T - 15_000]]) }), { at: T + 500, full: true });
+  // Seen DELETED: no complete list is needed for it.
+  const gone = since(T - 30_000, T - 500);
+  gone.cache.view.gone.set('s1', T - 400);
+  assert.deepEqual(nextList(gone, [deleting], { deleteCalledAt: new Map([[deleting.id, T - 15_000]]) }), { at: T + 500, full: false });
 });

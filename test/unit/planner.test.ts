@@ -19,7 +19,7 @@ function config(opts: { minReady?: Record<string, number>; maxServers?: number; 
   });
   const provider = (name: string, labels: string[], priority: number) => ({
     name, driver: 'openstack' as const, cloud: name, bootTimeout: 60, launchTimeout: 600, launchRetries: 3, rate: 0,
-    refreshInterval: 10, listInterval: 1, maxConcurrency: 0, cleanFloatingIps: false, computeMicroversion: '2.79', cloudImages: labels.map((l) => ({ name: l, imageName: l })),
+    refreshInterval: 10, fullRefreshInterval: 60, listInterval: 1, maxConcurrency: 0, cleanFloatingIps: false, computeMicroversion: '2.79', cloudImages: labels.map((l) => ({ name: l, imageName: l })),
     pools: [{ name: 'main', maxServers: opts.maxServers ?? 5, networks: [], availabilityZones: [], autoFloatingIp: false, floatingIpNetwork: 'public', priority, labels: labels.map(label) }],
   });
   return {
