@@ -32,10 +32,11 @@ export function missingAfterCreate(view: ProviderCloudView | undefined, n: NodeR
 
 /**
  * Whether the server is gone: a list showed it DELETED (final, whenever it was seen), or a
- * complete list sent after the delete call answered lacks it.
+ * complete list sent after `since` (the delete call's answer; the moment a node was last known to
+ * have its server) lacks it.
  */
-export function goneAfterDelete(view: ProviderCloudView | undefined, serverId: string, deleteAnsweredAt: number | undefined): boolean {
+export function serverGone(view: ProviderCloudView | undefined, serverId: string, since: number | undefined): boolean {
   if (!view) return false;
   if (view.gone.has(serverId)) return true;
-  return deleteAnsweredAt !== undefined && !!view.fullRefreshedAt && view.fullRefreshedAt > deleteAnsweredAt && !view.servers.has(serverId);
+  return since !== undefined && !!view.fullRefreshedAt && view.fullRefreshedAt > since && !view.servers.has(serverId);
 }

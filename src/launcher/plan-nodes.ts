@@ -1,6 +1,6 @@
 import type { NodeRecord } from '../model.ts';
 import type { ServerView } from '../../providers/provider.ts';
-import { createAnsweredBy, goneAfterDelete, missingAfterCreate } from './evidence.ts';
+import { createAnsweredBy, missingAfterCreate, serverGone } from './evidence.ts';
 import type { PlanInput, ProviderCloudView } from './plan-input.ts';
 import { canMove, fail, launchFailure } from './plan-failures.ts';
 import type { PlanPass } from './plan-pass.ts';
@@ -83,9 +83,7 @@ export function nodeLifecycles(pass: PlanPass): void {
           if (now - n.stateTime >= age) pass.deleteNode(n, `ready for more than max-ready-age (${age / 1000} s)`);
           else pass.wakeAt(n.stateTime + age);
         }
-        // Gone: a list showed it DELETED, or a complete list sent since the node became ready lacks it.
-        const vanished = n.serverId && view && (view.gone.has(n.serverId) || (!!view.fullRefreshedAt && view.fullRefreshedAt > n.stateTime && !view.servers.has(n.serverId)));
-        if (!n.allocatedTo && !pass.taken.has(n.id) && vanished) {
+        if (!n.allocatedTo && !pass.taken.has(n.id) && n.serverId && serverGone(view, n.serverId, n.stateTime)) {
           pass.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'server vanished from the cloud' });
           pass.taken.add(n.id);
         }
@@ -240,7 +238,7 @@ function deleting(pass: PlanPass, n: NodeRecord, view: ProviderCloudView | undef
   }
   // The node (and its quota) stays until the cloud shows the server gone (./evidence.ts).
   const called = deleteCalledAt.get(n.id);
-  if (goneAfterDelete(view, n.serverId, pass.input.deleteAnsweredAt.get(n.id))) {
+  if (serverGone(view, n.serverId, pass.input.deleteAnsweredAt.get(n.id))) {
     pass.actions.push({ type: 'remove-node', nodeId: n.id, reason: 'server deleted' });
   } else if (called === undefined || now - called >= DELETE_RETRY_MS) {
     // Without room for another call now, the end of a running one wakes the plan that sends it.

@@ -300,16 +300,24 @@ test('a deleted node is kept, with its quota, until a server list shows its serv
 /** East lists only what changed between complete lists `seconds` apart. */
 const completeEvery = (seconds: number) => (config: Config) => { config.providers.find((p) => p.name === 'fake-east')!.fullRefreshInterval = seconds; };
 
+/**
+ * A fulfilled node put back in the pool as ready (as if unassigned), then `remove` takes its
+ * server away in the cloud: the node must go.
+ */
+async function readyNodeGoes(w: World, remove: (serverId: string) => void, what: string): Promise<void> {
+  const r = await settled(w, await ask(w, ['fast']));
+  assert.equal(r.state, 'fulfilled');
+  const [node] = await nodesOf(w);
+  assert.ok(await w.store.updateNode(node.id, { state: 'ready', allocatedTo: null, stateTime: Date.now() }, 'test', { states: ['in-use'] }));
+  remove(node.serverId!);
+  await until(w, what, async () => !(await w.store.getNode(node.id)));
+}
+
 test('a server deleted in the cloud by someone else is seen DELETED on a list of changes and its ready node is removed', async () => {
   // No complete list in the test's time: the list of changes since the last one must tell.
   const w = await world({ only: ['fake-east'], edit: completeEvery(600) });
   try {
-    const r = await settled(w, await ask(w, ['fast']));
-    assert.equal(r.state, 'fulfilled');
-    const [node] = await nodesOf(w);
-    assert.ok(await w.store.updateNode(node.id, { state: 'ready', allocatedTo: null, stateTime: Date.now() }, 'test', { states: ['in-use'] }));
-    w.east.delete(node.serverId!);
-    await until(w, 'the node of the deleted server to go', async () => !(await w.store.getNode(node.id)));
+    await readyNodeGoes(w, (id) => w.east.delete(id), 'the node of the deleted server to go');
     assert.equal(w.east.live().length, 0);
   } finally {
     await w.stop();
@@ -322,13 +330,7 @@ test('a server lost by the cloud is seen missing on a complete list and its read
   // Lost without a trace (never listed DELETED): only a complete list can tell.
   const w = await world({ only: ['fake-east'], edit: completeEvery(1) });
   try {
-    const r = await settled(w, await ask(w, ['fast']));
-    assert.equal(r.state, 'fulfilled');
-    const [node] = await nodesOf(w);
-    // Back to the pool as ready (as if unassigned), then the cloud loses its server.
-    assert.ok(await w.store.updateNode(node.id, { state: 'ready', allocatedTo: null, stateTime: Date.now() }, 'test', { states: ['in-use'] }));
-    w.east.lose(node.serverId!);
-    await until(w, 'the node of the lost server to go', async () => !(await w.store.getNode(node.id)));
+    await readyNodeGoes(w, (id) => w.east.lose(id), 'the node of the lost server to go');
   } finally {
     await w.stop();
   }
